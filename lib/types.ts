@@ -1,0 +1,101 @@
+// Shared shapes. Parsing, the engine, the UI and the records all speak these.
+
+/** YAML front matter of a runbook. Unknown keys are kept as they were written. */
+export interface FrontMatter {
+  title?: string;
+  /** Where steps start, relative to the runbook's directory. */
+  cwd?: string;
+  /** Tools the procedure needs; checked before step 1 (see preflight). */
+  requires?: Requirement[];
+  /** Interpreter command line for shell steps, e.g. "bash --noprofile --norc -e -o pipefail {0}". */
+  shell?: string;
+  /** Names whose values are redacted in everything the runner writes. */
+  secrets?: string[];
+  [key: string]: unknown;
+}
+
+/** A `requires:` entry: a bare command name, or an object with details. */
+export type Requirement =
+  | string
+  | { name: string; version?: string; check?: string; hint?: string; [key: string]: unknown };
+
+export type StepKind = 'shell' | 'js';
+
+export type AttributeValue = string | boolean;
+
+export interface Step {
+  /** 1-based position among the runbook's steps. */
+  index: number;
+  /** Unique within the runbook: the `name` attribute, else the heading slug (-2, -3...), else step-N. */
+  name: string;
+  /** Language of the fence, lower-cased; `bash` for a fence without one. */
+  lang: string;
+  kind: StepKind;
+  /** 1-based line of the opening fence in the original file (front matter and CRLF included). */
+  line: number;
+  /** The block's content, without the final newline. */
+  code: string;
+  /** Attributes from `{...}` in the info string. Bare flags are `true`. */
+  attributes: Record<string, AttributeValue>;
+  /** Markdown between the previous step (or the start of the body) and this step's fence. */
+  prose: string;
+  /** Texts of the headings enclosing this step, outermost first. */
+  headings: string[];
+}
+
+export interface ParseWarning {
+  line: number;
+  message: string;
+}
+
+export interface Runbook {
+  frontMatter: FrontMatter;
+  steps: Step[];
+  /** Markdown after the last step. */
+  epilogue: string;
+  warnings: ParseWarning[];
+}
+
+/** One carried shell variable, as bash reported it. */
+export type CarriedValue =
+  | { type: 'scalar'; value: string }
+  | { type: 'indexed'; value: Record<string, string> }
+  | { type: 'assoc'; value: Record<string, string> };
+
+export type CarriedVar = CarriedValue & {
+  /** declare attributes other than a/A/r, e.g. "x" (exported), "i", "l", "u", "n". */
+  attrs: string;
+};
+
+/** The shell state carried from one step to the next. */
+export interface Context {
+  vars: Record<string, CarriedVar>;
+  /** Variables of the runner's environment that a step unset. */
+  unset: string[];
+  /** Function definitions, as `declare -f` printed them. */
+  functions: string;
+  /** Working directory at the end of the last step. */
+  cwd: string;
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'interrupted';
+
+export interface StepResult {
+  index: number;
+  name: string;
+  status: StepStatus;
+  exitCode: number | null;
+  durationMs: number;
+  attempts: number;
+  /** sha256 of the code that ran (the edited code, if the person edited it). */
+  codeHash: string;
+  /** Present when the code that ran differs from the runbook's. */
+  editedCode?: string;
+  /** Why the step failed, when it was not a plain non-zero exit (timeout, trap replaced, ...). */
+  message?: string;
+  /** Names this step assigned, changed or unset. */
+  setVars: string[];
+  /** Bounded tail of the step's combined output. */
+  tail: string;
+  startedAt?: string;
+}
