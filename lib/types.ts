@@ -95,7 +95,19 @@ export interface StepResult {
   message?: string;
   /** Names this step assigned, changed or unset. */
   setVars: string[];
+  /** Values of setVars after the step, rendered as text (arrays as bash would print them); unset ones absent. */
+  setValues?: Record<string, string>;
   /** Bounded tail of the step's combined output. */
   tail: string;
   startedAt?: string;
+}
+
+/** Everything a finished (or failed, or interrupted) run leaves for records and summaries. */
+export interface RunReport {
+  runbookPath: string;
+  startedAt: string;
+  endedAt: string;
+  exitCode: number;
+  /** Every step of the runbook, in order; steps never reached are 'pending'. */
+  steps: StepResult[];
 }
