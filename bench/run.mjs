@@ -1,0 +1,112 @@
+// npm run bench: each figure is a ratio against a peer measured in the same run, alternating runs so that
+// machine noise hits both sides alike. Goals come from the issues; a missed goal is printed, not hidden.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'bin/runbook.js');
+const ZX = path.join(ROOT, 'node_modules/zx/build/cli.js');
+const only = process.argv[2];
+
+function wall(cmd, args, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Alternates a and b `n` times and returns both medians. */
+function compare(n, a, b) {
+  const as = [];
+  const bs = [];
+  a();
+  b();
+  for (let i = 0; i < n; i++) {
+    as.push(a());
+    bs.push(b());
+  }
+  return { a: median(as), b: median(bs) };
+}
+
+function report(name, value, goal, ok) {
+  console.log(`${ok ? 'PASS' : 'MISS'}  ${name}: ${value}  (goal: ${goal})`);
+}
+
+function startup() {
+  const runbook = path.join(ROOT, 'runbook.md');
+  const r = compare(
+    21,
+    () => wall(process.execPath, [BIN, '--list', runbook]),
+    () => wall(process.execPath, ['-e', '0']),
+  );
+  const ratio = r.a / r.b;
+  report(
+    'start-up, runbook --list runbook.md vs node -e 0',
+    `${r.a.toFixed(1)} ms vs ${r.b.toFixed(1)} ms = ${ratio.toFixed(2)}x`,
+    '<= 1.6x',
+    ratio <= 1.6,
+  );
+}
+
+function hundredSteps(dir) {
+  const blocks = ['```bash\nV0=0\n```'];
+  for (let i = 1; i < 100; i++) blocks.push(`\`\`\`bash\nV${i}=$((\${V${i - 1}:-0} + 1))\necho "step ${i}: $V${i}"\n\`\`\``);
+  const file = path.join(dir, 'hundred.md');
+  writeFileSync(file, `# Hundred steps\n\n${blocks.join('\n\n')}\n`);
+  const r = compare(
+    5,
+    () => wall(process.execPath, [BIN, '--yes', '--no-preflight', file], { cwd: dir }),
+    () => wall(process.execPath, [ZX, '--verbose', file], { cwd: dir }),
+  );
+  const ratio = r.a / r.b;
+  report(
+    '100 steps, runbook --yes vs zx --verbose (markdown mode)',
+    `${r.a.toFixed(0)} ms vs ${r.b.toFixed(0)} ms = ${ratio.toFixed(2)}x`,
+    '<= 0.8x',
+    ratio <= 0.8,
+  );
+}
+
+/** Peak RSS in MiB of a command, from GNU time's maximum resident set size. */
+function peakRss(cmd, args, cwd) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  const kb = Number(r.stderr.trim().split('\n').at(-1));
+  return kb / 1024;
+}
+
+function flood(dir) {
+  const file = path.join(dir, 'flood.md');
+  writeFileSync(file, '# Flood\n\n```bash\nhead -c 225000000 /dev/zero | base64\n```\n');
+  const ours = peakRss(process.execPath, [BIN, '--yes', '--no-preflight', file], dir);
+  const zx = peakRss(process.execPath, [ZX, file], dir);
+  report(
+    '300 MB output step, peak RSS of the runner (zx markdown mode on the same file)',
+    `${ours.toFixed(0)} MiB (zx: ${zx.toFixed(0)} MiB)`,
+    '< 100 MiB',
+    ours < 100,
+  );
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'runbook-bench-'));
+mkdirSync(dir, { recursive: true });
+try {
+  const benches = { startup, hundred: () => hundredSteps(dir), flood: () => flood(dir) };
+  for (const [name, fn] of Object.entries(benches)) {
+    if (!only || only === name) fn();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

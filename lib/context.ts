@@ -1,0 +1,143 @@
+// Carried shell state: what the wrapper dumps after a step, what the next step restores, and the difference
+// from a plain shell that makes up the context. Pure apart from types; the shell module does the I/O.
+import { StateError } from './errors.ts';
+import type { CarriedVar, Context } from './types.ts';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// A nameref may point at a variable or one element of an indexed array; anything else could run code.
+const NAMEREF_TARGET = /^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?$/;
+const INDEX = /^[0-9]+$/;
+const ATTRS = /^[xilutc]*$/;
+
+export function emptyContext(cwd: string): Context {
+  return { vars: {}, unset: [], functions: '', cwd };
+}
+
+/** The variables a dump holds, with the directory the shell ended in. */
+export interface Dump {
+  cwd: string;
+  vars: Record<string, CarriedVar>;
+}
+
+/** Parses the wrapper's NUL-separated dump (see context-script.ts for the layout). */
+export function decodeDump(buf: Buffer): Dump {
+  const fields = buf.toString('utf8').split('\0');
+  let i = 0;
+  const next = (): string => {
+    const f = fields[i++];
+    if (f === undefined) throw new StateError('the step shell wrote a truncated variable dump');
+    return f;
+  };
+  const cwd = next();
+  const vars: Record<string, CarriedVar> = {};
+  while (i < fields.length - 1) {
+    const name = next();
+    const attrs = next();
+    const type = next();
+    if (type === 's') vars[name] = { type: 'scalar', attrs, value: next() };
+    else if (type === 'n') vars[name] = { type: 'scalar', attrs: `${attrs}n`, value: next() };
+    else if (type === 'a' || type === 'A') {
+      const count = Number(next());
+      const value: Record<string, string> = {};
+      for (let k = 0; k < count; k++) {
+        const key = next();
+        value[key] = next();
+      }
+      vars[name] = { type: type === 'a' ? 'indexed' : 'assoc', attrs, value };
+    } else throw new StateError(`the step shell wrote an unknown variable kind ${JSON.stringify(type)}`);
+  }
+  return { cwd, vars };
+}
+
+function sameVar(a: CarriedVar | undefined, b: CarriedVar | undefined): boolean {
+  return a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The context is whatever differs from a plain shell started with the runner's environment. */
+export function contextFromDump(dump: Dump, baseline: Dump, functions: string): Context {
+  const vars: Record<string, CarriedVar> = {};
+  for (const [name, v] of Object.entries(dump.vars)) {
+    if (!sameVar(v, baseline.vars[name])) vars[name] = v;
+  }
+  const unset = Object.keys(baseline.vars).filter((name) => !(name in dump.vars));
+  return { vars, unset, functions, cwd: dump.cwd };
+}
+
+/** Serializes a context for the wrapper's restore loop. */
+export function encodeContext(ctx: Context): Buffer {
+  const out: string[] = [];
+  for (const name of ctx.unset) out.push(name, '', 'u');
+  for (const [name, v] of Object.entries(ctx.vars)) {
+    if (v.type === 'scalar') {
+      const isRef = v.attrs.includes('n');
+      out.push(name, v.attrs.replace('n', ''), isRef ? 'n' : 's', v.value);
+    } else {
+      const entries = Object.entries(v.value);
+      out.push(name, v.attrs, v.type === 'indexed' ? 'a' : 'A', String(entries.length));
+      for (const [k, val] of entries) out.push(k, val);
+    }
+  }
+  return Buffer.from(out.length ? `${out.join('\0')}\0` : '', 'utf8');
+}
+
+/** Names whose value, attributes or presence differ between two contexts. */
+export function changedNames(before: Context, after: Context): string[] {
+  const names = new Set([...Object.keys(before.vars), ...Object.keys(after.vars), ...before.unset, ...after.unset]);
+  return [...names].filter((n) => {
+    const wasUnset = before.unset.includes(n);
+    const isUnset = after.unset.includes(n);
+    if (wasUnset !== isUnset) return true;
+    const a = before.vars[n];
+    const b = after.vars[n];
+    if (a === undefined && b === undefined) return false;
+    return !sameVar(a, b);
+  });
+}
+
+/** A value as a person reads it: scalars as they are, arrays the way bash's declare -p shows them. */
+export function displayValue(v: CarriedVar): string {
+  if (v.type === 'scalar') return v.value;
+  const items = Object.entries(v.value).map(([k, val]) => `[${k}]=${JSON.stringify(val)}`);
+  return `(${items.join(' ')})`;
+}
+
+/** `--set NAME=VALUE` and answers to prompts become plain, unexported shell variables. */
+export function withValue(ctx: Context, name: string, value: string): Context {
+  if (!NAME.test(name)) throw new StateError(`not a shell variable name: ${JSON.stringify(name)}`);
+  const prev = ctx.vars[name];
+  const attrs = prev?.type === 'scalar' ? prev.attrs.replace('n', '') : '';
+  return {
+    ...ctx,
+    vars: { ...ctx.vars, [name]: { type: 'scalar', attrs, value } },
+    unset: ctx.unset.filter((n) => n !== name),
+  };
+}
+
+/** Checks a context read back from disk, since a tampered record must not smuggle code into a step. */
+export function validateContext(raw: unknown): Context {
+  const bad = (why: string): never => {
+    throw new StateError(`the run record's context is invalid (${why})`);
+  };
+  if (typeof raw !== 'object' || raw === null) return bad('not an object');
+  const c = raw as Record<string, unknown>;
+  if (typeof c.cwd !== 'string' || typeof c.functions !== 'string') return bad('cwd or functions missing');
+  if (!Array.isArray(c.unset) || !c.unset.every((n) => typeof n === 'string' && NAME.test(n))) {
+    return bad('unset list');
+  }
+  if (typeof c.vars !== 'object' || c.vars === null) return bad('vars missing');
+  for (const [name, v] of Object.entries(c.vars as Record<string, CarriedVar>)) {
+    if (!NAME.test(name)) bad(`variable name ${JSON.stringify(name)}`);
+    if (typeof v !== 'object' || v === null || typeof v.attrs !== 'string') bad(`variable ${name}`);
+    if (!ATTRS.test(v.attrs.replace('n', ''))) bad(`attributes of ${name}`);
+    if (v.type === 'scalar') {
+      if (typeof v.value !== 'string') bad(`value of ${name}`);
+      if (v.attrs.includes('n') && !NAMEREF_TARGET.test(v.value)) bad(`nameref ${name}`);
+    } else if (v.type === 'indexed' || v.type === 'assoc') {
+      if (typeof v.value !== 'object' || v.value === null) bad(`value of ${name}`);
+      for (const [k, val] of Object.entries(v.value)) {
+        if (typeof val !== 'string' || (v.type === 'indexed' && !INDEX.test(k))) bad(`element of ${name}`);
+      }
+    } else bad(`type of ${name}`);
+  }
+  return c as unknown as Context;
+}

@@ -1,0 +1,220 @@
+// The step state machine, without any rendering: runs one step at a time with the carried context, keeps
+// the run record current on disk, and reports what happened. The --yes driver and the interactive
+// walkthrough both drive it; neither knows how a step runs.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { changedNames, displayValue } from './context.ts';
+import { InputError } from './errors.ts';
+import { type ShellOutcome, ShellSession, type StepIO } from './shell.ts';
+import { codeHash, type RunRecord, recordPath, saveRecord } from './state.ts';
+import type { Context, RunReport, Step, StepResult } from './types.ts';
+
+export interface EngineOptions {
+  file: string;
+  steps: Step[];
+  record: RunRecord;
+  shellLine: string;
+  env: NodeJS.ProcessEnv;
+  /** Base directory steps start in (runbook dir + front matter cwd). */
+  baseDir: string;
+  io: StepIO;
+  /** Replaces values in everything written to the record. */
+  redact?: (text: string) => string;
+  /** Variables whose values must not be written to the record. */
+  isSecret?: (name: string) => boolean;
+  /** Pause between retries (the retries= attribute). */
+  retryDelayMs?: number;
+}
+
+export interface StepRun {
+  result: StepResult;
+  outcome: ShellOutcome;
+  /** Warnings for the person (context not carried, retries, ...). */
+  warnings: string[];
+}
+
+export class Engine {
+  context: Context;
+  readonly record: RunRecord;
+  private current?: AbortController;
+  private readonly recordFile: string;
+  private readonly session: ShellSession;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.record = opts.record;
+    this.context = opts.record.context;
+    this.recordFile = recordPath(opts.file);
+    this.session = new ShellSession(opts.shellLine, opts.env);
+  }
+
+  get steps(): Step[] {
+    return this.opts.steps;
+  }
+
+  result(step: Step): StepResult {
+    const r = this.record.steps.find((s) => s.name === step.name);
+    if (!r) throw new Error(`no record entry for step ${step.name}`);
+    return r;
+  }
+
+  /** Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. */
+  async run(step: Step, code = step.code, onRetry?: (attempt: number, outcome: ShellOutcome) => void) {
+    const result = this.result(step);
+    const timeout = Number(step.attributes.timeout ?? 0);
+    const retries = Number(step.attributes.retries ?? 0);
+    const before = this.context;
+    const warnings: string[] = [];
+    const started = new Date();
+    let outcome: ShellOutcome;
+    let attempt = 0;
+    result.status = 'running';
+    result.startedAt = started.toISOString();
+    this.save();
+    for (;;) {
+      attempt++;
+      outcome = await this.runOnce(step, code, timeout > 0 ? timeout * 1000 : undefined);
+      const failed = outcome.exitCode !== 0 || outcome.timedOut;
+      if (!failed || outcome.interrupted || attempt > retries) break;
+      onRetry?.(attempt, outcome);
+      await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 2000));
+    }
+    result.attempts += attempt;
+    result.durationMs = Date.now() - started.getTime();
+    result.exitCode = outcome.exitCode;
+    result.codeHash = codeHash(code);
+    if (code !== step.code) result.editedCode = code;
+    else delete result.editedCode;
+    result.tail = this.redact(outcome.tail);
+    delete result.message;
+    if (outcome.interrupted) {
+      result.status = 'interrupted';
+      result.message = 'interrupted';
+    } else if (outcome.timedOut) {
+      result.status = 'failed';
+      result.message = `timed out after ${timeout} s`;
+    } else if (outcome.exitCode !== 0) {
+      result.status = 'failed';
+      result.message = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`;
+    } else {
+      result.status = 'done';
+      if (outcome.context) {
+        // A step with its own cwd= runs there without moving where later steps start.
+        const after = step.attributes.cwd ? { ...outcome.context, cwd: before.cwd } : outcome.context;
+        this.context = after;
+        result.setVars = changedNames(before, after);
+        result.setValues = this.values(result.setVars);
+      } else if (outcome.warning) {
+        warnings.push(outcome.warning);
+        result.message = outcome.warning;
+      }
+    }
+    this.save();
+    return { result, outcome, warnings } satisfies StepRun;
+  }
+
+  private async runOnce(step: Step, code: string, timeoutMs: number | undefined): Promise<ShellOutcome> {
+    this.current = new AbortController();
+    let context = this.context;
+    if (typeof step.attributes.cwd === 'string') {
+      context = { ...context, cwd: path.resolve(this.opts.baseDir, step.attributes.cwd) };
+    }
+    try {
+      if (step.kind === 'js') {
+        const { runJsStep } = await import('./js-step.ts');
+        return await runJsStep({ step, code, context, io: this.opts.io, signal: this.current.signal, timeoutMs });
+      }
+      return await this.session.run({
+        name: step.name,
+        code,
+        context,
+        io: this.opts.io,
+        signal: this.current.signal,
+        timeoutMs,
+      });
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** Ends the running step's whole process tree; its run() then resolves as interrupted. */
+  interrupt(): boolean {
+    if (!this.current) return false;
+    this.current.abort();
+    return true;
+  }
+
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
+  skip(step: Step): void {
+    const r = this.result(step);
+    r.status = 'skipped';
+    this.save();
+  }
+
+  /** Sets a variable in the carried context (an answer to a prompt, --set). */
+  setContext(context: Context): void {
+    this.context = context;
+    this.save();
+  }
+
+  report(exitCode: number, startedAt: string): RunReport {
+    return {
+      runbookPath: this.opts.file,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      exitCode,
+      steps: this.record.steps,
+    };
+  }
+
+  dispose(): void {
+    this.session.dispose();
+  }
+
+  private values(names: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const n of names) {
+      const v = this.context.vars[n];
+      if (v) out[n] = this.opts.isSecret?.(n) ? '****' : this.redact(displayValue(v));
+    }
+    return out;
+  }
+
+  private redact(text: string): string {
+    return this.opts.redact ? this.opts.redact(text) : text;
+  }
+
+  /** The record on disk never holds a secret's value; resume asks for it again. */
+  save(): void {
+    const isSecret = this.opts.isSecret;
+    const vars = { ...this.context.vars };
+    const withheld: string[] = [];
+    if (isSecret) {
+      for (const name of Object.keys(vars)) {
+        if (isSecret(name)) {
+          delete vars[name];
+          withheld.push(name);
+        }
+      }
+    }
+    this.record.context = this.context;
+    saveRecord(this.recordFile, { ...this.record, context: { ...this.context, vars }, withheld });
+  }
+}
+
+/** Where steps start: the runbook's directory, or front matter cwd relative to it. */
+export function baseDirFor(file: string, cwd: string | undefined): string {
+  return path.resolve(path.dirname(file), cwd ?? '.');
+}
+
+export function assertDir(dir: string, what: string): void {
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch (err) {
+    throw new InputError(`${what} ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  if (!ok) throw new InputError(`${what} ${dir} is not a directory`);
+}

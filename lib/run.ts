@@ -1,0 +1,140 @@
+// One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
+// unattended (--yes) or interactive driver over the same engine.
+import type { CliOptions } from './cli.ts';
+import { loadRunbook } from './cli.ts';
+import { emptyContext, withValue } from './context.ts';
+import { assertDir, baseDirFor, Engine } from './engine.ts';
+import { EXIT, StateError, UsageError } from './errors.ts';
+import { warnParse } from './list.ts';
+import { type Selection, selectSteps } from './select.ts';
+import { DEFAULT_SHELL } from './shell.ts';
+import { loadRecord, newRecord, type RunRecord, recordPath, resumePoint } from './state.ts';
+import { colorEnabled, painter } from './style.ts';
+import type { Runbook, Step } from './types.ts';
+
+export interface RunIO {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Aligns a previous record with the runbook as it is now: results kept by step name. */
+function continueRecord(prev: RunRecord, fresh: RunRecord): RunRecord {
+  const byName = new Map(prev.steps.map((s) => [s.name, s]));
+  return {
+    ...fresh,
+    startedAt: prev.startedAt,
+    context: prev.context,
+    steps: fresh.steps.map((s) => byName.get(s.name) ?? s),
+  };
+}
+
+function describe(steps: Step[]): string {
+  const names = steps.map((s) => `${s.index} ${s.name}`);
+  return names.length > 6 ? `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}` : names.join(', ');
+}
+
+export async function runRunbook(file: string, options: CliOptions, io: RunIO): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const { runbook } = await loadRunbook(file);
+  const paint = painter(colorEnabled(io.stderr, io.env));
+  warnParse(runbook, file, io.stderr);
+  if (runbook.steps.length === 0) {
+    io.stderr.write(`runbook: ${file} has no steps (fenced sh, bash, shell or js blocks); nothing to run\n`);
+    return EXIT.ok;
+  }
+  const interactive = !options.yes && !options.dryRun;
+  if (interactive && !io.stdin.isTTY) {
+    throw new UsageError('stdin is not a terminal: pass --yes to run every step unattended (or --dry-run)');
+  }
+  const fm = runbook.frontMatter;
+  const baseDir = baseDirFor(file, fm.cwd);
+  assertDir(baseDir, fm.cwd ? 'front matter cwd' : 'runbook directory');
+
+  const fresh = newRecord(file, runbook.steps, emptyContext(baseDir));
+  let record = fresh;
+  let selection: Selection;
+  if (options.resume) {
+    const prev = loadRecord(recordPath(file), file);
+    if (!prev) throw new StateError(`no earlier run of ${file} to resume; run without --resume`);
+    record = continueRecord(prev, fresh);
+    const point = resumePoint(record, runbook.steps);
+    for (const s of point.stale) {
+      io.stderr.write(paint('yellow', `runbook: warning: step ${s.index} ${s.name} changed since it ran (stale)\n`));
+    }
+    if (point.from > runbook.steps.length) {
+      io.stderr.write(`runbook: every step of ${file} is already done; nothing to resume\n`);
+      return EXIT.ok;
+    }
+    assertDir(record.context.cwd, 'the working directory the last run ended in,');
+    selection = selectSteps(runbook.steps, { from: options.from ?? String(point.from), to: options.to });
+    for (const name of prev.withheld) {
+      if (!(name in record.context.vars)) {
+        io.stderr.write(`runbook: note: secret ${name} was not saved with the run; it must be provided again\n`);
+      }
+    }
+  } else {
+    selection = selectSteps(runbook.steps, options);
+  }
+  for (const pair of options.set) {
+    const eq = pair.indexOf('=');
+    record.context = withValue(record.context, pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  if (selection.skippedOver.length && !options.resume) {
+    io.stderr.write(`runbook: passing over steps ${describe(selection.skippedOver)}\n`);
+  } else if (selection.skippedOver.length) {
+    io.stderr.write(`runbook: resuming at step ${selection.selected[0]?.index} (${selection.skippedOver.length} done)\n`);
+  }
+
+  if (options.preflight && !options.dryRun) {
+    const code = await preflight(runbook, interactive, io);
+    if (code !== undefined) return code;
+  }
+
+  if (options.dryRun) {
+    const { dryRun } = await import('./dry-run.ts');
+    return dryRun(runbook, selection, record.context, io);
+  }
+
+  const engine = new Engine({
+    file,
+    steps: runbook.steps,
+    record,
+    shellLine: fm.shell ?? DEFAULT_SHELL,
+    env: io.env,
+    baseDir,
+    io: { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr },
+  });
+  let exitCode: number;
+  try {
+    engine.save();
+    if (interactive) {
+      const { walkthrough } = await import('./interactive.ts');
+      exitCode = await walkthrough(engine, runbook, selection, io);
+    } else {
+      const { runUnattended } = await import('./unattended.ts');
+      exitCode = await runUnattended(engine, selection, io);
+    }
+  } finally {
+    engine.dispose();
+  }
+  if (options.record) {
+    const { writeRunRecords } = await import('./record-command.ts');
+    await writeRunRecords(options.record, engine.report(exitCode, startedAt), runbook, file, engine.context);
+  }
+  return exitCode;
+}
+
+/** Checks front matter `requires:`; returns an exit code when the run must not go on. */
+async function preflight(runbook: Runbook, interactive: boolean, io: RunIO): Promise<number | undefined> {
+  const requires = runbook.frontMatter.requires;
+  if (!requires?.length) return undefined;
+  const { checkRequirements, formatProblems } = await import('./preflight.ts');
+  const problems = await checkRequirements(requires, { env: io.env });
+  if (problems.length === 0) return undefined;
+  io.stderr.write(`${formatProblems(problems)}\n`);
+  if (!interactive) return EXIT.usage;
+  const { confirmContinue } = await import('./prompts.ts');
+  return (await confirmContinue('Some required tools are missing. Continue anyway?', io)) ? undefined : EXIT.usage;
+}

@@ -1,0 +1,126 @@
+// The resumable run record: one JSON file per runbook under .runbook/ beside it, rewritten atomically after
+// every step change, mode 0600 because carried values can be secrets.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { validateContext } from './context.ts';
+import { StateError } from './errors.ts';
+import type { Context, Step, StepResult } from './types.ts';
+
+export const STATE_FORMAT = 'runbook-state/1';
+const STATUSES = new Set(['pending', 'running', 'done', 'failed', 'skipped', 'interrupted']);
+
+export interface RunRecord {
+  format: typeof STATE_FORMAT;
+  runbook: string;
+  startedAt: string;
+  updatedAt: string;
+  /** Context after the last step that completed. */
+  context: Context;
+  /** Secret variables whose values were not written (they must be provided again on resume). */
+  withheld: string[];
+  steps: StepResult[];
+}
+
+export function codeHash(code: string): string {
+  return createHash('sha256').update(code).digest('hex').slice(0, 16);
+}
+
+export function recordPath(runbookFile: string): string {
+  const dir = path.join(path.dirname(runbookFile), '.runbook');
+  return path.join(dir, `${path.basename(runbookFile).replace(/\.md$/i, '')}.state.json`);
+}
+
+export function newRecord(runbookFile: string, steps: Step[], context: Context): RunRecord {
+  const now = new Date().toISOString();
+  return {
+    format: STATE_FORMAT,
+    runbook: path.resolve(runbookFile),
+    startedAt: now,
+    updatedAt: now,
+    context,
+    withheld: [],
+    steps: steps.map((s) => ({
+      index: s.index,
+      name: s.name,
+      status: 'pending',
+      exitCode: null,
+      durationMs: 0,
+      attempts: 0,
+      codeHash: codeHash(s.code),
+      setVars: [],
+      tail: '',
+    })),
+  };
+}
+
+/** Writes via a temp file and rename, so a crash or Ctrl-C never leaves half a record. */
+export function saveRecord(file: string, record: RunRecord): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  record.updatedAt = new Date().toISOString();
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Reads a record for --resume; anything unusable is a StateError that suggests a fresh run. */
+export function loadRecord(file: string, runbookFile: string): RunRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateError(`cannot read the run record ${file}: ${(err as Error).message}`);
+  }
+  const fresh = 'run without --resume to start afresh';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new StateError(`the run record ${file} is corrupt (${(err as Error).message}); ${fresh}`);
+  }
+  const r = raw as Partial<RunRecord> | null;
+  if (typeof r !== 'object' || r === null || r.format !== STATE_FORMAT) {
+    throw new StateError(`${file} is not a run record of this version of runbook; ${fresh}`);
+  }
+  if (r.runbook !== path.resolve(runbookFile)) {
+    throw new StateError(`the run record ${file} belongs to ${String(r.runbook)}, not this runbook; ${fresh}`);
+  }
+  try {
+    if (!Array.isArray(r.steps)) throw new StateError('steps missing');
+    for (const s of r.steps) {
+      if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !STATUSES.has(s.status)) {
+        throw new StateError('a step entry is malformed');
+      }
+    }
+    if (!Array.isArray(r.withheld)) throw new StateError('withheld list missing');
+    validateContext(r.context);
+  } catch (err) {
+    throw new StateError(`the run record ${file} is corrupt (${(err as Error).message}); ${fresh}`);
+  }
+  return r as RunRecord;
+}
+
+export interface ResumePoint {
+  /** Index (1-based) of the first step that is not done; steps.length + 1 when all are. */
+  from: number;
+  /** Done steps whose code changed since they ran. */
+  stale: Step[];
+}
+
+/** Where --resume continues: the first step that is not done or deliberately skipped. */
+export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
+  const byName = new Map(record.steps.map((s) => [s.name, s]));
+  const stale: Step[] = [];
+  let from = steps.length + 1;
+  for (const step of steps) {
+    const prev = byName.get(step.name);
+    const finished = prev && (prev.status === 'done' || prev.status === 'skipped');
+    if (!finished) {
+      from = step.index;
+      break;
+    }
+    if (prev.status === 'done' && !prev.editedCode && prev.codeHash !== codeHash(step.code)) stale.push(step);
+  }
+  return { from, stale };
+}

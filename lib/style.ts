@@ -1,0 +1,25 @@
+// Terminal colours by the usual conventions: NO_COLOR turns them off, FORCE_COLOR on, else only on a TTY.
+import { styleText } from 'node:util';
+
+type Style = Parameters<typeof styleText>[0];
+
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  if (env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
+}
+
+export type Paint = (style: Style, text: string) => string;
+
+export function painter(enabled: boolean): Paint {
+  return enabled ? (style, text) => styleText(style, text) : (_style, text) => text;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m} min ${s} s`;
+}

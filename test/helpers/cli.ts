@@ -1,0 +1,65 @@
+// Runs the built CLI as a user would: a real process, real bash, a scratch copy of the fixtures.
+import { type SpawnOptions, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(ROOT, 'bin/runbook.js');
+export const FIXTURES = path.join(ROOT, 'test/fixtures');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A fresh directory holding copies of the named fixture files or folders. */
+export function scratch(...fixtures: string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'runbook-test-'));
+  for (const f of fixtures) cpSync(path.join(FIXTURES, f), path.join(dir, path.basename(f)), { recursive: true });
+  return dir;
+}
+
+export function startCli(args: string[], opts: SpawnOptions = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...opts,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done, output: () => stdout + stderr };
+}
+
+export function runCli(args: string[], opts: SpawnOptions = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
+
+/** Polls until `check` returns true, or throws after `ms`. */
+export async function waitFor(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,217 @@
+// End to end: the built CLI runs fixture runbooks with --yes in real bash.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alive, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
+
+const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
+const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
+
+describe('runbook --yes', () => {
+  it('carries every kind of shell state between steps, as data', async () => {
+    const dir = scratch('run/context.md');
+    const r = await runCli(['--yes', 'context.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 3 steps done');
+    expect(r.code).toBe(0);
+    const seen = read(dir, 'seen.txt');
+    expect(seen).toContain('PLAIN=hello\n');
+    expect(seen).toContain('SPACED=two  words\n');
+    expect(seen).toContain('MULTI=line one\nline two\n');
+    expect(seen).toContain('QUOTES=it\'s "quoted"\n');
+    expect(seen).toContain('SUBST=$(touch pwned-subst) and `touch pwned-backtick`\n');
+    expect(seen).toContain('UNICODE=ünïcødé ☃\n');
+    expect(seen).toContain('EMPTY=[] set=yes\n');
+    expect(seen).toContain('LIST=3|two three|$(touch pwned-array)\n');
+    expect(seen).toContain('MAP=value|v w\n');
+    expect(seen).toContain('EXPORTED_ENV=yes\n');
+    expect(seen).toContain('PLAIN_ENV=none\n');
+    expect(seen).toContain('IP=172.18.0.2\n');
+    expect(seen).toContain('PWD=sub\n');
+    expect(seen).toContain('hello from step2\n');
+    expect(seen).toContain('LOCKED=second counter=2 PLAIN=unset\n');
+    for (const f of ['pwned-subst', 'pwned-backtick', 'pwned-array', 'sub/pwned-subst']) {
+      expect(existsSync(path.join(dir, f)), f).toBe(false);
+    }
+  });
+
+  it('prints a header before each step and its status after', async () => {
+    const dir = scratch('run/select.md');
+    const r = await runCli(['--yes', 'select.md'], { cwd: dir });
+    expect(r.stderr).toMatch(/▶ Step 1\/4 · first\n[\s\S]*✔ first done in \d/);
+    expect(r.stderr).toMatch(/▶ Step 4\/4 · fourth/);
+  });
+
+  it('stops at a failing step with its exit code and last lines, and runs nothing after', async () => {
+    const dir = scratch('run/fail.md');
+    const r = await runCli(['--yes', 'fail.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Step 2\/3 fail-stop-2 failed: exit code 3/);
+    expect(r.stderr).toMatch(/│ about to fail\n.*│ to stderr/);
+    expect(existsSync(path.join(dir, 'one.txt'))).toBe(true);
+    expect(existsSync(path.join(dir, 'three.txt'))).toBe(false);
+    const rec = record(dir, 'fail');
+    expect(rec.steps.map((s: { status: string }) => s.status)).toEqual(['done', 'failed', 'pending']);
+    expect(rec.steps[1].exitCode).toBe(3);
+  });
+
+  it('keeps the record private and resumes with the context restored', async () => {
+    const dir = scratch('run/resume.md');
+    const first = await runCli(['--yes', 'resume.md'], { cwd: dir });
+    expect(first.code).toBe(1);
+    expect(statSync(path.join(dir, '.runbook/resume.state.json')).mode & 0o777).toBe(0o600);
+    writeFileSync(path.join(dir, 'ready.flag'), '');
+    const second = await runCli(['--yes', '--resume', 'resume.md'], { cwd: dir });
+    expect(second.stderr).toContain('resuming at step 2');
+    expect(second.code).toBe(0);
+    expect(read(dir, 'runs.log')).toBe('ran-1\nran-2\nran-2\nran-3\n');
+    expect(read(dir, 'result.txt')).toBe('value from step 1 42\n');
+  });
+
+  it('says a done step is stale when its code changed before --resume', async () => {
+    const dir = scratch('run/resume.md');
+    await runCli(['--yes', 'resume.md'], { cwd: dir });
+    const file = path.join(dir, 'resume.md');
+    writeFileSync(file, read(dir, 'resume.md').replace('secret_count=41', 'secret_count=40'));
+    writeFileSync(path.join(dir, 'ready.flag'), '');
+    const r = await runCli(['--yes', '--resume', 'resume.md'], { cwd: dir });
+    expect(r.stderr).toMatch(/step 1 capture changed since it ran \(stale\)/);
+    expect(r.code).toBe(0);
+  });
+
+  it('selects steps with --from, --to and --only, by number or name', async () => {
+    const cases: Array<[string[], string, RegExp]> = [
+      [['--from', '3'], 'third\nfourth\n', /passing over steps 1 first, 2 second/],
+      [['--to', 'second'], 'first\nsecond\n', /all 2 steps done/],
+      [['--from', 'second', '--to', '3'], 'second\nthird\n', /passing over steps 1 first/],
+      [['--only', 'fourth,2'], 'second\nfourth\n', /passing over steps 1 first, 3 third/],
+    ];
+    for (const [args, order, note] of cases) {
+      const dir = scratch('run/select.md');
+      const r = await runCli(['--yes', ...args, 'select.md'], { cwd: dir });
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(read(dir, 'order.log')).toBe(order);
+      expect(r.stderr).toMatch(note);
+    }
+  });
+
+  it('rejects an unknown step reference', async () => {
+    const dir = scratch('run/select.md');
+    const r = await runCli(['--yes', '--from', 'nope', 'select.md'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--from "nope": no such step/);
+  });
+
+  it('seeds the context with --set, as data', async () => {
+    const dir = scratch('run/select.md');
+    writeFileSync(path.join(dir, 'seed.md'), '```bash\necho "[$GREETING]" > seed.txt\n```\n');
+    const r = await runCli(['--yes', '--set', 'GREETING=$(touch pwned) hi', 'seed.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(read(dir, 'seed.txt')).toBe('[$(touch pwned) hi]\n');
+    expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
+  });
+
+  it('warns when a step replaced the EXIT trap the capture relies on', async () => {
+    const dir = scratch('run/trap.md');
+    const r = await runCli(['--yes', 'trap.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: trap: .*replaced the EXIT trap.*could not be carried/);
+    expect(read(dir, 'trap.txt')).toBe('KEPT=unset LOST=unset\n');
+  });
+
+  it('starts steps in front matter cwd, relative to the runbook', async () => {
+    const dir = scratch('run/cwd.md');
+    const missing = await runCli(['--yes', 'cwd.md'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/front matter cwd .*work is not usable/);
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, 'work'));
+    const r = await runCli(['--yes', path.join(dir, 'cwd.md')], { cwd: '/' });
+    expect(r.code).toBe(0);
+    expect(read(dir, 'work/here.txt').trim()).toBe(path.join(dir, 'work'));
+  });
+
+  it('ends the whole process tree on SIGINT, records it, and resumes at that step', async () => {
+    const dir = scratch('run/interrupt.md');
+    const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
+    await waitFor(() => existsSync(path.join(dir, 'started.txt')) && existsSync(path.join(dir, 'grandchild.pid')));
+    const pids = ['bg.pid', 'child.pid', 'grandchild.pid'].map((f) => Number(read(dir, f)));
+    for (const p of pids) expect(alive(p)).toBe(true);
+    const sent = Date.now();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(5000);
+    for (const p of pids) expect(alive(p), `pid ${p}`).toBe(false);
+    expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
+    expect(record(dir, 'interrupt').steps.map((s: { status: string }) => s.status)).toEqual([
+      'done',
+      'interrupted',
+      'pending',
+    ]);
+    writeFileSync(path.join(dir, 'interrupt.md'), read(dir, 'interrupt.md').replace('wait\n```', 'true\n```'));
+    const again = await runCli(['--yes', '--resume', 'interrupt.md'], { cwd: dir });
+    expect(again.stderr).toContain('resuming at step 2');
+    expect(again.code).toBe(0);
+    expect(existsSync(path.join(dir, 'after.txt'))).toBe(true);
+  });
+
+  it('ends the step on SIGTERM too', async () => {
+    const dir = scratch('run/interrupt.md');
+    const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
+    await waitFor(() => existsSync(path.join(dir, 'grandchild.pid')));
+    const grandchild = Number(read(dir, 'grandchild.pid'));
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it('streams a large output without holding it, keeping only a tail', async () => {
+    const dir = scratch('run/select.md');
+    writeFileSync(path.join(dir, 'flood.md'), '```bash\nhead -c 15000000 /dev/zero | base64\necho END\nexit 4\n```\n');
+    const r = await runCli(['--yes', 'flood.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout.length).toBeGreaterThanOrEqual(20_000_000);
+    expect(r.stderr).toMatch(/│ END\n/);
+    expect(record(dir, 'flood').steps[0].tail.length).toBeLessThanOrEqual(64 * 1024);
+  });
+});
+
+describe('bad input', () => {
+  it('refuses to prompt without a terminal', async () => {
+    const dir = scratch('run/select.md');
+    const r = await runCli(['select.md'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^runbook: stdin is not a terminal: pass --yes/);
+    expect(existsSync(path.join(dir, 'order.log'))).toBe(false);
+  });
+
+  it.each([
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--yes', 'missing.md'], /cannot read runbook .*missing.md: no such file/],
+    [['--yes', '--resume', 'select.md'], /no earlier run of .* to resume/],
+    [['--json'], /--json goes with --list/],
+    [['--yes', '--set', 'not a pair', 'select.md'], /--set takes NAME=VALUE/],
+  ])('%j is a one-line usage error with exit 2', async (args, message) => {
+    const dir = scratch('run/select.md');
+    const r = await runCli(args, { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    ['not json', /is corrupt/],
+    ['{"format":"something-else"}', /is not a run record of this version/],
+    ['{"format":"runbook-state/1","runbook":"/elsewhere.md"}', /belongs to \/elsewhere.md/],
+  ])('a corrupt or foreign record (%s) is a clear error suggesting a fresh run', async (content, message) => {
+    const dir = scratch('run/select.md');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, '.runbook'));
+    writeFileSync(path.join(dir, '.runbook/select.state.json'), content);
+    const r = await runCli(['--yes', '--resume', 'select.md'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/run without --resume/);
+  });
+});
