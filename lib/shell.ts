@@ -121,7 +121,7 @@ export class ShellSession {
   }
 
   private async spawnWrapper(opts: ShellStepOptions, stepFile: string | undefined): Promise<ShellOutcome> {
-    const { $ } = await import('zx');
+    const { $ } = await import('zx/core');
     rmSync(path.join(this.dir, 'ctx.out'), { force: true });
     rmSync(path.join(this.dir, 'fns.out'), { force: true });
     writeFileSync(path.join(this.dir, 'ctx.in'), encodeContext(opts.context), { mode: 0o600 });
