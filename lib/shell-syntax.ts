@@ -1,0 +1,114 @@
+// Loads mvdan/sh (the GopherJS build, npm `mvdan-sh`) and exposes its full typed syntax tree.
+// sh-syntax, the WebAssembly build, only returns statement positions, not the nodes inside them,
+// so it cannot tell which variables a step reads.
+
+/** A node of mvdan/sh's syntax tree; fields are getters named as in the Go package. */
+// biome-ignore lint/suspicious/noExplicitAny: the tree is untyped JavaScript from GopherJS
+export type ShNode = any;
+
+interface MvdanSyntax {
+  NewParser(...options: unknown[]): { Parse(src: string, name: string): ShNode };
+  NodeType(node: ShNode): string;
+  Variant(lang: unknown): unknown;
+  LangBash: unknown;
+}
+
+/** Operator codes are numbers whose values depend on the mvdan/sh build, so they are learned by parsing. */
+export interface OperatorCodes {
+  /** `${X-d}` `${X:-d}` `${X+d}` `${X:+d}`: the read does not need X. */
+  paramDefault: Set<number>;
+  /** `${X=d}` `${X:=d}`: assigns X when unset, so X is not needed and is set. */
+  paramAssign: Set<number>;
+  /** `=` `+=` ... in arithmetic. */
+  arithAssign: Set<number>;
+  /** `=` alone, which does not read its target. */
+  arithPlainAssign: number;
+  /** `++` and `--`. */
+  arithIncDec: Set<number>;
+  /** `|` and `|&`: both sides run in subshells. */
+  pipe: Set<number>;
+}
+
+export interface ShellParser {
+  syntax: MvdanSyntax;
+  ops: OperatorCodes;
+  /** Parses bash code; throws ShellParseError. */
+  parse(code: string): ShNode;
+}
+
+export class ShellParseError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+    this.name = 'ShellParseError';
+  }
+}
+
+let loading: Promise<ShellParser> | undefined;
+
+/** The parser, loaded once on first use: importing mvdan-sh costs ~150 ms, so only analysis pays it. */
+export function loadShellParser(): Promise<ShellParser> {
+  loading ??= import('mvdan-sh').then((mod) => {
+    const syntax = (mod.default as { syntax: MvdanSyntax }).syntax;
+    const parser = syntax.NewParser(syntax.Variant(syntax.LangBash));
+    const parse = (code: string): ShNode => {
+      try {
+        return parser.Parse(code, 'step');
+      } catch (error) {
+        throw toParseError(error);
+      }
+    };
+    return { syntax, ops: learnOperators(parse), parse };
+  });
+  return loading;
+}
+
+function toParseError(error: unknown): Error {
+  const e = error as { Text?: unknown; Pos?: { Line?: () => number; Col?: () => number } };
+  if (typeof e?.Text === 'string') {
+    const line = typeof e.Pos?.Line === 'function' ? e.Pos.Line() : 0;
+    const col = typeof e.Pos?.Col === 'function' ? e.Pos.Col() : 0;
+    return new ShellParseError(`line ${line}:${col}: ${e.Text}`, line);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function learnOperators(parse: (code: string) => ShNode): OperatorCodes {
+  const stmts = (code: string): ShNode[] => parse(code).Stmts;
+  const expOps = (code: string): number[] =>
+    (stmts(code)[0].Cmd.Args as ShNode[]).slice(1).map((w) => w.Parts[0].Exp.Op as number);
+  const arithOps = (code: string): number[] => stmts(code).map((s) => s.Cmd.X.Op as number);
+  const assignOps = arithOps(
+    '((a=1));((a+=1));((a-=1));((a*=1));((a/=1));((a%=1));((a<<=1));((a>>=1));((a&=1));((a|=1));((a^=1))',
+  );
+  return {
+    paramDefault: new Set(expOps(': ${a-x} ${a:-x} ${a+x} ${a:+x}')),
+    paramAssign: new Set(expOps(': ${a=x} ${a:=x}')),
+    arithAssign: new Set(assignOps),
+    arithPlainAssign: assignOps[0] as number,
+    arithIncDec: new Set(arithOps('((a++));((a--));((++a));((--a))')),
+    pipe: new Set(stmts('a | b; a |& b').map((s) => s.Cmd.Op as number)),
+  };
+}
+
+/** The literal text of a word made only of literal and quoted-literal parts; undefined when it expands anything. */
+export function literalWord(syntax: MvdanSyntax, word: ShNode): string | undefined {
+  if (!word) return undefined;
+  let text = '';
+  for (const part of word.Parts as ShNode[]) {
+    const type = syntax.NodeType(part);
+    if (type === 'Lit') text += part.Value;
+    else if (type === 'SglQuoted') {
+      // $'...' keeps its escapes unprocessed in Value.
+      if (part.Dollar && String(part.Value).includes('\\')) return undefined;
+      text += part.Value;
+    } else if (type === 'DblQuoted') {
+      const inner = literalWord(syntax, part);
+      if (inner === undefined) return undefined;
+      text += inner;
+    } else return undefined;
+  }
+  return text;
+}
