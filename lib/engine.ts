@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { changedNames, displayValue } from './context.ts';
 import { InputError } from './errors.ts';
+import { makeRedactor, makeSecretTest, REDACTED } from './secrets.ts';
 import { type ShellOutcome, ShellSession, type StepIO } from './shell.ts';
 import { codeHash, type RunRecord, recordPath, saveRecord } from './state.ts';
 import type { Context, RunReport, Step, StepResult } from './types.ts';
@@ -18,10 +19,8 @@ export interface EngineOptions {
   /** Base directory steps start in (runbook dir + front matter cwd). */
   baseDir: string;
   io: StepIO;
-  /** Replaces values in everything written to the record. */
-  redact?: (text: string) => string;
-  /** Variables whose values must not be written to the record. */
-  isSecret?: (name: string) => boolean;
+  /** Front matter `secrets:`; with secret-looking names, their values never reach the record. */
+  secrets?: string[];
   /** Pause between retries (the retries= attribute). */
   retryDelayMs?: number;
 }
@@ -39,12 +38,32 @@ export class Engine {
   private current?: AbortController;
   private readonly recordFile: string;
   private readonly session: ShellSession;
+  private readonly isSecret: (name: string) => boolean;
+  private readonly redactor: (text: string) => string;
 
   constructor(private readonly opts: EngineOptions) {
     this.record = opts.record;
     this.context = opts.record.context;
     this.recordFile = recordPath(opts.file);
     this.session = new ShellSession(opts.shellLine, opts.env);
+    this.isSecret = makeSecretTest(opts.secrets);
+    // The redactor reads the context's vars on each call; this view follows the engine's current context.
+    const self = this;
+    const view = {
+      get vars() {
+        return self.context.vars;
+      },
+    } as Context;
+    this.redactor = makeRedactor(view, opts.secrets, opts.env);
+  }
+
+  /** Hides secret values (carried or from the environment) in text the runner writes. */
+  redact(text: string): string {
+    return this.redactor(text);
+  }
+
+  secret(name: string): boolean {
+    return this.isSecret(name);
   }
 
   get steps(): Step[] {
@@ -177,26 +196,19 @@ export class Engine {
     const out: Record<string, string> = {};
     for (const n of names) {
       const v = this.context.vars[n];
-      if (v) out[n] = this.opts.isSecret?.(n) ? '****' : this.redact(displayValue(v));
+      if (v) out[n] = this.isSecret(n) ? REDACTED : this.redact(displayValue(v));
     }
     return out;
   }
 
-  private redact(text: string): string {
-    return this.opts.redact ? this.opts.redact(text) : text;
-  }
-
   /** The record on disk never holds a secret's value; resume asks for it again. */
   save(): void {
-    const isSecret = this.opts.isSecret;
     const vars = { ...this.context.vars };
     const withheld: string[] = [];
-    if (isSecret) {
-      for (const name of Object.keys(vars)) {
-        if (isSecret(name)) {
-          delete vars[name];
-          withheld.push(name);
-        }
+    for (const name of Object.keys(vars)) {
+      if (this.isSecret(name)) {
+        delete vars[name];
+        withheld.push(name);
       }
     }
     this.record.context = this.context;

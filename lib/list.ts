@@ -1,4 +1,5 @@
 // `runbook --list`: what the runbook would do, one line per step, or JSON for tools.
+import { analyzeAll } from './needs.ts';
 import type { Runbook } from './types.ts';
 
 export interface ListIO {
@@ -13,6 +14,7 @@ export function warnParse(runbook: Runbook, file: string, stderr: NodeJS.Writabl
 
 export async function printList(runbook: Runbook, file: string, json: boolean, io: ListIO): Promise<void> {
   warnParse(runbook, file, io.stderr);
+  const analyses = await analyzeAll(runbook.steps, file);
   if (json) {
     const rows = runbook.steps.map((s) => ({
       index: s.index,
@@ -21,6 +23,8 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
       line: s.line,
       code: s.code,
       attributes: s.attributes,
+      sets: analyses.get(s.index)?.sets ?? [],
+      needs: analyses.get(s.index)?.needs ?? [],
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -33,6 +37,12 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
   const nameWidth = Math.min(40, Math.max(...runbook.steps.map((s) => s.name.length)));
   for (const s of runbook.steps) {
     const first = s.code.split('\n').find((l) => l.trim() !== '') ?? '';
-    io.stdout.write(`${String(s.index).padStart(width)}  ${s.name.padEnd(nameWidth)}  ${first.trim()}\n`);
+    const a = analyses.get(s.index);
+    const vars = [
+      a?.sets.length ? `sets ${a.sets.join(' ')}` : '',
+      a?.needs.length ? `needs ${a.needs.join(' ')}` : '',
+    ].filter(Boolean);
+    const suffix = vars.length ? `  [${vars.join('; ')}]` : '';
+    io.stdout.write(`${String(s.index).padStart(width)}  ${s.name.padEnd(nameWidth)}  ${first.trim()}${suffix}\n`);
   }
 }

@@ -6,6 +6,7 @@ import { emptyContext, withValue } from './context.ts';
 import { assertDir, baseDirFor, Engine } from './engine.ts';
 import { EXIT, StateError, UsageError } from './errors.ts';
 import { warnParse } from './list.ts';
+import { findMissing, formatMissing } from './needs.ts';
 import { type Selection, selectSteps } from './select.ts';
 import { DEFAULT_SHELL } from './shell.ts';
 import { loadRecord, newRecord, type RunRecord, recordPath, resumePoint } from './state.ts';
@@ -87,6 +88,16 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
     io.stderr.write(`runbook: resuming at step ${selection.selected[0]?.index} (${selection.skippedOver.length} done)\n`);
   }
 
+  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file);
+  if (needs.missing.length) {
+    if (!interactive && !options.dryRun) {
+      io.stderr.write(`runbook: ${formatMissing(needs)}\n`);
+      return EXIT.usage;
+    }
+    // Interactively each is asked for just before the step that needs it.
+    io.stderr.write(paint('yellow', `runbook: note: ${formatMissing(needs)}\n`));
+  }
+
   if (options.preflight && !options.dryRun) {
     const code = await preflight(runbook, interactive, io);
     if (code !== undefined) return code;
@@ -104,6 +115,7 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
     shellLine: fm.shell ?? DEFAULT_SHELL,
     env: io.env,
     baseDir,
+    secrets: fm.secrets,
     io: { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr },
   });
   let exitCode: number;
