@@ -67,11 +67,27 @@ describe('runbook --yes', () => {
     expect(read(dir, 'result.txt')).toBe('value from step 1 42\n');
   });
 
+  it('never writes a secret to the record, so --resume needs it provided again', async () => {
+    const dir = scratch('run/resume.md');
+    const file = path.join(dir, 'resume.md');
+    writeFileSync(file, read(dir, 'resume.md').replace('count=41', 'count=41\nAPI_TOKEN=s3cr3t-value'));
+    writeFileSync(file, read(dir, 'resume.md').replace('echo "$CAPTURED $count"', 'echo "$CAPTURED $count $API_TOKEN"'));
+    await runCli(['--yes', 'resume.md'], { cwd: dir });
+    expect(read(dir, '.runbook/resume.state.json')).not.toContain('s3cr3t-value');
+    writeFileSync(path.join(dir, 'ready.flag'), '');
+    const refused = await runCli(['--yes', '--resume', 'resume.md'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/API_TOKEN +needed by step 3 use/);
+    const r = await runCli(['--yes', '--resume', '--set', 'API_TOKEN=again', 'resume.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(read(dir, 'result.txt')).toBe('value from step 1 42 again\n');
+  });
+
   it('says a done step is stale when its code changed before --resume', async () => {
     const dir = scratch('run/resume.md');
     await runCli(['--yes', 'resume.md'], { cwd: dir });
     const file = path.join(dir, 'resume.md');
-    writeFileSync(file, read(dir, 'resume.md').replace('secret_count=41', 'secret_count=40'));
+    writeFileSync(file, read(dir, 'resume.md').replace('count=41', 'count=40'));
     writeFileSync(path.join(dir, 'ready.flag'), '');
     const r = await runCli(['--yes', '--resume', 'resume.md'], { cwd: dir });
     expect(r.stderr).toMatch(/step 1 capture changed since it ran \(stale\)/);
