@@ -131,8 +131,8 @@ export async function loadRunbook(file: string): Promise<{ text: string; runbook
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code;
     throw new UsageError(`cannot read runbook ${file}: ${why}`);
   }
-  const { parseRunbook } = await import('./parse.ts');
-  return { text, runbook: parseRunbook(text) };
+  const { parseCached } = await import('./parse-cache.ts');
+  return { text, runbook: await parseCached(text, file) };
 }
 
 export async function main(io: CliIO): Promise<number> {
