@@ -119,6 +119,8 @@ export interface FenceLines {
   closed: boolean;
   /** The containers CommonMark puts the fence in (marked nests it too deep after lazy lines). */
   containers: Container[];
+  /** The line on which the fence's containers ended it, and how many containers still went on there. */
+  cut?: { line: number; depth: number };
 }
 
 /**
@@ -154,13 +156,14 @@ export function readFence(
     };
   }
   const indent = start.column - opening.column;
-  if (indent > 3 || (run[0] === '`' && opening.text.slice(start.offset + run.length).includes('`')))
-    return undefined;
+  const info = opening.text.slice(start.offset + run.length);
+  if (indent > 3 || (run[0] === '`' && info.includes('`'))) return undefined;
   const lines: string[] = [];
   for (let index = open + 1; index < source.length; index++) {
     const cursor = new LineCursor(source[index] ?? '');
-    if (enterContainers(cursor, inside, index) < inside.length)
-      return { lines, closed: false, containers: inside };
+    const depth = enterContainers(cursor, inside, index);
+    if (depth < inside.length)
+      return { lines, closed: false, containers: inside, cut: { line: index, depth } };
     const next = cursor.nextNonspace();
     const closing = /^(`+|~+)[ \t]*$/.exec(cursor.text.slice(next.offset))?.[1] ?? '';
     if (next.column - cursor.column <= 3 && closing[0] === run[0] && closing.length >= run.length) {

@@ -95,20 +95,20 @@ const countNewlines = (text: string) => text.split('\n').length - 1;
 
 /** All fenced code blocks of `body`, in document order, wherever they are nested. */
 function findBlocks(body: string): Block[] {
-  const lexer = createLexer();
-  const tokens = lexer.blockTokens(body);
   const source = body.split('\n');
   if (body.endsWith('\n')) source.pop();
   const blocks: Block[] = [];
   const open: { depth: number; text: string; id: number }[] = [];
   let headingCount = 0;
+  let lexer = createLexer();
 
-  const onFence = (token: FenceToken, line: number, containers: Container[]) => {
+  /** Records a fence; returns a line to lex again from when marked read past the fence's real end. */
+  const onFence = (token: FenceToken, line: number, containers: Container[]): number | undefined => {
     const previous = blocks.at(-1);
     // marked may see a fence inside what CommonMark reads as the previous fence's content.
-    if (previous && line <= previous.end) return;
+    if (previous && line <= previous.end) return undefined;
     const read = readFence(source, line, containers, token.fence);
-    if (!read) return;
+    if (!read) return undefined;
     const nearest = open.at(-1);
     const inner = read.containers.at(-1)?.kind;
     blocks.push({
@@ -120,10 +120,19 @@ function findBlocks(body: string): Block[] {
       headings: open.map((heading) => heading.text),
       heading: nearest && { text: nearest.text, id: nearest.id },
     });
+    // A line outside every container ended the fence, but marked took it as a lazy line of the
+    // fence's list item or quote. CommonMark starts afresh on that line, so lex again from there.
+    const markedEnd = line + token.fence.lines.length + (token.fence.closed ? 1 : 0);
+    return read.cut && read.cut.depth === 0 && read.cut.line <= markedEnd ? read.cut.line : undefined;
   };
 
   // `text` is the container's content as marked lexed it: one line per source line from `start` on.
-  const walk = (children: Token[], text: string, start: number, containers: Container[]) => {
+  const walk = (
+    children: Token[],
+    text: string,
+    start: number,
+    containers: Container[],
+  ): number | undefined => {
     let line = start;
     let offset = 0;
     for (const token of children) {
@@ -134,6 +143,7 @@ function findBlocks(body: string): Block[] {
         line += countNewlines(text.slice(offset, at));
         offset = at + token.raw.length;
       }
+      let restart: number | undefined;
       if (token.type === 'heading') {
         while ((open.at(-1)?.depth ?? 0) >= token.depth) open.pop();
         open.push({
@@ -142,18 +152,25 @@ function findBlocks(body: string): Block[] {
           id: headingCount++,
         });
       } else if (isFenceToken(token)) {
-        onFence(token, line, containers);
+        restart = onFence(token, line, containers);
       } else if (token.type === 'list') {
-        walk(token.items, token.raw, line, containers);
+        restart = walk(token.items, token.raw, line, containers);
       } else if (token.type === 'list_item') {
-        walk(token.tokens ?? [], token.text, line, [...containers, { kind: 'item', line }]);
+        restart = walk(token.tokens ?? [], token.text, line, [...containers, { kind: 'item', line }]);
       } else if (token.type === 'blockquote') {
-        walk(token.tokens ?? [], token.text, line, [...containers, { kind: 'quote' }]);
+        restart = walk(token.tokens ?? [], token.text, line, [...containers, { kind: 'quote' }]);
       }
+      if (restart !== undefined) return restart;
       line += countNewlines(token.raw);
     }
+    return undefined;
   };
-  walk(tokens, body, 0, []);
+
+  for (let from: number | undefined = 0; from !== undefined; ) {
+    const text = from === 0 ? body : source.slice(from).join('\n');
+    lexer = createLexer();
+    from = walk(lexer.blockTokens(text), text, from, []);
+  }
   return blocks;
 }
 
