@@ -106,6 +106,13 @@ describe('nesting', () => {
   it('gives every fence its line', () => expect(nested.map((s) => s.line)).toEqual([5, 11, 17, 24, 30, 36]));
   it('ends a quoted fence at a line without >', () =>
     expect(codes('> ```sh\n> a\nb\n> ```')).toEqual(['a', '']));
+  it('ends a list item fence at an outdented line, as CommonMark does', () =>
+    expect(
+      steps('1. Do:\n   ```sh\n   echo hi\nnot indented\n   ```\n\nafter\n').map((s) => [s.line, s.code]),
+    ).toEqual([
+      [2, 'echo hi'],
+      [5, '\nafter'],
+    ]));
   it('does not take a lazy paragraph line for a fence', () =>
     expect(codes('> - item\n\t```sh\necho\n')).toEqual([]));
 });
@@ -172,6 +179,10 @@ describe('front matter', () => {
   it('rejects a requirement without a name', () =>
     expect(errorOf('---\nrequires:\n  - version: 1\n---\n')).toMatch(
       /^front matter line 3: requires item 1/,
+    ));
+  it('names the line of a bad requirement', () =>
+    expect(errorOf('---\nrequires:\n  - kubectl\n  - 5\n---\n')).toBe(
+      'front matter line 4: requires item 2 must be a command name or a mapping with a name, not a number (5)',
     ));
   it('rejects a list of lists for secrets', () =>
     expect(errorOf('---\nsecrets: [[a]]\n---\n')).toMatch(/^front matter line 2: secrets item 1/));
