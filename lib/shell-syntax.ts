@@ -27,6 +27,8 @@ export interface OperatorCodes {
   arithIncDec: Set<number>;
   /** `|` and `|&`: both sides run in subshells. */
   pipe: Set<number>;
+  /** `>` `>>` `>|` `&>` `&>>`: redirections that create or write a file. */
+  redirectWrite: Set<number>;
 }
 
 export interface ShellParser {
@@ -84,12 +86,17 @@ function learnOperators(parse: (code: string) => ShNode): OperatorCodes {
     '((a=1));((a+=1));((a-=1));((a*=1));((a/=1));((a%=1));((a<<=1));((a>>=1));((a&=1));((a|=1));((a^=1))',
   );
   return {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
     paramDefault: new Set(expOps(': ${a-x} ${a:-x} ${a+x} ${a:+x}')),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
     paramAssign: new Set(expOps(': ${a=x} ${a:=x}')),
     arithAssign: new Set(assignOps),
     arithPlainAssign: assignOps[0] as number,
     arithIncDec: new Set(arithOps('((a++));((a--));((++a));((--a))')),
     pipe: new Set(stmts('a | b; a |& b').map((s) => s.Cmd.Op as number)),
+    redirectWrite: new Set(
+      stmts('a > f; a >> f; a >| f; a &> f; a &>> f').map((s) => s.Redirs[0].Op as number),
+    ),
   };
 }
 
