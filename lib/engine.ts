@@ -103,7 +103,6 @@ export class Engine {
     result.codeHash = codeHash(code);
     if (code !== step.code) result.editedCode = code;
     else delete result.editedCode;
-    result.tail = this.redact(outcome.tail);
     delete result.message;
     if (outcome.interrupted) {
       result.status = 'interrupted';
@@ -127,6 +126,8 @@ export class Engine {
         result.message = outcome.warning;
       }
     }
+    // After the context update, so secrets this very step set are hidden in its own tail.
+    result.tail = this.redact(outcome.tail);
     this.save();
     return { result, outcome, warnings } satisfies StepRun;
   }

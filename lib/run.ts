@@ -1,10 +1,12 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
+import path from 'node:path';
 import type { CliOptions } from './cli.ts';
 import { loadRunbook } from './cli.ts';
 import { emptyContext, withValue } from './context.ts';
 import { assertDir, baseDirFor, Engine } from './engine.ts';
-import { EXIT, StateError, UsageError } from './errors.ts';
+import { attributeProblems, KNOWN_ATTRIBUTES } from './attributes-known.ts';
+import { EXIT, InputError, StateError, UsageError } from './errors.ts';
 import { warnParse } from './list.ts';
 import { findMissing, formatMissing } from './needs.ts';
 import { type Selection, selectSteps } from './select.ts';
@@ -38,13 +40,14 @@ function describe(steps: Step[]): string {
 
 export async function runRunbook(file: string, options: CliOptions, io: RunIO): Promise<number> {
   const startedAt = new Date().toISOString();
-  const { runbook } = await loadRunbook(file);
+  const { text, runbook } = await loadRunbook(file);
   const paint = painter(colorEnabled(io.stderr, io.env));
   warnParse(runbook, file, io.stderr);
   if (runbook.steps.length === 0) {
     io.stderr.write(`runbook: ${file} has no steps (fenced sh, bash, shell or js blocks); nothing to run\n`);
     return EXIT.ok;
   }
+  checkAttributes(runbook, file, io, paint);
   const interactive = !options.yes && !options.dryRun;
   if (interactive && !io.stdin.isTTY) {
     throw new UsageError('stdin is not a terminal: pass --yes to run every step unattended (or --dry-run)');
@@ -116,6 +119,7 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
     env: io.env,
     baseDir,
     secrets: fm.secrets,
+    retryDelayMs: Number(io.env.RUNBOOK_RETRY_DELAY_MS ?? 2000) || 0,
     io: { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr },
   });
   let exitCode: number;
@@ -132,8 +136,11 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
     engine.dispose();
   }
   if (options.record) {
-    const { writeRunRecords } = await import('./record-command.ts');
-    await writeRunRecords(options.record, engine.report(exitCode, startedAt), runbook, file, engine.context);
+    const { writeRecords } = await import('./records.ts');
+    const dir = path.resolve(options.record);
+    const report = engine.report(exitCode, startedAt);
+    await writeRecords(dir, report, text, runbook.steps, (s) => engine.redact(s));
+    io.stderr.write(`runbook: records written to ${dir}\n`);
   }
   return exitCode;
 }
@@ -149,4 +156,17 @@ async function preflight(runbook: Runbook, interactive: boolean, io: RunIO): Pro
   if (!interactive) return EXIT.usage;
   const { confirmContinue } = await import('./prompts.ts');
   return (await confirmContinue('Some required tools are missing. Continue anyway?', io)) ? undefined : EXIT.usage;
+}
+
+/** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */
+function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: ReturnType<typeof painter>): void {
+  const invalid: string[] = [];
+  for (const step of runbook.steps) {
+    for (const p of attributeProblems(step.attributes)) {
+      const where = `${file}:${step.line}: step ${step.name}`;
+      if (KNOWN_ATTRIBUTES.has(p.attribute)) invalid.push(`${where}: ${p.message}`);
+      else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
+    }
+  }
+  if (invalid.length) throw new InputError(invalid.join('\nrunbook: '));
 }

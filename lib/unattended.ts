@@ -9,6 +9,12 @@ import type { Step } from './types.ts';
 
 export const TAIL_LINES = 20;
 
+/** A bare flag, or `flag=true`; `flag=false` turns it off. */
+export function isFlagSet(step: Step, name: string): boolean {
+  const v = step.attributes[name];
+  return v === true || v === 'true';
+}
+
 /** Catches SIGINT/SIGTERM/SIGHUP for the life of a run; the first one ends the running step. */
 export function trapSignals(onSignal: (sig: NodeJS.Signals) => void): () => void {
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -70,7 +76,7 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
         return EXIT.interrupted;
       }
       if (run.result.status === 'failed') {
-        if (step.attributes['continue-on-error']) {
+        if (isFlagSet(step, 'continue-on-error')) {
           io.stderr.write(paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`));
           continue;
         }
