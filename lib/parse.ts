@@ -1,5 +1,5 @@
 // Markdown runbook → steps. Pure: text in, steps out, no I/O.
-import type { Token } from 'marked';
+import type { Lexer, Token } from 'marked';
 import { isSkipped, parseInfo } from './attributes.ts';
 import { type Container, readFence } from './fence-lines.ts';
 import { createLexer, type Fence, type FenceToken, isFenceToken } from './fences.ts';
@@ -148,7 +148,7 @@ function findBlocks(body: string): Block[] {
         while ((open.at(-1)?.depth ?? 0) >= token.depth) open.pop();
         open.push({
           depth: token.depth,
-          text: plainText(lexer.inlineTokens(token.text)),
+          text: headingText(token.text, lexer),
           id: headingCount++,
         });
       } else if (isFenceToken(token)) {
@@ -175,6 +175,12 @@ function findBlocks(body: string): Block[] {
 }
 
 /** A heading's text without inline Markdown: `code`, *emphasis* and [links](...) keep only their words. */
+function headingText(markdown: string, lexer: Lexer): string {
+  // Most headings are plain words; the inline lexer costs a few milliseconds the first time it runs.
+  const text = /[`*_[\]<>\\&~!]/.test(markdown) ? plainText(lexer.inlineTokens(markdown)) : markdown;
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 function plainText(tokens: Token[]): string {
   let text = '';
   for (const token of tokens) {
@@ -182,5 +188,5 @@ function plainText(tokens: Token[]): string {
     if ('tokens' in token && Array.isArray(token.tokens)) text += plainText(token.tokens);
     else if ('text' in token && typeof token.text === 'string') text += token.text;
   }
-  return text.replace(/\s+/g, ' ').trim();
+  return text;
 }
