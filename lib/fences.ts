@@ -6,7 +6,7 @@
 // all for `~~~`), and expands tabs inside list items. So marked's `fences` rule is replaced by a
 // CommonMark one here, which keeps marked's block structure right, and fence-lines.ts then re-reads
 // each block's lines from the source with the spec's column rules, which keeps tabs in heredocs intact.
-import { Lexer, Tokenizer, type Tokens } from 'marked';
+import { getDefaults, Lexer, Tokenizer, type Tokens } from 'marked';
 
 export interface Fence {
   char: '`' | '~';
@@ -79,9 +79,12 @@ export function stripColumns(line: string, columns: number): string {
   return line.slice(i);
 }
 
-/** A block lexer whose fences follow CommonMark; `gfm` off because CommonMark has no tables. */
+/**
+ * A block lexer whose fences follow CommonMark; `gfm` off because CommonMark has no tables. Built from
+ * marked's pristine defaults, so a `marked.use(...)` elsewhere (marked-terminal) cannot change parsing.
+ */
 export function createLexer(): Lexer {
-  return new Lexer({ gfm: false, tokenizer: new CommonMarkFences() });
+  return new Lexer({ ...getDefaults(), gfm: false, tokenizer: new CommonMarkFences() });
 }
 
 export function isFenceToken(token: { type: string }): token is FenceToken {

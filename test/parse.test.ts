@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { getDefaults, marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../lib/errors.ts';
 import { parseRunbook } from '../lib/parse.ts';
@@ -226,4 +227,20 @@ describe('prose and headings', () => {
       'check-3',
       'clean-up',
     ]));
+});
+
+describe('isolation', () => {
+  it('ignores marked options another module set globally', () => {
+    const swallow = {
+      name: 'swallow',
+      level: 'block' as const,
+      tokenizer: (src: string) => ({ type: 'swallow', raw: src }),
+    };
+    marked.use({ extensions: [swallow] });
+    try {
+      expect(codes('```sh\nx\n```')).toEqual(['x']);
+    } finally {
+      marked.setOptions(getDefaults());
+    }
+  });
 });
