@@ -44,33 +44,29 @@ export async function stepCommands(code: string, startDir: string | undefined): 
   } catch (error) {
     return { events: [], endCwd: startDir, error: (error as Error).message };
   }
-  const { syntax, ops } = parser;
-  const type = (node: ShNode): string => syntax.NodeType(node);
+  const { ops } = parser;
   const events: ShellEvent[] = [];
-  const lineOf = (node: ShNode): number => node.Pos().Line();
 
   const visitAll = (scope: Scope, nodes: ShNode[] | null | undefined) => {
     for (const node of nodes ?? []) visit(scope, node);
   };
   const visitChildren = (scope: Scope, node: ShNode) => {
-    for (const key of Object.getOwnPropertyNames(node)) {
-      if (key.startsWith('$') || key.startsWith('_') || key === 'Comments' || key === 'Last') continue;
-      const value = node[key];
+    for (const value of Object.values(node)) {
       if (Array.isArray(value)) visitAll(scope, value);
-      else if (value && typeof value === 'object' && typeof value.Pos === 'function') visit(scope, value);
+      else if (value && typeof value === 'object') visit(scope, value);
     }
   };
   const sub = (scope: Scope): Scope => ({ dir: scope.dir });
 
   const visit = (scope: Scope, node: ShNode): void => {
     if (!node) return;
-    switch (type(node)) {
+    switch (node.type) {
       case 'Stmt': {
         const inner = node.Background || node.Coprocess ? sub(scope) : scope;
         for (const redirect of node.Redirs as ShNode[]) {
-          const target = ops.redirectWrite.has(redirect.Op) ? literalWord(syntax, redirect.Word) : undefined;
+          const target = ops.redirectWrite.has(redirect.Op) ? literalWord(redirect.Word) : undefined;
           const resolved = target === undefined ? undefined : resolvePath(inner.dir, target);
-          if (resolved) events.push({ type: 'write', path: resolved, line: lineOf(redirect) });
+          if (resolved) events.push({ type: 'write', path: resolved, line: redirect.line });
           visit(inner, redirect.Word);
         }
         visit(inner, node.Cmd);
@@ -80,8 +76,8 @@ export async function stepCommands(code: string, startDir: string | undefined): 
         visitChildren(scope, node);
         const args = node.Args as ShNode[];
         if (args.length === 0) return;
-        const words = args.map((w) => literalWord(syntax, w));
-        const lines = args.map(lineOf);
+        const words = args.map((w) => literalWord(w));
+        const lines = args.map((w) => w.line);
         const start = commandStart(words);
         const command = { words: words.slice(start), lines: lines.slice(start) };
         events.push({ type: 'command', ...command, cwd: scope.dir });

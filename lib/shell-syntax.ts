@@ -1,16 +1,74 @@
-// Loads mvdan/sh (the GopherJS build, npm `mvdan-sh`) and exposes its full typed syntax tree.
+// Loads mvdan/sh (the GopherJS build, npm `mvdan-sh`) and gives its full syntax tree as plain objects.
 // sh-syntax, the WebAssembly build, only returns statement positions, not the nodes inside them,
 // so it cannot tell which variables a step reads.
 
-/** A node of mvdan/sh's syntax tree; fields are getters named as in the Go package. */
-// biome-ignore lint/suspicious/noExplicitAny: the tree is untyped JavaScript from GopherJS
-export type ShNode = any;
+/**
+ * A node of mvdan/sh's syntax tree as a plain object: `type` is the Go type name (`CallExpr`, `Word`...),
+ * `line` the 1-based line it starts on, and the other keys are the Go struct's exported fields
+ * (nodes, arrays of nodes, strings, booleans, operator numbers; positions left out).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the fields depend on `type`, as in the Go package
+export type ShNode = { type: string; line: number } & Record<string, any>;
 
 interface MvdanSyntax {
-  NewParser(...options: unknown[]): { Parse(src: string, name: string): ShNode };
-  NodeType(node: ShNode): string;
+  NewParser(...options: unknown[]): { Parse(src: string, name: string): { __internal_object__: GoValue } };
   Variant(lang: unknown): unknown;
   LangBash: unknown;
+}
+
+/** GopherJS's representation of a Go value, with the type metadata it carries. */
+// biome-ignore lint/suspicious/noExplicitAny: GopherJS internals
+type GoValue = any;
+
+// GopherJS kind numbers (reflect.Kind).
+const KIND = { interface: 20, pointer: 22, slice: 23, string: 24, struct: 25 } as const;
+
+/** GopherJS keeps Go strings as UTF-8 bytes in a JS string. */
+function goString(value: string): string {
+  return /[\x80-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * Copies the Go tree into plain objects. Reading GopherJS's exported wrappers costs ~50 µs per field
+ * access; this walks its internal values directly, in a few milliseconds for a whole runbook.
+ */
+function plainTree(value: GoValue): ShNode | null {
+  const type = value?.constructor;
+  if (!type || value === type.nil || !type.elem?.fields || !String(type.string).startsWith('*syntax.'))
+    return null;
+  const node: ShNode = {
+    type: String(type.string).slice('*syntax.'.length),
+    line: typeof value.Pos === 'function' ? value.Pos().Line() : 0,
+  };
+  for (const field of type.elem.fields) {
+    if (!field.exported) continue;
+    const fieldValue = value[field.prop];
+    switch (field.typ.kind) {
+      case KIND.slice: {
+        // Slices of structs are comments; slices of nodes are what matters.
+        if (field.typ.elem.kind === KIND.struct) break;
+        const items: ShNode[] = [];
+        for (let i = 0; i < fieldValue.$length; i++) {
+          const item = plainTree(fieldValue.$array[fieldValue.$offset + i]);
+          if (item) items.push(item);
+        }
+        node[field.name] = items;
+        break;
+      }
+      case KIND.pointer:
+      case KIND.interface:
+        node[field.name] = plainTree(fieldValue);
+        break;
+      case KIND.string:
+        node[field.name] = goString(fieldValue);
+        break;
+      case KIND.struct:
+        break;
+      default:
+        node[field.name] = fieldValue;
+    }
+  }
+  return node;
 }
 
 /** Operator codes are numbers whose values depend on the mvdan/sh build, so they are learned by parsing. */
@@ -32,7 +90,6 @@ export interface OperatorCodes {
 }
 
 export interface ShellParser {
-  syntax: MvdanSyntax;
   ops: OperatorCodes;
   /** Parses bash code; throws ShellParseError. */
   parse(code: string): ShNode;
@@ -56,13 +113,15 @@ export function loadShellParser(): Promise<ShellParser> {
     const syntax = (mod.default as { syntax: MvdanSyntax }).syntax;
     const parser = syntax.NewParser(syntax.Variant(syntax.LangBash));
     const parse = (code: string): ShNode => {
+      let file: { __internal_object__: GoValue };
       try {
-        return parser.Parse(code, 'step');
+        file = parser.Parse(code, 'step');
       } catch (error) {
         throw toParseError(error);
       }
+      return plainTree(file.__internal_object__) as ShNode;
     };
-    return { syntax, ops: learnOperators(parse), parse };
+    return { ops: learnOperators(parse), parse };
   });
   return loading;
 }
@@ -80,7 +139,7 @@ function toParseError(error: unknown): Error {
 function learnOperators(parse: (code: string) => ShNode): OperatorCodes {
   const stmts = (code: string): ShNode[] => parse(code).Stmts;
   const expOps = (code: string): number[] =>
-    (stmts(code)[0].Cmd.Args as ShNode[]).slice(1).map((w) => w.Parts[0].Exp.Op as number);
+    ((stmts(code)[0] as ShNode).Cmd.Args as ShNode[]).slice(1).map((w) => w.Parts[0].Exp.Op as number);
   const arithOps = (code: string): number[] => stmts(code).map((s) => s.Cmd.X.Op as number);
   const assignOps = arithOps(
     '((a=1));((a+=1));((a-=1));((a*=1));((a/=1));((a%=1));((a<<=1));((a>>=1));((a&=1));((a|=1));((a^=1))',
@@ -101,18 +160,18 @@ function learnOperators(parse: (code: string) => ShNode): OperatorCodes {
 }
 
 /** The literal text of a word made only of literal and quoted-literal parts; undefined when it expands anything. */
-export function literalWord(syntax: MvdanSyntax, word: ShNode): string | undefined {
+export function literalWord(word: ShNode | null | undefined): string | undefined {
   if (!word) return undefined;
   let text = '';
   for (const part of word.Parts as ShNode[]) {
-    const type = syntax.NodeType(part);
+    const type = part.type;
     if (type === 'Lit') text += part.Value;
     else if (type === 'SglQuoted') {
       // $'...' keeps its escapes unprocessed in Value.
       if (part.Dollar && String(part.Value).includes('\\')) return undefined;
       text += part.Value;
     } else if (type === 'DblQuoted') {
-      const inner = literalWord(syntax, part);
+      const inner = literalWord(part);
       if (inner === undefined) return undefined;
       text += inner;
     } else return undefined;

@@ -30,12 +30,12 @@ interface Scope {
 }
 
 export function analyzeShellTree(parser: ShellParser, file: ShNode): VariableAnalysis {
-  const { syntax, ops } = parser;
+  const { ops } = parser;
   const sets = new Set<string>();
   const needs = new Set<string>();
   const functions: ShNode[] = [];
-  const type = (node: ShNode): string => syntax.NodeType(node);
-  const literal = (word: ShNode): string | undefined => literalWord(syntax, word);
+  const type = (node: ShNode): string => node.type;
+  const literal = (word: ShNode): string | undefined => literalWord(word);
 
   const read = (scope: Scope, name: string) => {
     // `$_` is the last argument of the previous command, not a variable anyone sets.
@@ -61,11 +61,9 @@ export function analyzeShellTree(parser: ShellParser, file: ShNode): VariableAna
 
   // Fields in declaration order, which is source order for every node type used here.
   const visitChildren = (scope: Scope, node: ShNode) => {
-    for (const key of Object.getOwnPropertyNames(node)) {
-      if (key.startsWith('$') || key.startsWith('_') || key === 'Comments' || key === 'Last') continue;
-      const value = node[key];
+    for (const value of Object.values(node)) {
       if (Array.isArray(value)) visitAll(scope, value);
-      else if (value && typeof value === 'object' && typeof value.Pos === 'function') visit(scope, value);
+      else if (value && typeof value === 'object') visit(scope, value);
     }
   };
 
@@ -267,7 +265,7 @@ export function analyzeShellTree(parser: ShellParser, file: ShNode): VariableAna
   visitAll(step, file.Stmts);
   // Functions defined inside functions are appended while this runs.
   for (let i = 0; i < functions.length; i++) {
-    visit({ assigned: new Set(step.assigned), carries: true, inFunction: true }, functions[i]);
+    visit({ assigned: new Set(step.assigned), carries: true, inFunction: true }, functions[i] as ShNode);
   }
   return { sets: [...sets], needs: [...needs] };
 }
