@@ -115,7 +115,9 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
     runbook = parseRunbook(text);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    const line = Number(/\bline (\d+)/.exec(error.message)?.[1] ?? 1);
+    // "line N: ...", or "... on lines A and B" where B is the offending one.
+    const at = /\blines? (\d+)(?: and (\d+))?/.exec(error.message);
+    const line = Number(at?.[2] ?? at?.[1] ?? 1);
     return [{ line, severity: 'error', message: error.message }];
   }
   const runbookDir = path.dirname(path.resolve(runbookPath));

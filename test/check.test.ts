@@ -59,6 +59,21 @@ describe('checkRunbook', () => {
     expect(findings[0]?.message).toMatch(/^front matter line 3: /);
   });
 
+  it('points a duplicate step name at its second use', async () => {
+    const findings = await checkRunbook(fixture('duplicate-names.md'), { env: {} });
+    expect(brief(findings)).toEqual([
+      [7, 'error', undefined, 'duplicate step name "deploy" on lines 3 and 7'],
+    ]);
+  });
+
+  it('reports bash and JavaScript that does not parse, at the line the parser names', async () => {
+    const findings = await checkRunbook(fixture('syntax-errors.md'), { env: {}, shellcheck: false });
+    expect(brief(findings)).toEqual([
+      [5, 'error', 'broken-shell', 'bash syntax: line 2:1: if statement must end with "fi"'],
+      [10, 'error', 'broken-js', 'JavaScript syntax: Unexpected token (2:10)'],
+    ]);
+  });
+
   it('formats one line per finding', () => {
     const text = formatFindings(
       [
