@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../lib/parse.ts';
 import type { Step } from '../lib/types.ts';
 import {
   analyzeJs,
@@ -201,6 +202,26 @@ describe('missingVariables', () => {
     const reordered = [step(1, 'echo $LATE'), step(2, 'LATE=1')];
     const missing = missingVariables(reordered, await analyzeRunbook(reordered), new Set());
     expect(missing.map((m) => m.name)).toEqual(['LATE']);
+  });
+});
+
+describe('a runbook mixing shell and JavaScript steps', () => {
+  const file = path.resolve(import.meta.dirname, 'fixtures/vars/mixed.md');
+
+  it('carries values across kinds, and only the truly missing variable is reported', async () => {
+    const { steps } = parseRunbook(readFileSync(file, 'utf8'));
+    const analyses = await analyzeRunbook(steps);
+    expect(analyses).toEqual([
+      { sets: ['SERVICE_JSON', 'zone'], needs: [] },
+      { sets: ['GATEWAY_URL'], needs: ['SERVICE_JSON'] },
+      { sets: ['attempts'], needs: ['GATEWAY_URL', 'API_TOKEN'] },
+      { sets: [], needs: ['GATEWAY_URL', 'attempts', 'API_TOKEN'] },
+    ]);
+    const missing = missingVariables(steps, analyses, new Set(['HOME']));
+    expect(missing.map((m) => [m.name, m.steps.map((s) => s.name)])).toEqual([
+      ['API_TOKEN', ['call', 'report']],
+    ]);
+    expect(missingVariables(steps, analyses, new Set(['API_TOKEN']))).toEqual([]);
   });
 });
 
