@@ -12,10 +12,28 @@ export interface NeedsReport {
   analyses: Map<number, VariableAnalysis>;
 }
 
+/** Analyses steps in a child process, so the parser's memory never adds to the runner's. */
+async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
+  const { spawn } = await import('node:child_process');
+  const entry = new URL('./analysis-worker.js', import.meta.url);
+  const child = spawn(process.execPath, [entry.pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  child.stdin.end(JSON.stringify(steps));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`variable analysis failed: ${Buffer.concat(err).toString().trim()}`);
+  return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
+}
+
 export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Map<number, VariableAnalysis>> {
   const { analyzeRunbookCached } = await import('./vars.ts');
   const cache = path.join(path.dirname(runbookFile), '.runbook', 'analysis-cache.json');
-  const analyses = await analyzeRunbookCached(steps, cache);
+  const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
   return new Map(steps.map((s, i) => [s.index, analyses[i] as VariableAnalysis]));
 }
 

@@ -58,19 +58,21 @@ async function readCache(file: string): Promise<Record<string, VariableAnalysis>
  * whose steps did not change is listed without loading the bash parser. The cache is only an
  * optimisation: a missing, corrupt or unwritable one is ignored.
  */
-export async function analyzeRunbookCached(steps: Step[], cacheFile: string): Promise<VariableAnalysis[]> {
+export async function analyzeRunbookCached(
+  steps: Step[],
+  cacheFile: string,
+  analyze: (steps: Step[]) => Promise<VariableAnalysis[]> = analyzeRunbook,
+): Promise<VariableAnalysis[]> {
   const cached = await readCache(cacheFile);
   const keys = steps.map(cacheKey);
-  let missed = false;
-  const analyses = await Promise.all(
-    steps.map((step, i) => {
-      const hit = cached[keys[i] as string];
-      if (hit && Array.isArray(hit.sets) && Array.isArray(hit.needs)) return hit;
-      missed = true;
-      return analyzeStep(step);
-    }),
-  );
-  if (missed) {
+  const isHit = (hit: VariableAnalysis | undefined) => hit && Array.isArray(hit.sets) && Array.isArray(hit.needs);
+  const misses = steps.filter((_, i) => !isHit(cached[keys[i] as string]));
+  const fresh = misses.length ? await analyze(misses) : [];
+  const analyses = steps.map((step, i) => {
+    const hit = cached[keys[i] as string];
+    return isHit(hit) ? (hit as VariableAnalysis) : (fresh[misses.indexOf(step)] as VariableAnalysis);
+  });
+  if (misses.length) {
     const entries: Record<string, VariableAnalysis> = {};
     analyses.forEach((analysis, i) => {
       entries[keys[i] as string] = analysis;
