@@ -146,6 +146,19 @@ describe('runbook --yes', () => {
     expect(read(dir, 'work/here.txt').trim()).toBe(path.join(dir, 'work'));
   });
 
+  it('front matter shell: replaces the interpreter line', async () => {
+    const dir = scratch('run/select.md');
+    const strict = '---\nshell: bash --noprofile --norc -e -u -o pipefail {0}\n---\n\n```bash\narr=()\necho "${arr[5]}"\n```\n';
+    writeFileSync(path.join(dir, 'strict.md'), strict);
+    const r = await runCli(['--yes', 'strict.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/arr\[5\]: unbound variable/);
+    writeFileSync(path.join(dir, 'posix.md'), '---\nshell: sh {0}\n---\n\n```bash\ntrue\n```\n');
+    const sh = await runCli(['--yes', 'posix.md'], { cwd: dir });
+    expect(sh.code).toBe(2);
+    expect(sh.stderr).toMatch(/cannot start the step shell \(sh \{0\}\): it is not bash 4\.4 or newer/);
+  });
+
   it('ends the whole process tree on SIGINT, records it, and resumes at that step', async () => {
     const dir = scratch('run/interrupt.md');
     const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
