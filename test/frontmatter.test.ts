@@ -74,6 +74,10 @@ describe('front matter', () => {
   it('is one line per error', () => expect(errorOf('---\na: b: c\n---\n')).not.toContain('\n'));
   it('is Markdown when never closed, with a warning', () =>
     expect(parseRunbook('---\n\n```sh\nx\n```').warnings[0]?.message).toMatch(/no '---' line closes/));
+  it('may close with ...', () =>
+    expect(parseRunbook('---\ntitle: x\n...\n```sh\ny\n```').steps[0]?.line).toBe(4));
+  it('is found after a byte order mark', () =>
+    expect(parseRunbook('\uFEFF---\ntitle: x\n---\n').frontMatter).toEqual({ title: 'x' }));
   it('starts only on the very first line', () =>
     expect(parseRunbook('\n---\ntitle: x\n---\n').frontMatter).toEqual({}));
 });
