@@ -239,6 +239,9 @@ describe.skipIf(!engineBuilt)('the federation runbook against the test doubles',
       expect(run.output).toMatch(new RegExp(`from ${context}, round 1: cluster-0 x\\d+, cluster-1 x\\d+`));
     }
 
+    // Teardown is not part of the procedure.
+    expect(calls.filter((call) => call.args.includes('delete') || call.args.includes('rm'))).toEqual([]);
+
     // The same verification, once the clusters can no longer reach each other, fails (exit 1).
     const partitioned = await runCli(['--yes', '--only', 'verify-cross-cluster', 'runbook.md'], {
       cwd: dir,
@@ -248,6 +251,27 @@ describe.skipIf(!engineBuilt)('the federation runbook against the test doubles',
     expect(partitioned.stdout + partitioned.stderr).toContain(
       'FAILED: from k3d-cluster-0, whoami answered only from: cluster-0 x20',
     );
+
+    // teardown.md, its own runbook, removes both clusters and the network k3d left behind; twice is harmless.
+    cpSync(path.join(ROOT, 'teardown.md'), path.join(dir, 'teardown.md'));
+    for (const attempt of [1, 2]) {
+      const teardown = await runCli(['--yes', 'teardown.md'], { cwd: dir, env: doublesEnv(dir) });
+      expect(teardown.code, `teardown ${attempt}: ${teardown.stdout}${teardown.stderr}`).toBe(0);
+    }
+    const after = readFileSync(path.join(dir, 'calls.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Call);
+    expect(
+      after.filter((call) => call.tool === 'k3d' && call.args[1] === 'delete').map((call) => call.args),
+    ).toEqual([
+      ['cluster', 'delete', 'cluster-0', 'cluster-1'],
+      ['cluster', 'delete', 'cluster-0', 'cluster-1'],
+    ]);
+    expect(after.filter((call) => call.tool === 'docker' && call.args[1] === 'rm')).toHaveLength(1);
+    expect(run.state('networks')).toEqual({});
+    expect(existsSync(path.join(dir, 'fake-state', 'clusters', 'cluster-0.json'))).toBe(false);
+    expect(run.state('kubeconfig').contexts).toEqual({});
   });
 
   it.concurrent('fails the verification (exit 1) when cluster-1’s istio-system lacks its network label', {
