@@ -2,10 +2,10 @@
 // helm, kubectl and istioctl (test/doubles), asserting from their call log and state what the procedure
 // did, in which order, and that the verification passes only when the mesh is complete.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ROOT, runCli } from './helpers/cli.ts';
 
@@ -44,9 +44,20 @@ interface Call {
 // biome-ignore lint/suspicious/noExplicitAny: JSON state of the doubles, checked by the assertions
 type Json = any;
 
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
+
 /** A scratch copy of runbook.md and steps/ (the run record goes beside the runbook), optionally edited. */
 function federationCopy(edit?: (dir: string) => void): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'federation-e2e-'));
+  const dir = scratchDir('federation-e2e-');
   cpSync(path.join(ROOT, 'runbook.md'), path.join(dir, 'runbook.md'));
   cpSync(path.join(ROOT, 'steps'), path.join(dir, 'steps'), { recursive: true });
   edit?.(dir);
@@ -306,7 +317,7 @@ describe.skipIf(!engineBuilt)('the federation runbook against the test doubles',
 });
 
 describe('the test doubles behave like the real tools', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'federation-doubles-'));
+  const dir = scratchDir('federation-doubles-');
   const env = doublesEnv(dir);
   const tool = (name: string, args: string[], input?: string) => {
     const result = spawnSync(path.join(DOUBLES, name), args, {
