@@ -1,9 +1,11 @@
 // The process a JavaScript step runs in: zx's globals, a `vars` object over the carried context, the step
 // as an ES module (so top-level await and imports work), and the variables written back as JSON when it
 // succeeds. One process per step, so nothing a step does (process.exit, globals, a hung promise) reaches
-// the runner. Started by js-step.ts with __RB_JS naming a private directory that holds in.json and the step.
+// the runner. Started by js-step.ts, which writes the private directory holding in.json and the step to
+// fd 3 once the step is due: a child may be started ahead of its step, booted and waiting (see js-step.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
 import nodePath from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type JsStepResult, makeVars } from './js-step-vars.ts';
@@ -17,6 +19,9 @@ export interface JsStepInput {
   line: number;
   /** How locations are shown: the runbook's file name, if known. */
   file?: string;
+  /** The step's environment and directory, which a child started ahead of its step did not have yet. */
+  env: Record<string, string>;
+  cwd: string;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -77,13 +82,39 @@ const FULL_NAMES = [
 
 type Module = Record<string, unknown>;
 
-const dir = process.env.__RB_JS ?? '';
-delete process.env.__RB_JS;
+const require = createRequire(import.meta.url);
+
+/** The step's directory, once the runner says go; undefined when it closes fd 3 without a step. */
+function waitForStep(): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const control = new Socket({ fd: 3, readable: true, writable: false });
+    let text = '';
+    control.setEncoding('utf8');
+    control.on('data', (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      // Closed before the step runs, so the commands it starts do not inherit it.
+      control.destroy();
+      resolve(text.slice(0, end));
+    });
+    control.on('end', () => resolve(undefined));
+    control.on('error', () => resolve(undefined));
+  });
+}
+
+// Started ahead of its step: load zx/core while waiting, since nearly every step uses $.
+if (process.env.__RB_JS_SPARE) require('zx/core');
+const dir = (await waitForStep()) ?? process.exit(0);
 const input = JSON.parse(readFileSync(nodePath.join(dir, 'in.json'), 'utf8')) as JsStepInput;
+for (const name of Object.keys(process.env)) {
+  if (!Object.hasOwn(input.env, name)) delete process.env[name];
+}
+Object.assign(process.env, input.env);
+process.chdir(input.cwd);
 const moduleFile = nodePath.join(dir, input.module);
 const moduleUrl = pathToFileURL(moduleFile).href;
 const startEnv: Record<string, string | undefined> = { ...process.env };
-const require = createRequire(import.meta.url);
 
 // Commands the step runs with $ see every carried scalar, exported or not, and follow later assignments.
 const commandEnv: Record<string, string | undefined> = { ...process.env };
@@ -106,6 +137,8 @@ function loadCore(): Module {
   if (!core) {
     core = require('zx/core') as Module;
     (core.$ as { env: unknown }).env = commandEnv;
+    // zx keeps the directory it was loaded in (ahead of the step, maybe elsewhere) as where commands run.
+    (core.cd as (dir: string) => void)(process.cwd());
   }
   return core;
 }
