@@ -39,7 +39,8 @@ describe('JavaScript steps with --yes', () => {
       'line one\nit\'s "quoted" $(touch pwned-js) `touch pwned-tick` \\ back\n\n',
     );
     expect(read(dir, 'round-trip.txt')).toBe('same\n');
-    expect(read(dir, 'js-cwd.txt')).toBe('deeper\n');
+    expect(read(dir, 'js-cwd.txt')).toBe('deeper deeper\n');
+    expect(read(dir, 'js-env.txt')).toBe('eu-west not exported true\n');
     for (const f of ['pwned-js', 'pwned-tick', 'work/pwned-js', 'work/deeper/pwned-js']) {
       expect(existsSync(path.join(dir, f)), f).toBe(false);
     }
@@ -64,6 +65,13 @@ describe('JavaScript steps with --yes', () => {
     expect(lacking.code).toBe(2);
     expect(lacking.stderr).toMatch(/NOBODY_SETS_THIS +needed by step 2/);
     expect(lacking.stderr).not.toMatch(/\bA +needed/);
+  });
+
+  it('starts a step in a fresh Node when what Node reads at start-up changed', async () => {
+    const dir = scratch('js/node-options.md');
+    const r = await runCli(['--yes', 'node-options.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(read(dir, 'title.txt')).toBe('runbook-title-check\n');
   });
 
   it('fails a step that throws, with the message at its runbook line, and stops there', async () => {
