@@ -100,10 +100,49 @@ function flood(dir) {
   );
 }
 
+/**
+ * What running a step as JavaScript costs: 20 zx steps (each its own Node process) against the same work as
+ * 20 bash steps, per step, next to what starting Node at all costs.
+ */
+function jsStep(dir) {
+  const n = 20;
+  const js = ['```bash\nV0=0\n```'];
+  const sh = ['```bash\nV0=0\n```'];
+  for (let i = 1; i <= n; i++) {
+    js.push(
+      `\`\`\`js\nvars.V${i} = Number(vars.V${i - 1}) + 1;\nawait $\`echo "step ${i}: $V${i}"\`;\n\`\`\``,
+    );
+    sh.push(`\`\`\`bash\nV${i}=$((V${i - 1} + 1))\necho "step ${i}: $V${i}"\n\`\`\``);
+  }
+  const jsFile = path.join(dir, 'js-steps.md');
+  const shFile = path.join(dir, 'sh-steps.md');
+  writeFileSync(jsFile, `# JS steps\n\n${js.join('\n\n')}\n`);
+  writeFileSync(shFile, `# Shell steps\n\n${sh.join('\n\n')}\n`);
+  const runs = compare(
+    5,
+    () => wall(process.execPath, [BIN, '--yes', '--no-preflight', jsFile], { cwd: dir }),
+    () => wall(process.execPath, [BIN, '--yes', '--no-preflight', shFile], { cwd: dir }),
+  );
+  const node = median(Array.from({ length: 11 }, () => wall(process.execPath, ['-e', '0'])));
+  const perStep = (runs.a - runs.b) / n;
+  const ratio = perStep / node;
+  report(
+    `JS step cost, ${n} zx steps vs ${n} bash steps, extra per step vs node -e 0`,
+    `${runs.a.toFixed(0)} ms vs ${runs.b.toFixed(0)} ms = +${perStep.toFixed(1)} ms/step = ${ratio.toFixed(2)}x node -e 0 (${node.toFixed(1)} ms)`,
+    '<= 1.5x',
+    ratio <= 1.5,
+  );
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'runbook-bench-'));
 mkdirSync(dir, { recursive: true });
 try {
-  const benches = { startup, hundred: () => hundredSteps(dir), flood: () => flood(dir) };
+  const benches = {
+    startup,
+    hundred: () => hundredSteps(dir),
+    flood: () => flood(dir),
+    jsstep: () => jsStep(dir),
+  };
   for (const [name, fn] of Object.entries(benches)) {
     if (!only || only === name) fn();
   }
