@@ -28,57 +28,12 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 // zx's globals, loaded on first use: `zx/core` (for $, cd, within...) costs ~20 ms and all of `zx` (fs-extra,
 // globby, YAML...) ~75 ms, and most steps touch few of them. Names as zx/globals (zx 8.8.5) defines them.
-const CORE_NAMES = [
-  '$',
-  'Fail',
-  'ProcessOutput',
-  'ProcessPromise',
-  'bus',
-  'cd',
-  'chalk',
-  'defaults',
-  'kill',
-  'log',
-  'os',
-  'ps',
-  'quote',
-  'quotePowerShell',
-  'resolveDefaults',
-  'syncProcessCwd',
-  'useBash',
-  'usePowerShell',
-  'usePwsh',
-  'which',
-  'within',
-];
-const FULL_NAMES = [
-  'VERSION',
-  'YAML',
-  'argv',
-  'dotenv',
-  'echo',
-  'expBackoff',
-  'fetch',
-  'fs',
-  'glob',
-  'globby',
-  'minimist',
-  'nothrow',
-  'parseArgv',
-  'question',
-  'quiet',
-  'retry',
-  'sleep',
-  'spinner',
-  'stdin',
-  'tempdir',
-  'tempfile',
-  'tmpdir',
-  'tmpfile',
-  'updateArgv',
-  'version',
-  'versions',
-];
+const CORE_NAMES =
+  `$ Fail ProcessOutput ProcessPromise bus cd chalk defaults kill log os ps quote quotePowerShell
+  resolveDefaults syncProcessCwd useBash usePowerShell usePwsh which within`.split(/\s+/);
+const FULL_NAMES =
+  `VERSION YAML argv dotenv echo expBackoff fetch fs glob globby minimist nothrow parseArgv question
+  quiet retry sleep spinner stdin tempdir tempfile tmpdir tmpfile updateArgv version versions`.split(/\s+/);
 
 type Module = Record<string, unknown>;
 

@@ -74,6 +74,21 @@ describe('JavaScript steps with --yes', () => {
     expect(read(dir, 'title.txt')).toBe('runbook-title-check\n');
   });
 
+  it('gives a step every global zx/globals defines, loaded on first use', async () => {
+    const dir = scratch('js/exit.md');
+    const zx = Object.keys(await import('zx')).filter((n) => n !== 'default');
+    const code = [
+      `const names = ${JSON.stringify(zx)};`,
+      'const missing = names.filter((n) => globalThis[n] === undefined || globalThis[n] === null);',
+      "fs.writeFileSync('globals.txt', `${missing.join(' ') || 'none missing'} ${typeof fs.readJsonSync} ${YAML.parse('a: 1').a}\\n`);",
+    ].join('\n');
+    writeFileSync(path.join(dir, 'globals.md'), `\`\`\`js\n${code}\n\`\`\`\n`);
+    const r = await runCli(['--yes', 'globals.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(zx.length).toBeGreaterThan(40);
+    expect(read(dir, 'globals.txt')).toBe('none missing function 1\n');
+  });
+
   it('fails a step that throws, with the message at its runbook line, and stops there', async () => {
     const dir = scratch('js/failures.md');
     const r = await runCli(['--yes', 'failures.md'], { cwd: dir });
