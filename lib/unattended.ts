@@ -38,8 +38,9 @@ export function statusLine(run: StepRun, paint: Paint): string {
 }
 
 export function failureSummary(run: StepRun, total: number, paint: Paint): string {
-  const { result, outcome } = run;
-  const tail = lastLines(outcome.tail, TAIL_LINES);
+  const { result } = run;
+  // The record's tail, already redacted: the runner's own lines never repeat a secret.
+  const tail = lastLines(result.tail, TAIL_LINES);
   const lines = [
     paint('red', `Step ${result.index}/${total} ${result.name} failed: ${result.message ?? `exit code ${result.exitCode}`}`),
   ];

@@ -105,6 +105,19 @@ describe('secrets and --record', () => {
     expect(transcript).toContain('done with <xml> & "quotes" visible value');
   });
 
+  it('never repeats a secret in its own failure summary', async () => {
+    const dir = scratch('attrs/record.md');
+    const file = path.join(dir, 'record.md');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, read(dir, 'record.md').replace(' continue-on-error}', '}'));
+    const r = await runCli(['--yes', 'record.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    // The live output (stderr too) is the person's; the summary the runner prints after it is redacted.
+    const summary = r.stderr.slice(r.stderr.indexOf('Last lines of its output:'));
+    expect(summary).toMatch(/│ using \*\*\*\* again/);
+    expect(summary).not.toContain('tok-abc123-XYZ');
+  });
+
   it('writes records for an interrupted or failed run too', async () => {
     const dir = scratch('attrs/attributes.md');
     const r = await runCli(['--yes', '--record', 'out', 'attributes.md'], { cwd: dir });
