@@ -141,7 +141,16 @@ export class Engine {
     try {
       if (step.kind === 'js') {
         const { runJsStep } = await import('./js-step.ts');
-        return await runJsStep({ step, code, context, io: this.opts.io, signal: this.current.signal, timeoutMs });
+        return await runJsStep({
+          step,
+          code,
+          context,
+          io: this.opts.io,
+          signal: this.current.signal,
+          timeoutMs,
+          env: this.opts.env,
+          file: this.opts.file,
+        });
       }
       return await this.session.run({
         name: step.name,
