@@ -131,7 +131,8 @@ class Walk {
       const run = await this.execute(step, code);
       const { status } = run.result;
       if (status === 'done') return NEXT;
-      if (this.terminated) return { exit: EXIT.interrupted };
+      // A signal between a retries= attempt and the next, or SIGTERM: nobody to answer the failure choices.
+      if (this.terminated || this.stopRequested) return { exit: EXIT.interrupted };
       if (status === 'failed' && step.attributes['continue-on-error']) {
         this.write(failureSummary(run, this.total, this.paint));
         this.write(this.paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`));

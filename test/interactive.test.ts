@@ -1,8 +1,17 @@
 // The walkthrough as a person uses it: the built CLI in a real pseudo-terminal, keys pressed, the screen read.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, runCli, scratch, waitFor } from './helpers/cli.ts';
+import { alive, ROOT, runCli, scratch, waitFor } from './helpers/cli.ts';
 import { PtySession } from './helpers/pty.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
@@ -278,6 +287,44 @@ describe('the interactive walkthrough', () => {
       expect(s.screen()).toContain('Finished: 3 done');
       expect(SGR.test(s.raw)).toBe(noColor === undefined);
     }
+  });
+});
+
+describe('examples/tour.md', () => {
+  it('runs as its prose says: a carried value, a step that fails until a file exists, a question', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'runbook-tour-test-'));
+    cpSync(path.join(ROOT, 'examples/tour.md'), path.join(dir, 'tour.md'));
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const s = start(['tour.md'], dir, { TMPDIR: tmp });
+    for (const n of [1, 2, 3]) {
+      await s.waitFor(`Step ${n}: run it?`);
+      s.write('r');
+    }
+    await s.waitFor('Step 3 failed: what now?');
+    const touch = /touch (\S+\/ready)/.exec(s.after('── wait-for-ready-file is running'))?.[1];
+    expect(touch).toMatch(new RegExp(`^${tmp}/runbook-tour\\.`));
+    writeFileSync(touch as string, '');
+    s.write('r');
+    await s.waitFor('Step 4: run it?');
+    s.write('r');
+    await s.waitFor(() => s.after('── ask-your-name is running').includes('What should I call you?'));
+    s.write('Grace\r');
+    await s.waitFor('Step 5: run it?');
+    s.write('r');
+    expect((await s.exit()).exitCode).toBe(0);
+    expect(s.screen()).toMatch(/Goodbye, Grace\. The tour started at \d\d:\d\d:\d\d\./);
+    expect(s.screen()).toContain('Finished: 5 done');
+    // The last step removed the scratch directory.
+    expect(readdirSync(tmp).filter((f) => f.startsWith('runbook-tour.'))).toEqual([]);
+  });
+
+  it('stops at the third step under --yes, as its last paragraph says', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'runbook-tour-test-'));
+    cpSync(path.join(ROOT, 'examples/tour.md'), path.join(dir, 'tour.md'));
+    const r = await runCli(['--yes', 'tour.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Step 3/5 wait-for-ready-file failed');
   });
 });
 
