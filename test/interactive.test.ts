@@ -220,7 +220,7 @@ describe('the interactive walkthrough', () => {
     s.write('Ada Lovelace\r');
     await s.waitFor('Step 2: run it?');
     expect(s.screen()).toContain('✔ read-name done');
-    const view = s.after('▶ Step 2/2 · use-inputs');
+    const view = s.after('▶ Step 2/3 · use-inputs');
     expect(view).toMatch(/REGION\s+not set; you will be asked before it runs/);
     expect(view).toContain('NAME      = Ada Lovelace');
     s.write('r');
@@ -228,7 +228,14 @@ describe('the interactive walkthrough', () => {
     s.write('eu-west-1\r');
     await s.waitFor('Value for API_TOKEN:');
     s.write('hunter2-secret\r');
+    await s.waitFor('Step 3: run it?');
+    // Values carried from answers; the secret one shown masked.
+    const third = s.after('▶ Step 3/3 · check-token');
+    expect(third).toMatch(/API_TOKEN = \*\*\*\*/);
+    expect(third).toMatch(/REGION\s+= eu-west-1/);
+    s.write('r');
     expect((await s.exit()).exitCode).toBe(0);
+    expect(read(dir, 'token.txt')).toBe('token seen in eu-west-1\n');
     expect(read(dir, 'name.txt')).toBe('hello Ada Lovelace\n');
     expect(read(dir, 'inputs.txt')).toBe('region=eu-west-1 token=hunter2-secret name=Ada Lovelace\n');
     // The secret was typed behind a mask.
@@ -353,5 +360,17 @@ describe('--dry-run', () => {
     expect(r.stdout).toContain('Dry run of 2 of 3 steps');
     expect(r.stdout).toContain('VALUE = given');
     expect(r.stdout).not.toContain('Step 1/3');
+  });
+
+  it('masks secret values', async () => {
+    const dir = scratch('interactive/ask.md');
+    const r = await runCli(['--dry-run', '--set', 'API_TOKEN=hunter2', '--set', 'REGION=eu', 'ask.md'], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/API_TOKEN = \*\*\*\*/);
+    expect(r.stdout).toMatch(/REGION\s+= eu/);
+    expect(r.stdout).toMatch(/NAME\s+set by step 1 read-name/);
+    expect(r.stdout + r.stderr).not.toContain('hunter2');
   });
 });
