@@ -11,6 +11,7 @@ import {
   askValue,
   chooseAfterFailure,
   chooseStepAction,
+  type FailureChoice,
   type PromptIO,
   promptOutput,
   releaseInput,
@@ -22,7 +23,7 @@ import { StepVariables } from './step-vars.ts';
 import { colorEnabled, type Paint } from './style.ts';
 import type { Runbook, Step } from './types.ts';
 import { failureSummary, statusLine, trapSignals } from './unattended.ts';
-import { runbookTitle, stepCount, stepView, summaryTable } from './view.ts';
+import { runbookTitle, stepCount, stepView, summaryTable, tally } from './view.ts';
 
 /** What walking one step came to: on to the next, or an exit code to stop with. */
 type Outcome = { next: true } | { exit: number };
@@ -121,7 +122,7 @@ class Walk {
         if (choice === 'quit') return { exit: EXIT.interrupted };
         if (choice === 'skip') return this.skip(step);
         if (choice === 'edit') {
-          code = await this.edit(step, code);
+          code = (await this.edit(step, code)) ?? code;
           await this.show(step, code, false);
           continue;
         }
@@ -140,15 +141,19 @@ class Walk {
       }
       // After `a`, a failure pauses the run for the person; once it is dealt with, the run goes on unasked.
       if (status === 'failed') this.write(failureSummary(run, this.total, this.paint));
-      const next = await this.asking((pio) =>
-        chooseAfterFailure(`Step ${step.index} ${status}: what now?`, pio),
-      );
+      let next: FailureChoice;
+      for (;;) {
+        next = await this.asking((pio) => chooseAfterFailure(`Step ${step.index} ${status}: what now?`, pio));
+        if (next !== 'edit') break;
+        const edited = await this.edit(step, code);
+        // An editor that failed changed nothing: ask again rather than rerun the same code.
+        if (edited === undefined) continue;
+        code = edited;
+        await this.show(step, code, false);
+        break;
+      }
       if (next === 'quit') return { exit: status === 'failed' ? EXIT.stepFailed : EXIT.interrupted };
       if (next === 'skip') return this.skip(step);
-      if (next === 'edit') {
-        code = await this.edit(step, code);
-        await this.show(step, code, false);
-      }
       ask = false;
     }
   }
@@ -181,13 +186,14 @@ class Walk {
     return run;
   }
 
-  private async edit(step: Step, code: string): Promise<string> {
+  /** The edited code, or undefined when the editor failed (and said so). */
+  private async edit(step: Step, code: string): Promise<string | undefined> {
     this.editing = true;
     try {
       const edited = await editCode(step, code, this.io.env);
       if ('error' in edited) {
         this.write(this.paint('yellow', `runbook: ${edited.error}; the code is unchanged\n`));
-        return code;
+        return undefined;
       }
       return edited.code;
     } finally {
@@ -237,15 +243,7 @@ class Walk {
     }
     const results = selected.map((s) => this.engine.result(s));
     this.write(`\n${summaryTable(results, this.total, this.paint)}`);
-    const skipped = results.filter((r) => r.status === 'skipped').length;
-    const failed = results.filter((r) => r.status === 'failed').length;
-    const done = results.length - skipped - failed;
-    const parts = [
-      `${done} done`,
-      skipped ? `${skipped} skipped` : '',
-      failed ? `${failed} failed (allowed)` : '',
-    ];
-    outro(`Finished: ${parts.filter(Boolean).join(', ')}`, { output: this.output });
+    outro(`Finished: ${tally(results)}`, { output: this.output });
     return EXIT.ok;
   }
 

@@ -123,3 +123,12 @@ export function summaryTable(results: StepResult[], total: number, paint: Paint)
   );
   return `${head}\n${lines.map((l) => l.trimEnd()).join('\n')}\n`;
 }
+
+/** "3 done, 1 skipped": the end of a run in a few words. */
+export function tally(results: StepResult[]): string {
+  const count = (status: StepResult['status']) => results.filter((r) => r.status === status).length;
+  const parts = [`${count('done')} done`];
+  if (count('skipped')) parts.push(`${count('skipped')} skipped`);
+  if (count('failed')) parts.push(`${count('failed')} failed (allowed)`);
+  return parts.join(', ');
+}

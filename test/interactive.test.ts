@@ -149,6 +149,20 @@ describe('the interactive walkthrough', () => {
     expect(read(dir, 'log.txt')).toBe('flag found\nafter ran\n');
   });
 
+  it('asks again, without rerunning, when the editor fails after a failure', async () => {
+    const dir = scratch('interactive/fail.md');
+    const s = start(['fail.md'], dir, { EDITOR: 'false' });
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await s.waitFor('Step 1 failed: what now?');
+    s.write('e');
+    await s.waitForCount('Step 1 failed: what now?', 2);
+    expect(s.screen()).toContain('the editor (false) exited with 1; the code is unchanged');
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(1);
+    expect(read(dir, 'attempts.txt')).toBe('attempt\n');
+  });
+
   it('quits with exit code 1 when the person quits after a failure', async () => {
     const dir = scratch('interactive/fail.md');
     const s = start(['fail.md'], dir);

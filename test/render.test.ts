@@ -12,6 +12,7 @@ import {
   runbookTitle,
   stepView,
   summaryTable,
+  tally,
 } from '../lib/view.ts';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: colour escapes are what is looked for
@@ -203,6 +204,10 @@ describe('titles, step views and summaries', () => {
         '  4/4 four      · not run',
         '',
       ].join('\n'),
+    );
+    expect(tally(results)).toBe('2 done, 1 skipped');
+    expect(tally([{ ...base, index: 1, name: 'x', status: 'failed', durationMs: 0, attempts: 1 }])).toBe(
+      '0 done, 1 failed (allowed)',
     );
   });
 });
