@@ -298,6 +298,25 @@ describe('the interactive walkthrough', () => {
     expect(statuses(dir, 'walk')).toEqual(['done', 'pending', 'pending']);
   });
 
+  it('asks whether to go on when required tools are missing: yes walks on, Enter (no) exits 2', async () => {
+    const dir = scratch('interactive/requires.md');
+    const yes = start(['requires.md'], dir);
+    await yes.waitFor('Continue anyway?');
+    expect(yes.screen()).toContain('no-such-tool-for-runbook-tests: not found on PATH');
+    yes.write('y');
+    await yes.waitFor('Step 1: run it?');
+    yes.write('r');
+    expect((await yes.exit()).exitCode).toBe(0);
+    expect(read(dir, 'ran.txt')).toBe('ran anyway\n');
+
+    const other = scratch('interactive/requires.md');
+    const no = start(['requires.md'], other);
+    await no.waitFor('Continue anyway?');
+    no.write('\r');
+    expect((await no.exit()).exitCode).toBe(2);
+    expect(existsSync(path.join(other, 'ran.txt'))).toBe(false);
+  });
+
   it('uses colour on a terminal, and none with NO_COLOR', async () => {
     for (const noColor of [undefined, '1']) {
       const dir = scratch('interactive/walk.md');
