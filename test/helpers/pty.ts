@@ -38,7 +38,8 @@ export class PtySession {
       ...opts.env,
     };
     for (const [k, v] of Object.entries(merged)) if (v !== undefined) env[k] = v;
-    env.TERM ??= 'xterm-256color';
+    // What the headless xterm emulates, whatever terminal (or none) the tests were started from.
+    env.TERM = opts.env?.TERM ?? 'xterm-256color';
     this.proc = pty.spawn(process.execPath, [BIN, ...args], {
       name: env.TERM,
       cols,
