@@ -59,7 +59,8 @@ function startup() {
 
 function hundredSteps(dir) {
   const blocks = ['```bash\nV0=0\n```'];
-  for (let i = 1; i < 100; i++) blocks.push(`\`\`\`bash\nV${i}=$((\${V${i - 1}:-0} + 1))\necho "step ${i}: $V${i}"\n\`\`\``);
+  for (let i = 1; i < 100; i++)
+    blocks.push(`\`\`\`bash\nV${i}=$((\${V${i - 1}:-0} + 1))\necho "step ${i}: $V${i}"\n\`\`\``);
   const file = path.join(dir, 'hundred.md');
   writeFileSync(file, `# Hundred steps\n\n${blocks.join('\n\n')}\n`);
   const r = compare(

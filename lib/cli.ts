@@ -109,15 +109,19 @@ export function parseCli(argv: string[]): Parsed {
     preflight: !v['no-preflight'],
   };
   if (options.json && !options.list) throw new UsageError('--json goes with --list');
-  if (options.only && (options.from || options.to)) throw new UsageError('--only cannot be combined with --from/--to');
+  if (options.only && (options.from || options.to))
+    throw new UsageError('--only cannot be combined with --from/--to');
   for (const s of options.set) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(s)) throw new UsageError(`--set takes NAME=VALUE, got ${JSON.stringify(s)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(s))
+      throw new UsageError(`--set takes NAME=VALUE, got ${JSON.stringify(s)}`);
   }
   return { command, file: positionals[0] ?? 'runbook.md', options };
 }
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -82,7 +82,12 @@ export function encodeContext(ctx: Context): Buffer {
 
 /** Names whose value, attributes or presence differ between two contexts. */
 export function changedNames(before: Context, after: Context): string[] {
-  const names = new Set([...Object.keys(before.vars), ...Object.keys(after.vars), ...before.unset, ...after.unset]);
+  const names = new Set([
+    ...Object.keys(before.vars),
+    ...Object.keys(after.vars),
+    ...before.unset,
+    ...after.unset,
+  ]);
   return [...names].filter((n) => {
     const wasUnset = before.unset.includes(n);
     const isUnset = after.unset.includes(n);

@@ -236,7 +236,9 @@ export function assertDir(dir: string, what: string): void {
   try {
     ok = statSync(dir).isDirectory();
   } catch (err) {
-    throw new InputError(`${what} ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw new InputError(
+      `${what} ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
   }
   if (!ok) throw new InputError(`${what} ${dir} is not a directory`);
 }

@@ -43,6 +43,8 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
       a?.needs.length ? `needs ${a.needs.join(' ')}` : '',
     ].filter(Boolean);
     const suffix = vars.length ? `  [${vars.join('; ')}]` : '';
-    io.stdout.write(`${String(s.index).padStart(width)}  ${s.name.padEnd(nameWidth)}  ${first.trim()}${suffix}\n`);
+    io.stdout.write(
+      `${String(s.index).padStart(width)}  ${s.name.padEnd(nameWidth)}  ${first.trim()}${suffix}\n`,
+    );
   }
 }

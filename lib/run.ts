@@ -1,11 +1,11 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
 import path from 'node:path';
+import { attributeProblems, KNOWN_ATTRIBUTES } from './attributes-known.ts';
 import type { CliOptions } from './cli.ts';
 import { loadRunbook } from './cli.ts';
 import { emptyContext, withValue } from './context.ts';
 import { assertDir, baseDirFor, Engine } from './engine.ts';
-import { attributeProblems, KNOWN_ATTRIBUTES } from './attributes-known.ts';
 import { EXIT, InputError, StateError, UsageError } from './errors.ts';
 import { warnParse } from './list.ts';
 import { findMissing, formatMissing } from './needs.ts';
@@ -65,7 +65,9 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
     record = continueRecord(prev, fresh);
     const point = resumePoint(record, runbook.steps);
     for (const s of point.stale) {
-      io.stderr.write(paint('yellow', `runbook: warning: step ${s.index} ${s.name} changed since it ran (stale)\n`));
+      io.stderr.write(
+        paint('yellow', `runbook: warning: step ${s.index} ${s.name} changed since it ran (stale)\n`),
+      );
     }
     if (point.from > runbook.steps.length) {
       io.stderr.write(`runbook: every step of ${file} is already done; nothing to resume\n`);
@@ -75,7 +77,9 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
     selection = selectSteps(runbook.steps, { from: options.from ?? String(point.from), to: options.to });
     for (const name of prev.withheld) {
       if (!(name in record.context.vars)) {
-        io.stderr.write(`runbook: note: secret ${name} was not saved with the run; it must be provided again\n`);
+        io.stderr.write(
+          `runbook: note: secret ${name} was not saved with the run; it must be provided again\n`,
+        );
       }
     }
   } else {
@@ -88,7 +92,9 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
   if (selection.skippedOver.length && !options.resume) {
     io.stderr.write(`runbook: passing over steps ${describe(selection.skippedOver)}\n`);
   } else if (selection.skippedOver.length) {
-    io.stderr.write(`runbook: resuming at step ${selection.selected[0]?.index} (${selection.skippedOver.length} done)\n`);
+    io.stderr.write(
+      `runbook: resuming at step ${selection.selected[0]?.index} (${selection.skippedOver.length} done)\n`,
+    );
   }
 
   const needs = await findMissing(runbook.steps, selection, record.context, io.env, file);
@@ -108,7 +114,7 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
 
   if (options.dryRun) {
     const { dryRun } = await import('./dry-run.ts');
-    return dryRun(runbook, selection, record.context, io);
+    return dryRun(runbook, selection, record.context, io, file);
   }
 
   const engine = new Engine({
@@ -155,7 +161,9 @@ async function preflight(runbook: Runbook, interactive: boolean, io: RunIO): Pro
   io.stderr.write(`${formatProblems(problems)}\n`);
   if (!interactive) return EXIT.usage;
   const { confirmContinue } = await import('./prompts.ts');
-  return (await confirmContinue('Some required tools are missing. Continue anyway?', io)) ? undefined : EXIT.usage;
+  return (await confirmContinue('Some required tools are missing. Continue anyway?', io))
+    ? undefined
+    : EXIT.usage;
 }
 
 /** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */

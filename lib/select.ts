@@ -9,7 +9,9 @@ export function findStep(steps: Step[], ref: string, flag: string): Step {
   const step = byNumber ?? steps.find((s) => s.name === trimmed);
   if (!step) {
     const range = steps.length ? `1-${steps.length}` : 'none';
-    throw new UsageError(`${flag} ${JSON.stringify(ref)}: no such step (numbers ${range}, or a name from --list)`);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(ref)}: no such step (numbers ${range}, or a name from --list)`,
+    );
   }
   return step;
 }

@@ -1,9 +1,9 @@
 // Runs one shell step through zx: bash with the runbook's flags, the carried context restored before the
 // step and dumped after it, output streamed live with only a bounded tail kept in memory.
-import { type ChildProcess, spawn as spawnChild, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { contextFromDump, type Dump, decodeDump, encodeContext } from './context.ts';
@@ -88,7 +88,8 @@ export class ShellSession {
     if (outcome.exitCode !== 0 || outcome.interrupted || outcome.timedOut) return outcome;
     const dumped = this.readDump();
     if (!dumped) {
-      outcome.warning = 'the step replaced the EXIT trap and exited early, so its variables could not be carried';
+      outcome.warning =
+        'the step replaced the EXIT trap and exited early, so its variables could not be carried';
       return outcome;
     }
     outcome.context = contextFromDump(dumped.dump, baseline, dumped.functions);
@@ -111,7 +112,9 @@ export class ShellSession {
     const dumped = outcome.exitCode === 0 ? this.readDump() : undefined;
     if (!dumped) {
       const why = outcome.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : outcome.tail.trim();
-      throw new InputError(`cannot start the step shell (${this.shellLine}): ${why || `exit ${outcome.exitCode}`}`);
+      throw new InputError(
+        `cannot start the step shell (${this.shellLine}): ${why || `exit ${outcome.exitCode}`}`,
+      );
     }
     this.baseline = dumped.dump;
     return this.baseline;

@@ -84,7 +84,9 @@ export function loadRecord(file: string, runbookFile: string): RunRecord | undef
     throw new StateError(`${file} is not a run record of this version of runbook; ${fresh}`);
   }
   if (r.runbook !== path.resolve(runbookFile)) {
-    throw new StateError(`the run record ${file} belongs to ${String(r.runbook)}, not this runbook; ${fresh}`);
+    throw new StateError(
+      `the run record ${file} belongs to ${String(r.runbook)}, not this runbook; ${fresh}`,
+    );
   }
   try {
     if (!Array.isArray(r.steps)) throw new StateError('steps missing');

@@ -32,7 +32,8 @@ export function statusLine(run: StepRun, paint: Paint): string {
   const { result } = run;
   const took = formatDuration(result.durationMs);
   if (result.status === 'done') return `${paint('green', '✔')} ${result.name} done in ${took}\n`;
-  if (result.status === 'interrupted') return `${paint('yellow', '■')} ${result.name} interrupted after ${took}\n`;
+  if (result.status === 'interrupted')
+    return `${paint('yellow', '■')} ${result.name} interrupted after ${took}\n`;
   const why = result.message?.startsWith('timed out') ? result.message : `exit code ${result.exitCode}`;
   return `${paint('red', '✖')} ${result.name} failed (${why}) after ${took}\n`;
 }
@@ -42,7 +43,10 @@ export function failureSummary(run: StepRun, total: number, paint: Paint): strin
   // The record's tail, already redacted: the runner's own lines never repeat a secret.
   const tail = lastLines(result.tail, TAIL_LINES);
   const lines = [
-    paint('red', `Step ${result.index}/${total} ${result.name} failed: ${result.message ?? `exit code ${result.exitCode}`}`),
+    paint(
+      'red',
+      `Step ${result.index}/${total} ${result.name} failed: ${result.message ?? `exit code ${result.exitCode}`}`,
+    ),
   ];
   if (tail.trim()) {
     lines.push(`Last lines of its output:`);
@@ -67,10 +71,14 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
       io.stderr.write(header(step, total, paint));
       const run = await engine.run(step, step.code, (attempt, outcome) => {
         io.stderr.write(
-          paint('yellow', `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`),
+          paint(
+            'yellow',
+            `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
+          ),
         );
       });
-      for (const w of run.warnings) io.stderr.write(paint('yellow', `runbook: warning: ${step.name}: ${w}\n`));
+      for (const w of run.warnings)
+        io.stderr.write(paint('yellow', `runbook: warning: ${step.name}: ${w}\n`));
       io.stderr.write(statusLine(run, paint));
       if (run.result.status === 'interrupted') {
         io.stderr.write(`runbook: stopped at step ${step.index} ${step.name}; run again with --resume\n`);

@@ -65,7 +65,8 @@ export async function analyzeRunbookCached(
 ): Promise<VariableAnalysis[]> {
   const cached = await readCache(cacheFile);
   const keys = steps.map(cacheKey);
-  const isHit = (hit: VariableAnalysis | undefined) => hit && Array.isArray(hit.sets) && Array.isArray(hit.needs);
+  const isHit = (hit: VariableAnalysis | undefined) =>
+    hit && Array.isArray(hit.sets) && Array.isArray(hit.needs);
   const misses = steps.filter((_, i) => !isHit(cached[keys[i] as string]));
   const fresh = misses.length ? await analyze(misses) : [];
   const analyses = steps.map((step, i) => {

@@ -93,7 +93,11 @@ describe('secrets and --record', () => {
     const run = JSON.parse(read(dir, 'out/run.json'));
     expect(run.exitCode).toBe(0);
     expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['done', 'failed', 'done']);
-    expect(run.steps[0].vars).toMatchObject({ API_TOKEN: '****', SESSION_ID: '****', PUBLIC: 'visible value' });
+    expect(run.steps[0].vars).toMatchObject({
+      API_TOKEN: '****',
+      SESSION_ID: '****',
+      PUBLIC: 'visible value',
+    });
     expect(run.steps[0].outputTail).toContain('logging in with **** and session ****');
     expect(run.steps[1].outputTail).toContain('using **** again');
     const xml = read(dir, 'out/junit.xml');

@@ -13,7 +13,9 @@ describe('runbook check', () => {
     );
     const r = await runCli(['check', 'bad.md'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^bad\.md:3: error: unknown attribute timout \(did you mean timeout\?\) \(install\)$/m);
+    expect(r.stdout).toMatch(
+      /^bad\.md:3: error: unknown attribute timout \(did you mean timeout\?\) \(install\)$/m,
+    );
     expect(r.stdout).toMatch(/^bad\.md:5: error: .*missing\/values\.yaml.*\(install\)$/m);
     expect(r.stderr).toMatch(/2 errors/);
     expect(existsSync(path.join(dir, 'ran.txt'))).toBe(false);

@@ -11,7 +11,18 @@ describe('runbook --help and --version', () => {
   it('--help lists every flag and the exit codes', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--yes', '--resume', '--from', '--to', '--only', '--set', '--dry-run', '--record', '--list', '--json']) {
+    for (const flag of [
+      '--yes',
+      '--resume',
+      '--from',
+      '--to',
+      '--only',
+      '--set',
+      '--dry-run',
+      '--record',
+      '--list',
+      '--json',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/Exit codes:[\s\S]*0 [\s\S]*1 [\s\S]*2 [\s\S]*130 /);
@@ -72,15 +83,18 @@ describe('runbook --list', () => {
 
 describe('start-up stays light', () => {
   const heavy = /node_modules\/(zx|@clack|marked-terminal|cli-highlight)\//;
-  it.each([['--help'], ['--version'], ['--list', 'runbook.md']])('%s loads no zx, clack or marked-terminal', (...args) => {
-    const r = spawnSync(
-      process.execPath,
-      ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    expect(r.status).toBe(0);
-    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('IMPORT '));
-    expect(loaded.some((l) => l.includes('/dist/cli.js'))).toBe(true);
-    expect(loaded.filter((l) => heavy.test(l))).toEqual([]);
-  });
+  it.each([['--help'], ['--version'], ['--list', 'runbook.md']])(
+    '%s loads no zx, clack or marked-terminal',
+    (...args) => {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+      expect(r.status).toBe(0);
+      const loaded = r.stderr.split('\n').filter((l) => l.startsWith('IMPORT '));
+      expect(loaded.some((l) => l.includes('/dist/cli.js'))).toBe(true);
+      expect(loaded.filter((l) => heavy.test(l))).toEqual([]);
+    },
+  );
 });

@@ -95,7 +95,7 @@ describe('JavaScript steps with --yes', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Step 2\/6 throws failed: exit code 1/);
     expect(r.stderr).toMatch(
-      /│ Error: the gateway is not ready \(READY=yes\)\n.*│ +at check \(runbook line 9:\d+\)/,
+      /│ Error: the gateway is not ready \(READY=yes\)\n.*│ +at check \(\S*failures\.md:9:\d+\)/,
     );
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
     expect(statuses(dir, 'failures')).toEqual(['done', 'failed', 'pending', 'pending', 'pending', 'pending']);
@@ -106,7 +106,7 @@ describe('JavaScript steps with --yes', () => {
     const r = await runCli(['--yes', '--only', 'setup,failed-command', 'failures.md'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/failed-command failed: exit code 4/);
-    expect(r.stderr).toMatch(/│ it broke\n.*│ Command failed: exit code 4\n.*│ +at runbook line 15:\d+/);
+    expect(r.stderr).toMatch(/│ it broke\n.*│ Command failed: exit code 4\n.*│ +at \S*failures\.md:15:\d+/);
     expect(record(dir, 'failures').steps[2].exitCode).toBe(4);
   });
 
@@ -127,7 +127,7 @@ describe('JavaScript steps with --yes', () => {
     const dir = scratch('js/failures.md');
     const r = await runCli(['--yes', '--only', 'syntax', 'failures.md'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/│ SyntaxError: .*\n.*│ +at runbook line 26:\d+/);
+    expect(r.stderr).toMatch(/│ SyntaxError: .*\n.*│ +at \S*failures\.md:26:\d+/);
   });
 
   it('saves the variables when a step ends itself with process.exit(0)', async () => {

@@ -71,7 +71,10 @@ describe('runbook --yes', () => {
     const dir = scratch('run/resume.md');
     const file = path.join(dir, 'resume.md');
     writeFileSync(file, read(dir, 'resume.md').replace('count=41', 'count=41\nAPI_TOKEN=s3cr3t-value'));
-    writeFileSync(file, read(dir, 'resume.md').replace('echo "$CAPTURED $count"', 'echo "$CAPTURED $count $API_TOKEN"'));
+    writeFileSync(
+      file,
+      read(dir, 'resume.md').replace('echo "$CAPTURED $count"', 'echo "$CAPTURED $count $API_TOKEN"'),
+    );
     await runCli(['--yes', 'resume.md'], { cwd: dir });
     expect(read(dir, '.runbook/resume.state.json')).not.toContain('s3cr3t-value');
     writeFileSync(path.join(dir, 'ready.flag'), '');
@@ -148,7 +151,8 @@ describe('runbook --yes', () => {
 
   it('front matter shell: replaces the interpreter line', async () => {
     const dir = scratch('run/select.md');
-    const strict = '---\nshell: bash --noprofile --norc -e -u -o pipefail {0}\n---\n\n```bash\narr=()\necho "${arr[5]}"\n```\n';
+    const strict =
+      '---\nshell: bash --noprofile --norc -e -u -o pipefail {0}\n---\n\n```bash\narr=()\necho "${arr[5]}"\n```\n';
     writeFileSync(path.join(dir, 'strict.md'), strict);
     const r = await runCli(['--yes', 'strict.md'], { cwd: dir });
     expect(r.code).toBe(1);
@@ -162,7 +166,9 @@ describe('runbook --yes', () => {
   it('ends the whole process tree on SIGINT, records it, and resumes at that step', async () => {
     const dir = scratch('run/interrupt.md');
     const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
-    await waitFor(() => existsSync(path.join(dir, 'started.txt')) && existsSync(path.join(dir, 'grandchild.pid')));
+    await waitFor(
+      () => existsSync(path.join(dir, 'started.txt')) && existsSync(path.join(dir, 'grandchild.pid')),
+    );
     const pids = ['bg.pid', 'child.pid', 'grandchild.pid'].map((f) => Number(read(dir, f)));
     for (const p of pids) expect(alive(p)).toBe(true);
     const sent = Date.now();
@@ -177,7 +183,10 @@ describe('runbook --yes', () => {
       'interrupted',
       'pending',
     ]);
-    writeFileSync(path.join(dir, 'interrupt.md'), read(dir, 'interrupt.md').replace('wait\n```', 'true\n```'));
+    writeFileSync(
+      path.join(dir, 'interrupt.md'),
+      read(dir, 'interrupt.md').replace('wait\n```', 'true\n```'),
+    );
     const again = await runCli(['--yes', '--resume', 'interrupt.md'], { cwd: dir });
     expect(again.stderr).toContain('resuming at step 2');
     expect(again.code).toBe(0);
@@ -197,7 +206,10 @@ describe('runbook --yes', () => {
 
   it('streams a large output without holding it, keeping only a tail', async () => {
     const dir = scratch('run/select.md');
-    writeFileSync(path.join(dir, 'flood.md'), '```bash\nhead -c 15000000 /dev/zero | base64\necho END\nexit 4\n```\n');
+    writeFileSync(
+      path.join(dir, 'flood.md'),
+      '```bash\nhead -c 15000000 /dev/zero | base64\necho END\nexit 4\n```\n',
+    );
     const r = await runCli(['--yes', 'flood.md'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout.length).toBeGreaterThanOrEqual(20_000_000);

@@ -18,7 +18,8 @@ export interface CliResult {
 /** A fresh directory holding copies of the named fixture files or folders. */
 export function scratch(...fixtures: string[]): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'runbook-test-'));
-  for (const f of fixtures) cpSync(path.join(FIXTURES, f), path.join(dir, path.basename(f)), { recursive: true });
+  for (const f of fixtures)
+    cpSync(path.join(FIXTURES, f), path.join(dir, path.basename(f)), { recursive: true });
   return dir;
 }
 
