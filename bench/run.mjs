@@ -60,7 +60,11 @@ function startup() {
 function hundredSteps(dir) {
   const blocks = ['```bash\nV0=0\n```'];
   for (let i = 1; i < 100; i++)
-    blocks.push(`\`\`\`bash\nV${i}=$((\${V${i - 1}:-0} + 1))\necho "step ${i}: $V${i}"\n\`\`\``);
+    // No `${`: zx's Markdown mode puts the block inside a JS template literal. Nor a bare read of an unset
+    // variable: zx runs with `set -u`, and it carries nothing, so there the previous value is never set.
+    blocks.push(
+      `\`\`\`bash\n[ -v V${i - 1} ] && V${i}=$((V${i - 1} + 1)) || V${i}=1\necho "step ${i}: $V${i}"\n\`\`\``,
+    );
   const file = path.join(dir, 'hundred.md');
   writeFileSync(file, `# Hundred steps\n\n${blocks.join('\n\n')}\n`);
   const r = compare(

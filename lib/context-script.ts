@@ -58,57 +58,61 @@ export const EXIT_OLD_BASH = 197;
 //   array:   name  attrs  'a'|'A'  count  (key value) * count
 //   unset:   name  ''     'u'           (restore only)
 //   then the functions, as `declare -f` prints them, go to a separate file.
+const NAME_STARTS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_']
+  .map((c) => `"\${!${c}@}"`)
+  .join(' ');
+
 export const WRAPPER = `
 if [ -z "\${BASH_VERSINFO+x}" ] || [ "\${BASH_VERSINFO[0]}" -lt 4 ] || { [ "\${BASH_VERSINFO[0]}" -eq 4 ] && [ "\${BASH_VERSINFO[1]}" -lt 4 ]; }; then
   echo "runbook: steps need bash 4.4 or newer to carry variables (this is \${BASH_VERSION:-not bash})" >&2
   exit ${EXIT_OLD_BASH}
 fi
 __rb_restore() {
-  local __rb_n __rb_a __rb_t __rb_v __rb_c __rb_k
-  while IFS= read -r -d '' __rb_n && IFS= read -r -d '' __rb_a && IFS= read -r -d '' __rb_t; do
+  local -a __rb_f
+  local __rb_i=0 __rb_n __rb_a __rb_t __rb_c
+  # One read of the whole stream, then indexing: far faster than a read per field.
+  mapfile -d '' __rb_f < "$__RB_DIR/ctx.in"
+  while (( __rb_i < \${#__rb_f[@]} )); do
+    __rb_n=\${__rb_f[__rb_i]} __rb_a=\${__rb_f[__rb_i+1]} __rb_t=\${__rb_f[__rb_i+2]}
+    (( __rb_i += 3 ))
     case $__rb_t in
       u) unset -v "$__rb_n" ;;
-      s) IFS= read -r -d '' __rb_v
-         unset -v "$__rb_n"
-         printf -v "$__rb_n" '%s' "$__rb_v" ;;
-      n) IFS= read -r -d '' __rb_v
-         unset -n "$__rb_n" 2>/dev/null; unset -v "$__rb_n"
-         declare -gn "$__rb_n=$__rb_v" ;;
-      a|A) IFS= read -r -d '' __rb_c
+      s) unset -v "$__rb_n"
+         printf -v "$__rb_n" '%s' "\${__rb_f[__rb_i++]}" ;;
+      n) unset -n "$__rb_n" 2>/dev/null; unset -v "$__rb_n"
+         declare -gn "$__rb_n=\${__rb_f[__rb_i++]}" ;;
+      a|A) __rb_c=\${__rb_f[__rb_i++]}
          unset -v "$__rb_n"
          declare -g"$__rb_t" "$__rb_n"
          local -n __rb_ref="$__rb_n"
          while (( __rb_c-- > 0 )); do
-           IFS= read -r -d '' __rb_k; IFS= read -r -d '' __rb_v
-           __rb_ref[$__rb_k]=$__rb_v
+           __rb_ref[\${__rb_f[__rb_i]}]=\${__rb_f[__rb_i+1]}
+           (( __rb_i += 2 ))
          done
          unset -n __rb_ref ;;
     esac
     if [[ -n $__rb_a && $__rb_t != u ]]; then declare -g"$__rb_a" "$__rb_n"; fi
-  done < "$__RB_DIR/ctx.in"
-}
-__rb_skip() {
-  case $1 in
-    ${NOT_CARRIED.join('|')}) return 0 ;;
-  esac
-  return 1
+  done
 }
 __rb_dump() {
   { set +xv; } 2>/dev/null
   set +eu
-  local __rb_n __rb_a __rb_k __rb_names __rb_f
-  mapfile -t __rb_names < <(compgen -v)
+  local __rb_n __rb_a __rb_k __rb_t
+  # Every variable name without forking for compgen: \${!X@} lists the names that start with X.
+  local -a __rb_names=(${NAME_STARTS})
   {
     printf '%s\\0' "$PWD"
     for __rb_n in "\${__rb_names[@]}"; do
-      __rb_skip "$__rb_n" && continue
+      case $__rb_n in
+        ${NOT_CARRIED.join('|')}) continue ;;
+      esac
       [[ -v $__rb_n || \${!__rb_n@a} == *[aA]* ]] || continue
       __rb_a=\${!__rb_n@a}
       case $__rb_a in
         *n*) printf '%s\\0%s\\0n\\0%s\\0' "$__rb_n" "\${__rb_a//[rn]/}" "\${!__rb_n}" ;;
         *a*|*A*)
           local -n __rb_ref=$__rb_n
-          local __rb_t=a; [[ $__rb_a == *A* ]] && __rb_t=A
+          __rb_t=a; [[ $__rb_a == *A* ]] && __rb_t=A
           printf '%s\\0%s\\0%s\\0%s\\0' "$__rb_n" "\${__rb_a//[raA]/}" "$__rb_t" "\${#__rb_ref[@]}"
           for __rb_k in "\${!__rb_ref[@]}"; do printf '%s\\0%s\\0' "$__rb_k" "\${__rb_ref[$__rb_k]}"; done
           unset -n __rb_ref ;;
@@ -116,8 +120,13 @@ __rb_dump() {
       esac
     done
   } > "$__RB_DIR/ctx.out"
-  for __rb_f in $(compgen -A function); do
-    [[ $__rb_f == __rb_* ]] || declare -f -- "$__rb_f"
+  # The function list goes through a file rather than $(...), which would fork.
+  local -a __rb_fns
+  declare -F > "$__RB_DIR/fns.out"
+  mapfile -t __rb_fns < "$__RB_DIR/fns.out"
+  for __rb_n in "\${__rb_fns[@]}"; do
+    __rb_n=\${__rb_n##* }
+    [[ $__rb_n == __rb_* ]] || declare -f -- "$__rb_n"
   done > "$__RB_DIR/fns.out"
 }
 __rb_on_exit() {

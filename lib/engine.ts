@@ -86,9 +86,10 @@ export class Engine {
     const started = new Date();
     let outcome: ShellOutcome;
     let attempt = 0;
+    // Not saved yet: a run killed outright mid-step resumes at this step either way, and a save per step
+    // instead of two is a measurable share of a short step.
     result.status = 'running';
     result.startedAt = started.toISOString();
-    this.save();
     for (;;) {
       attempt++;
       outcome = await this.runOnce(step, code, timeout > 0 ? timeout * 1000 : undefined);
