@@ -2,7 +2,7 @@
 // writes: what `runbook check` needs to see which files a step names, and where they must be.
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { literalWord, loadShellParser, type ShNode } from './shell-syntax.ts';
+import { forEachChild, literalWord, loadShellParser, type ShNode } from './shell-syntax.ts';
 
 export type ShellEvent =
   | {
@@ -50,12 +50,7 @@ export async function stepCommands(code: string, startDir: string | undefined): 
   const visitAll = (scope: Scope, nodes: ShNode[] | null | undefined) => {
     for (const node of nodes ?? []) visit(scope, node);
   };
-  const visitChildren = (scope: Scope, node: ShNode) => {
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) visitAll(scope, value);
-      else if (value && typeof value === 'object') visit(scope, value);
-    }
-  };
+  const visitChildren = (scope: Scope, node: ShNode) => forEachChild(node, (child) => visit(scope, child));
   const sub = (scope: Scope): Scope => ({ dir: scope.dir });
 
   const visit = (scope: Scope, node: ShNode): void => {

@@ -178,3 +178,11 @@ export function literalWord(word: ShNode | null | undefined): string | undefined
   }
   return text;
 }
+
+/** Calls `visit` on every child of a plain-object syntax node, in field (source) order. */
+export function forEachChild(node: ShNode, visit: (child: ShNode) => void): void {
+  for (const value of Object.values(node)) {
+    if (Array.isArray(value)) for (const item of value) visit(item);
+    else if (value && typeof value === 'object') visit(value);
+  }
+}

@@ -10,7 +10,7 @@
 // - `X=1 cmd` sets X for cmd only: not a set.
 
 import { assignedByCommand } from './shell-builtins.ts';
-import { literalWord, type ShellParser, type ShNode } from './shell-syntax.ts';
+import { forEachChild, literalWord, type ShellParser, type ShNode } from './shell-syntax.ts';
 import { isShellOwnVariable } from './shell-variables.ts';
 
 export interface VariableAnalysis {
@@ -59,13 +59,7 @@ export function analyzeShellTree(parser: ShellParser, file: ShNode): VariableAna
     for (const node of nodes ?? []) visit(scope, node);
   };
 
-  // Fields in declaration order, which is source order for every node type used here.
-  const visitChildren = (scope: Scope, node: ShNode) => {
-    for (const value of Object.values(node)) {
-      if (Array.isArray(value)) visitAll(scope, value);
-      else if (value && typeof value === 'object') visit(scope, value);
-    }
-  };
+  const visitChildren = (scope: Scope, node: ShNode) => forEachChild(node, (child) => visit(scope, child));
 
   const visit = (scope: Scope, node: ShNode): void => {
     if (!node) return;
