@@ -11,7 +11,7 @@ import { warnParse } from './list.ts';
 import { findMissing, formatMissing } from './needs.ts';
 import { type Selection, selectSteps } from './select.ts';
 import { DEFAULT_SHELL } from './shell.ts';
-import { loadRecord, newRecord, type RunRecord, recordPath, resumePoint } from './state.ts';
+import { loadRecord, lockRun, newRecord, type RunRecord, recordPath, resumePoint } from './state.ts';
 import { colorEnabled, painter } from './style.ts';
 import type { Runbook, Step } from './types.ts';
 
@@ -55,6 +55,30 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
   const fm = runbook.frontMatter;
   const baseDir = baseDirFor(file, fm.cwd);
   assertDir(baseDir, fm.cwd ? 'front matter cwd' : 'runbook directory');
+  // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
+  const unlock = options.dryRun ? undefined : lockRun(file);
+  try {
+    return await runLocked({ file, options, io, runbook, text, baseDir, interactive, startedAt, paint });
+  } finally {
+    unlock?.();
+  }
+}
+
+interface RunSetup {
+  file: string;
+  options: CliOptions;
+  io: RunIO;
+  runbook: Runbook;
+  text: string;
+  baseDir: string;
+  interactive: boolean;
+  startedAt: string;
+  paint: ReturnType<typeof painter>;
+}
+
+async function runLocked(setup: RunSetup): Promise<number> {
+  const { file, options, io, runbook, text, baseDir, interactive, startedAt, paint } = setup;
+  const fm = runbook.frontMatter;
 
   const fresh = newRecord(file, runbook.steps, emptyContext(baseDir));
   let record = fresh;

@@ -89,7 +89,7 @@ export class ShellSession {
     const dumped = this.readDump();
     if (!dumped) {
       outcome.warning =
-        'the step replaced the EXIT trap and exited early, so its variables could not be carried';
+        "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
       return outcome;
     }
     outcome.context = contextFromDump(dumped.dump, baseline, dumped.functions);

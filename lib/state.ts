@@ -1,7 +1,7 @@
 // The resumable run record: one JSON file per runbook under .runbook/ beside it, rewritten atomically after
 // every step change, mode 0600 because carried values can be secrets.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateContext } from './context.ts';
 import { StateError } from './errors.ts';
@@ -125,4 +125,36 @@ export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
     if (prev.status === 'done' && !prev.editedCode && prev.codeHash !== codeHash(step.code)) stale.push(step);
   }
   return { from, stale };
+}
+
+/**
+ * Takes the runbook's run lock, so two runs of one runbook cannot overwrite each other's record. A lock
+ * left by a process that no longer exists is taken over. Returns the function that releases it.
+ */
+export function lockRun(runbookFile: string): () => void {
+  const file = recordPath(runbookFile).replace(/\.state\.json$/, '.lock');
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new StateError(`another run of this runbook (pid ${holder}) is in progress; wait for it or stop it`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new StateError(`cannot take the run lock ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

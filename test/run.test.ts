@@ -193,6 +193,18 @@ describe('runbook --yes', () => {
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(true);
   });
 
+  it('refuses a second run of the same runbook while one is in progress, and frees the lock after', async () => {
+    const dir = scratch('run/interrupt.md');
+    const first = startCli(['--yes', 'interrupt.md'], { cwd: dir });
+    await waitFor(() => existsSync(path.join(dir, 'started.txt')));
+    const second = await runCli(['--yes', 'interrupt.md'], { cwd: dir });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/another run of this runbook \(pid \d+\) is in progress/);
+    first.child.kill('SIGINT');
+    expect((await first.done).code).toBe(130);
+    expect(existsSync(path.join(dir, '.runbook/interrupt.lock'))).toBe(false);
+  });
+
   it('ends the step on SIGTERM too', async () => {
     const dir = scratch('run/interrupt.md');
     const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
