@@ -137,11 +137,12 @@ __rb_on_exit() {
 __rb_dumped=0
 __rb_restore
 if [[ -s $__RB_DIR/fns.in ]]; then source "$__RB_DIR/fns.in"; fi
-trap __rb_on_exit EXIT
+# The braces keep a step's set -x from tracing the runner's own bookkeeping.
+trap '{ __rb_on_exit; } 2>/dev/null' EXIT
 if [[ -n \${__RB_STEP-} ]]; then
   __RB_STEP_FILE=$__RB_STEP; unset -v __RB_STEP __RB_DIR_KEEP
   builtin source "$__RB_STEP_FILE"
 fi
-__rb_dump
+{ __rb_dump; } 2>/dev/null
 __rb_dumped=1
 `;

@@ -137,6 +137,16 @@ describe('runbook --yes', () => {
     expect(read(dir, 'trap.txt')).toBe('KEPT=unset LOST=unset\n');
   });
 
+  it("keeps a step's set -x away from the runner's own bookkeeping", async () => {
+    const dir = scratch('run/select.md');
+    writeFileSync(path.join(dir, 'trace.md'), '```bash\nset -x\nTRACED=1\n```\n\n```bash\necho "$TRACED"\n```\n');
+    const r = await runCli(['--yes', 'trace.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('+ TRACED=1');
+    expect(r.stderr).not.toMatch(/__rb_|__RB_/);
+    expect(r.stdout).toBe('1\n');
+  });
+
   it('starts steps in front matter cwd, relative to the runbook', async () => {
     const dir = scratch('run/cwd.md');
     const missing = await runCli(['--yes', 'cwd.md'], { cwd: dir });
