@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeVars, mergeJsResult, toCarried } from '../lib/js-step-vars.ts';
 import type { CarriedVar, Context } from '../lib/types.ts';
-import { alive, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
+import { alive, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
@@ -171,13 +171,7 @@ describe('JavaScript steps with --yes', () => {
     const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
     await waitFor(() => existsSync(path.join(dir, 'sleeper.pid')) && read(dir, 'sleeper.pid').trim() !== '');
     const pids = ['node.pid', 'sleeper.pid'].map((f) => Number(read(dir, f)));
-    for (const p of pids) expect(alive(p)).toBe(true);
-    const sent = Date.now();
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    expect(r.code).toBe(130);
-    expect(Date.now() - sent).toBeLessThan(5000);
-    for (const p of pids) expect(alive(p), `pid ${p}`).toBe(false);
+    await interruptAndExpectTreeGone(run, pids);
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
     expect(statuses(dir, 'interrupt')).toEqual(['interrupted', 'pending']);
     expect(record(dir, 'interrupt').context.vars.STARTED).toBeUndefined();

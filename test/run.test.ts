@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alive, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
+import { alive, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
@@ -139,7 +139,10 @@ describe('runbook --yes', () => {
 
   it("keeps a step's set -x away from the runner's own bookkeeping", async () => {
     const dir = scratch('run/select.md');
-    writeFileSync(path.join(dir, 'trace.md'), '```bash\nset -x\nTRACED=1\n```\n\n```bash\necho "$TRACED"\n```\n');
+    writeFileSync(
+      path.join(dir, 'trace.md'),
+      '```bash\nset -x\nTRACED=1\n```\n\n```bash\necho "$TRACED"\n```\n',
+    );
     const r = await runCli(['--yes', 'trace.md'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('+ TRACED=1');
@@ -180,13 +183,7 @@ describe('runbook --yes', () => {
       () => existsSync(path.join(dir, 'started.txt')) && existsSync(path.join(dir, 'grandchild.pid')),
     );
     const pids = ['bg.pid', 'child.pid', 'grandchild.pid'].map((f) => Number(read(dir, f)));
-    for (const p of pids) expect(alive(p)).toBe(true);
-    const sent = Date.now();
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    expect(r.code).toBe(130);
-    expect(Date.now() - sent).toBeLessThan(5000);
-    for (const p of pids) expect(alive(p), `pid ${p}`).toBe(false);
+    await interruptAndExpectTreeGone(run, pids);
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
     expect(record(dir, 'interrupt').steps.map((s: { status: string }) => s.status)).toEqual([
       'done',

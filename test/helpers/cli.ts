@@ -3,6 +3,7 @@ import { type SpawnOptions, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/runbook.js');
@@ -63,4 +64,19 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Sends SIGINT to a running CLI whose step started `pids`, and checks that it exits 130 within a few
+ * seconds with every one of those processes gone.
+ */
+export async function interruptAndExpectTreeGone(run: ReturnType<typeof startCli>, pids: number[]) {
+  for (const p of pids) expect(alive(p), `pid ${p} before`).toBe(true);
+  const sent = Date.now();
+  run.child.kill('SIGINT');
+  const r = await run.done;
+  expect(r.code).toBe(130);
+  expect(Date.now() - sent).toBeLessThan(5000);
+  for (const p of pids) expect(alive(p), `pid ${p}`).toBe(false);
+  return r;
 }
