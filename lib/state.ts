@@ -142,7 +142,9 @@ export function lockRun(runbookFile: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(file, 'utf8'));
       if (holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new StateError(`another run of this runbook (pid ${holder}) is in progress; wait for it or stop it`);
+        throw new StateError(
+          `another run of this runbook (pid ${holder}) is in progress; wait for it or stop it`,
+        );
       }
       rmSync(file, { force: true });
     }

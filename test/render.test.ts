@@ -106,7 +106,6 @@ describe('variables', () => {
   const src = { context, env: { HOME: '/root', EDITOR: 'vi' }, isSecret, redact, width: 60 };
 
   it('finds $NAME and braced references by a scan', () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash code, not a template
     expect(referencedNames('echo $A ${B:-x} "${C[@]}" \\$ $1 ${#D}')).toEqual(['A', 'B', 'C']);
   });
 
