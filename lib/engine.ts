@@ -90,13 +90,24 @@ export class Engine {
     // instead of two is a measurable share of a short step.
     result.status = 'running';
     result.startedAt = started.toISOString();
-    for (;;) {
-      attempt++;
-      outcome = await this.runOnce(step, code, timeout > 0 ? timeout * 1000 : undefined);
-      const failed = outcome.exitCode !== 0 || outcome.timedOut;
-      if (!failed || outcome.interrupted || attempt > retries) break;
-      onRetry?.(attempt, outcome);
-      await new Promise((r) => setTimeout(r, this.opts.retryDelayMs ?? 2000));
+    // One controller for every attempt and the pauses between them, so Ctrl-C during a pause stops too.
+    const control = new AbortController();
+    this.current = control;
+    try {
+      for (;;) {
+        attempt++;
+        outcome = await this.runOnce(step, code, control.signal, timeout > 0 ? timeout * 1000 : undefined);
+        const failed = outcome.exitCode !== 0 || outcome.timedOut;
+        if (!failed || outcome.interrupted || attempt > retries) break;
+        onRetry?.(attempt, outcome);
+        await pause(this.opts.retryDelayMs ?? 2000, control.signal);
+        if (control.signal.aborted) {
+          outcome = { ...outcome, interrupted: true };
+          break;
+        }
+      }
+    } finally {
+      this.current = undefined;
     }
     result.attempts += attempt;
     result.durationMs = Date.now() - started.getTime();
@@ -133,37 +144,22 @@ export class Engine {
     return { result, outcome, warnings } satisfies StepRun;
   }
 
-  private async runOnce(step: Step, code: string, timeoutMs: number | undefined): Promise<ShellOutcome> {
-    this.current = new AbortController();
+  private async runOnce(
+    step: Step,
+    code: string,
+    signal: AbortSignal,
+    timeoutMs: number | undefined,
+  ): Promise<ShellOutcome> {
     let context = this.context;
     if (typeof step.attributes.cwd === 'string') {
       context = { ...context, cwd: path.resolve(this.opts.baseDir, step.attributes.cwd) };
     }
-    try {
-      if (step.kind === 'js') {
-        const { runJsStep } = await import('./js-step.ts');
-        return await runJsStep({
-          step,
-          code,
-          context,
-          io: this.opts.io,
-          signal: this.current.signal,
-          timeoutMs,
-          env: this.opts.env,
-          file: this.opts.file,
-        });
-      }
-      return await this.session.run({
-        name: step.name,
-        code,
-        context,
-        io: this.opts.io,
-        signal: this.current.signal,
-        timeoutMs,
-      });
-    } finally {
-      this.current = undefined;
+    if (step.kind === 'js') {
+      const { runJsStep } = await import('./js-step.ts');
+      const { io, env, file } = this.opts;
+      return runJsStep({ step, code, context, io, signal, timeoutMs, env, file });
     }
+    return this.session.run({ name: step.name, code, context, io: this.opts.io, signal, timeoutMs });
   }
 
   /** Ends the running step's whole process tree; its run() then resolves as interrupted. */
@@ -225,6 +221,19 @@ export class Engine {
     this.record.context = this.context;
     saveRecord(this.recordFile, { ...this.record, context: { ...this.context, vars }, withheld });
   }
+}
+
+/** Waits `ms`, or less if `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Where steps start: the runbook's directory, or front matter cwd relative to it. */

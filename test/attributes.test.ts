@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { alive, runCli, scratch } from './helpers/cli.ts';
+import { alive, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 
@@ -27,6 +27,21 @@ describe('step attributes', () => {
     const rec = JSON.parse(read(dir, '.runbook/retries.state.json'));
     expect(rec.steps[0].attempts).toBe(3);
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(true);
+  });
+
+  it('Ctrl-C during the pause between retries stops the run there', async () => {
+    const dir = scratch('attrs/retries.md');
+    const run = startCli(['--yes', 'retries.md'], { cwd: dir, env: { RUNBOOK_RETRY_DELAY_MS: '60000' } });
+    await waitFor(() => existsSync(path.join(dir, 'attempts.log')));
+    await waitFor(() => run.output().includes('retry 1'));
+    const sent = Date.now();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(5000);
+    expect(read(dir, 'attempts.log')).toBe('attempt\n');
+    const rec = JSON.parse(read(dir, '.runbook/retries.state.json'));
+    expect(rec.steps[0].status).toBe('interrupted');
   });
 
   it('cwd= starts one step elsewhere without moving later steps; unknown attributes warn', async () => {
