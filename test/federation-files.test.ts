@@ -133,6 +133,8 @@ describe('every YAML file under steps/', () => {
 });
 
 describe.skipIf(!hasReference)('steps/ against the upstream reference (../shared/reference)', () => {
+  // A skipped suite's body still runs to collect its tests: read nothing when the folder is absent.
+  if (!hasReference) return;
   const reference = (relative: string) => readFileSync(path.join(referenceDir, relative), 'utf8');
 
   it.each(clusters)('k3d-cluster-%i.yaml validates against k3d config v1alpha5', (n) => {
