@@ -1,5 +1,5 @@
-// Carried shell state: what the wrapper dumps after a step, what the next step restores, and the difference
-// from a plain shell that makes up the context. Pure apart from types; the shell module does the I/O.
+// Carried shell state on the runner's side: contexts, how they differ, how values are shown, how the
+// runner's own values travel to the shell (NUL-separated data), and the check of one read back from disk.
 import { StateError } from './errors.ts';
 import type { CarriedVar, Context } from './types.ts';
 
@@ -13,57 +13,13 @@ export function emptyContext(cwd: string): Context {
   return { vars: {}, unset: [], functions: '', cwd };
 }
 
-/** The variables a dump holds, with the directory the shell ended in. */
-export interface Dump {
-  cwd: string;
-  vars: Record<string, CarriedVar>;
-}
-
-/** Parses the wrapper's NUL-separated dump (see context-script.ts for the layout). */
-export function decodeDump(buf: Buffer): Dump {
-  const fields = buf.toString('utf8').split('\0');
-  let i = 0;
-  const next = (): string => {
-    const f = fields[i++];
-    if (f === undefined) throw new StateError('the step shell wrote a truncated variable dump');
-    return f;
-  };
-  const cwd = next();
-  const vars: Record<string, CarriedVar> = {};
-  while (i < fields.length - 1) {
-    const name = next();
-    const attrs = next();
-    const type = next();
-    if (type === 's') vars[name] = { type: 'scalar', attrs, value: next() };
-    else if (type === 'n') vars[name] = { type: 'scalar', attrs: `${attrs}n`, value: next() };
-    else if (type === 'a' || type === 'A') {
-      const count = Number(next());
-      const value: Record<string, string> = {};
-      for (let k = 0; k < count; k++) {
-        const key = next();
-        value[key] = next();
-      }
-      vars[name] = { type: type === 'a' ? 'indexed' : 'assoc', attrs, value };
-    } else throw new StateError(`the step shell wrote an unknown variable kind ${JSON.stringify(type)}`);
-  }
-  return { cwd, vars };
-}
-
-function sameVar(a: CarriedVar | undefined, b: CarriedVar | undefined): boolean {
+/** Same type, attributes and value. Values are kept as objects between steps, so identity decides most. */
+export function sameVar(a: CarriedVar | undefined, b: CarriedVar | undefined): boolean {
+  if (a === b) return a !== undefined;
   return a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The context is whatever differs from a plain shell started with the runner's environment. */
-export function contextFromDump(dump: Dump, baseline: Dump, functions: string): Context {
-  const vars: Record<string, CarriedVar> = {};
-  for (const [name, v] of Object.entries(dump.vars)) {
-    if (!sameVar(v, baseline.vars[name])) vars[name] = v;
-  }
-  const unset = Object.keys(baseline.vars).filter((name) => !(name in dump.vars));
-  return { vars, unset, functions, cwd: dump.cwd };
-}
-
-/** Serializes a context for the wrapper's restore loop. */
+/** Serializes a context (or just the values to hand over) for the shell's restore function. */
 export function encodeContext(ctx: Context): Buffer {
   const out: string[] = [];
   for (const name of ctx.unset) out.push(name, '', 'u');

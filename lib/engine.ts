@@ -39,7 +39,8 @@ export class Engine {
   private readonly recordFile: string;
   private readonly session: ShellSession;
   private readonly isSecret: (name: string) => boolean;
-  private readonly redactor: (text: string) => string;
+  private redactor: (text: string) => string = (text) => text;
+  private redactorContext?: Context;
 
   constructor(private readonly opts: EngineOptions) {
     this.record = opts.record;
@@ -47,18 +48,15 @@ export class Engine {
     this.recordFile = recordPath(opts.file);
     this.session = new ShellSession(opts.shellLine, opts.env);
     this.isSecret = makeSecretTest(opts.secrets);
-    // The redactor reads the context's vars on each call; this view follows the engine's current context.
-    const self = this;
-    const view = {
-      get vars() {
-        return self.context.vars;
-      },
-    } as Context;
-    this.redactor = makeRedactor(view, opts.secrets, opts.env);
   }
 
   /** Hides secret values (carried or from the environment) in text the runner writes. */
   redact(text: string): string {
+    // The engine replaces its context rather than changing it, so one redactor serves each context.
+    if (this.redactorContext !== this.context) {
+      this.redactorContext = this.context;
+      this.redactor = makeRedactor(this.context, this.opts.secrets, this.opts.env);
+    }
     return this.redactor(text);
   }
 

@@ -36,7 +36,16 @@ export function isSecretName(name: string): boolean {
 /** The test the runner uses for a name: secret-looking, or listed in front matter `secrets:`. */
 export function makeSecretTest(frontMatterSecrets: string[] = []): (name: string) => boolean {
   const listed = new Set(frontMatterSecrets);
-  return (name) => listed.has(name) || isSecretName(name);
+  // Asked for every variable after every step: remember the answers.
+  const known = new Map<string, boolean>();
+  return (name) => {
+    let secret = known.get(name);
+    if (secret === undefined) {
+      secret = listed.has(name) || isSecretName(name);
+      known.set(name, secret);
+    }
+    return secret;
+  };
 }
 
 function valuesOf(variable: CarriedVar): string[] {

@@ -1,24 +1,22 @@
-// Runs one shell step through zx: bash with the runbook's flags, the carried context restored before the
-// step and dumped after it, output streamed live with only a bounded tail kept in memory.
+// Runs shell steps through zx: one bash per run (the step server, started by zx with the runbook's
+// interpreter line), each step a forked subshell of it in a process group of its own. Output streams live
+// with only a bounded tail kept; what a step leaves is read from bash's own `declare -p`.
 import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
-import { contextFromDump, type Dump, decodeDump, encodeContext } from './context.ts';
-import { EXIT_OLD_BASH, WRAPPER } from './context-script.ts';
+import type { Readable, Writable } from 'node:stream';
+import { encodeContext } from './context.ts';
+import { EXIT_OLD_BASH } from './context-script.ts';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
+import { SERVER } from './server-script.ts';
+import { ShellState } from './step-state.ts';
+import { MarkerFilter } from './sync-marker.ts';
 import { discardingStore, TailBuffer } from './tail.ts';
 import type { Context } from './types.ts';
-
-let zx: typeof import('zx/core') | undefined;
-/** zx's CommonJS build loads in about half the time of its ESM entry, which re-exports the same code. */
-function loadZx(): typeof import('zx/core') {
-  zx ??= createRequire(import.meta.url)('zx/core') as typeof import('zx/core');
-  return zx;
-}
 
 /** GitHub Actions' default: no profile, no rc files, stop at the first failure, including inside pipes. */
 export const DEFAULT_SHELL = 'bash --noprofile --norc -e -o pipefail {0}';
@@ -47,9 +45,9 @@ export interface ShellOutcome {
   tail: string;
   interrupted: boolean;
   timedOut: boolean;
-  /** The context after the step, when it succeeded and its shell dumped one. */
+  /** The context after the step, when it succeeded and its shell reported one. */
   context?: Context;
-  /** Why variables could not be carried, when the step succeeded but no dump came back. */
+  /** Why variables could not be carried, when the step succeeded but reported nothing. */
   warning?: string;
 }
 
@@ -60,143 +58,298 @@ export function shellArgv(line: string, script: string): string[] {
   return words.includes('{0}') ? words.map((w) => (w === '{0}' ? script : w)) : [...words, script];
 }
 
-/** One per run: a private temp directory for the wrapper and the files that carry state. */
+let zx: typeof import('zx/core') | undefined;
+/** zx's CommonJS build loads in about half the time of its ESM entry, which re-exports the same code. */
+function loadZx(): typeof import('zx/core') {
+  zx ??= createRequire(import.meta.url)('zx/core') as typeof import('zx/core');
+  return zx;
+}
+
+/** Reads the server's events (fd 4) one line at a time. */
+class EventLines {
+  private buffered = '';
+  private lines: string[] = [];
+  private waiting?: (line: string | undefined) => void;
+  private ended = false;
+
+  constructor(stream: Readable) {
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      this.buffered += d;
+      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+        this.deliver(this.buffered.slice(0, nl));
+        this.buffered = this.buffered.slice(nl + 1);
+      }
+    });
+    stream.on('close', () => {
+      this.ended = true;
+      this.waiting?.(undefined);
+    });
+  }
+
+  private deliver(line: string): void {
+    const w = this.waiting;
+    if (w) {
+      this.waiting = undefined;
+      w(line);
+    } else this.lines.push(line);
+  }
+
+  /** The next event, or undefined once the server is gone. */
+  next(): Promise<string | undefined> {
+    const line = this.lines.shift();
+    if (line !== undefined || this.ended) return Promise.resolve(line);
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+}
+
+interface Server {
+  child: ChildProcess;
+  events: EventLines;
+  commands: Writable;
+  /** Where this step's output goes, and the markers still awaited for it. */
+  tail: TailBuffer;
+  markers: number;
+  onMarkers?: () => void;
+  done: Promise<unknown>;
+}
+
+/** One per run: a private directory and the step server, started on the first step. */
 export class ShellSession {
   readonly dir: string;
-  private baseline?: Dump;
+  private server?: Server;
+  private baseline?: ShellState;
+  private held?: ShellState;
+  private readonly nonce = randomBytes(8).toString('hex');
+  /** Hand-over files currently in the session directory. */
+  private readonly present = new Set<string>();
+  /** Where the server's shell is: it moves only when the runner asks through cwd.in. */
+  private serverCwd?: string;
+  private steps = 0;
 
   constructor(
     private readonly shellLine: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'runbook-'));
-    writeFileSync(path.join(this.dir, 'wrapper.sh'), WRAPPER, { mode: 0o600 });
+    writeFileSync(path.join(this.dir, 'server.sh'), SERVER, { mode: 0o600 });
   }
 
   dispose(): void {
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.commands.end();
+      if (server.child.pid) endLeftovers(server.child.pid);
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
   async run(opts: ShellStepOptions): Promise<ShellOutcome> {
-    const baseline = await this.getBaseline(opts.context.cwd);
+    const server = await this.start(opts.io);
+    const held = this.held as ShellState;
     const file = path.join(this.dir, `${opts.name.replace(/[^\w.-]/g, '_')}.sh`);
     writeFileSync(file, `${opts.code}\n`, { mode: 0o600 });
-    const outcome = await this.spawnWrapper(opts, file);
-    if (outcome.exitCode === EXIT_OLD_BASH) {
-      throw new InputError(`the shell (${this.shellLine}) is not bash 4.4 or newer: ${outcome.tail.trim()}`);
-    }
-    if (outcome.exitCode !== 0 || outcome.interrupted || outcome.timedOut) return outcome;
-    const dumped = this.readDump();
-    if (!dumped) {
-      outcome.warning =
-        "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
-      return outcome;
-    }
-    outcome.context = contextFromDump(dumped.dump, baseline, dumped.functions);
-    return outcome;
-  }
-
-  /** What a plain shell holds, so the context is only what steps changed. */
-  private async getBaseline(cwd: string): Promise<Dump> {
-    if (this.baseline) return this.baseline;
-    const sink = new TailBuffer(4096);
-    const outcome = await this.spawnWrapper(
-      {
-        name: 'baseline',
-        code: '',
-        context: { vars: {}, unset: [], functions: '', cwd },
-        io: { stdin: 'ignore', stdout: sink.writable(), stderr: sink.writable() },
-      },
-      undefined,
+    const { values, functionsScript } = held.handOver(opts.context);
+    const before = held.clone();
+    // Each hand-over file exists only while it has something in it: most steps need none.
+    this.handOver(
+      'ctx.in',
+      values.unset.length || Object.keys(values.vars).length ? encodeContext(values) : '',
     );
-    const dumped = outcome.exitCode === 0 ? this.readDump() : undefined;
-    if (!dumped) {
-      const why = outcome.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : outcome.tail.trim();
-      throw new InputError(
-        `cannot start the step shell (${this.shellLine}): ${why || `exit ${outcome.exitCode}`}`,
-      );
+    this.handOver('adopt.sh', `${this.pendingAdopt}${functionsScript}`);
+    this.pendingAdopt = '';
+    if (opts.context.cwd !== this.serverCwd) {
+      writeFileSync(this.file('cwd.in'), opts.context.cwd, { mode: 0o600 });
+      this.serverCwd = opts.context.cwd;
     }
-    this.baseline = dumped.dump;
-    return this.baseline;
-  }
+    const token = String(++this.steps);
 
-  private readDump(): { dump: Dump; functions: string } | undefined {
-    try {
-      const dump = decodeDump(readFileSync(path.join(this.dir, 'ctx.out')));
-      const functions = readFileSync(path.join(this.dir, 'fns.out'), 'utf8');
-      return { dump, functions };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
-  private async spawnWrapper(opts: ShellStepOptions, stepFile: string | undefined): Promise<ShellOutcome> {
-    const { $ } = loadZx();
-    rmSync(path.join(this.dir, 'ctx.out'), { force: true });
-    rmSync(path.join(this.dir, 'fns.out'), { force: true });
-    writeFileSync(path.join(this.dir, 'ctx.in'), encodeContext(opts.context), { mode: 0o600 });
-    writeFileSync(path.join(this.dir, 'fns.in'), opts.context.functions, { mode: 0o600 });
-    const argv = shellArgv(this.shellLine, path.join(this.dir, 'wrapper.sh'));
-    const env: NodeJS.ProcessEnv = { ...this.env, __RB_DIR: this.dir };
-    if (stepFile) env.__RB_STEP = stepFile;
-    const tail = new TailBuffer();
-    let child: ChildProcess | undefined;
-    let timedOut = false;
-    let interrupted = false;
+    server.tail = new TailBuffer();
+    server.markers = 2;
+    const flushed = new Promise<void>((resolve) => {
+      server.onMarkers = resolve;
+    });
     const started = performance.now();
-    // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
-    // `sh -c` with zx's prefix, and take the child's streams to forward them with backpressure.
-    const spawn = ((_cmd: string, _args: readonly string[], spawnOpts: SpawnOptions) => {
-      const [file, ...args] = argv as [string, ...string[]];
-      child = spawnChild(file, args, { ...spawnOpts, shell: false });
-      child.stdout?.pipe(opts.io.stdout, { end: false });
-      child.stderr?.pipe(opts.io.stderr, { end: false });
-      child.stdout?.on('data', (d: Buffer) => tail.push(d));
-      child.stderr?.on('data', (d: Buffer) => tail.push(d));
-      // Background jobs a step leaves behind would hold its output open forever; end them with the step.
-      child.once('exit', () => {
-        if (child?.pid) endLeftovers(child.pid);
-      });
-      return child;
-    }) as typeof spawnChild;
-    const stop = (why: 'timeout' | 'abort') => {
-      if (why === 'timeout') timedOut = true;
-      else interrupted = true;
-      if (child?.pid) void killTree(child.pid, 'SIGTERM', 3000);
+    let pgid: number | undefined;
+    let timedOut = false;
+    let interrupted = opts.signal?.aborted ?? false;
+    const stop = () => {
+      if (pgid) void killTree(pgid, 'SIGTERM', 3000);
     };
-    const timer = opts.timeoutMs ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
-    const onAbort = () => stop('abort');
-    if (opts.signal?.aborted) interrupted = true;
+    const onAbort = () => {
+      interrupted = true;
+      stop();
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, opts.timeoutMs)
+      : undefined;
     try {
-      if (interrupted) throw new Error('aborted before start');
-      const out = await $({
-        cwd: opts.context.cwd,
-        env,
-        spawn,
-        stdio: [opts.io.stdin, 'pipe', 'pipe'],
-        detached: true,
-        nothrow: true,
-        quiet: true,
-        verbose: false,
-        // biome-ignore lint/suspicious/noExplicitAny: zx types its store as array-like; ours keeps nothing
-        store: discardingStore() as any,
-      })`${'step'}`;
-      return {
-        exitCode: out.exitCode,
-        signal: out.signal,
+      server.commands.write(`run ${token} ${file}\n`);
+      const pidLine = await server.events.next();
+      if (!pidLine?.startsWith('pid ')) return this.lost(server, started, interrupted, timedOut);
+      pgid = Number(pidLine.slice(4));
+      if (interrupted || timedOut) stop();
+      const exitLine = await server.events.next();
+      if (!exitLine?.startsWith('exit ')) {
+        endLeftovers(pgid);
+        return this.lost(server, started, interrupted, timedOut);
+      }
+      await flushed;
+      endLeftovers(pgid);
+      const status = Number(exitLine.slice(5));
+      const outcome: ShellOutcome = {
+        exitCode: interrupted || timedOut ? null : status,
+        signal: null,
         durationMs: performance.now() - started,
-        tail: tail.text(),
+        tail: server.tail.text(),
         interrupted,
         timedOut,
       };
-    } catch (err) {
-      if (!interrupted) throw err;
-      return { exitCode: null, signal: 'SIGINT', durationMs: 0, tail: '', interrupted, timedOut };
+      if (outcome.exitCode === 0) this.takeSnapshot(outcome, before, token);
+      return outcome;
     } finally {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
+
+  /** What the last step changed, for the server to take over before the next one. */
+  private pendingAdopt = '';
+
+  private takeSnapshot(outcome: ShellOutcome, before: ShellState, token: string): void {
+    const held = this.held as ShellState;
+    const snap = this.readSnapshot(token);
+    if (!snap) {
+      outcome.warning =
+        "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
+      return;
+    }
+    held.absorb(snap.vars, snap.functions, snap.cwd);
+    this.pendingAdopt = ShellState.adoptScript(before, held);
+    outcome.context = held.context();
+  }
+
+  /** The server ended under a step (the step killed it, or it could not start). */
+  private lost(server: Server, started: number, interrupted: boolean, timedOut: boolean): ShellOutcome {
+    this.server = undefined;
+    this.held = undefined;
+    this.pendingAdopt = '';
+    if (server.child.pid) endLeftovers(server.child.pid);
+    return {
+      exitCode: interrupted || timedOut ? null : 1,
+      signal: null,
+      durationMs: performance.now() - started,
+      tail: `${server.tail.text()}\nrunbook: the step's shell ended unexpectedly\n`,
+      interrupted,
+      timedOut,
+    };
+  }
+
+  /** The snapshot the step's shell wrote, if it is this step's (its token matches). */
+  private readSnapshot(token: string): { vars: string; functions: string; cwd: string } | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.file('snap.out'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const [vars, functions, written, cwd] = text.split('\0');
+    if (written !== token || vars === undefined || functions === undefined || cwd === undefined)
+      return undefined;
+    return { vars, functions, cwd };
+  }
+
+  private handOver(name: string, content: string | Buffer): void {
+    if (content.length) {
+      writeFileSync(this.file(name), content, { mode: 0o600 });
+      this.present.add(name);
+    } else if (this.present.delete(name)) rmSync(this.file(name), { force: true });
+  }
+
+  private file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Starts the server (once, or again after a step took it down) and reads the plain shell's state. */
+  private async start(io: StepIO): Promise<Server> {
+    if (this.server) return this.server;
+    const { $ } = loadZx();
+    const argv = shellArgv(this.shellLine, this.file('server.sh'));
+    const marker = Buffer.from(`\0RBSYNC${this.nonce}\0`);
+    let server: Server | undefined;
+    const onMarker = () => {
+      if (server && --server.markers === 0) server.onMarkers?.();
+    };
+    // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
+    // `sh -c` with zx's prefix, add the two command pipes, and forward output with backpressure.
+    const spawn = ((_cmd: string, _args: readonly string[], spawnOpts: SpawnOptions) => {
+      const [file, ...args] = argv as [string, ...string[]];
+      const child = spawnChild(file, args, {
+        ...spawnOpts,
+        shell: false,
+        stdio: [io.stdin, 'pipe', 'pipe', 'pipe', 'pipe'],
+      });
+      for (const [from, to] of [
+        [child.stdout, io.stdout],
+        [child.stderr, io.stderr],
+      ] as const) {
+        const filter = new MarkerFilter(marker, onMarker);
+        filter.on('data', (d: Buffer) => server?.tail.push(d));
+        from?.pipe(filter).pipe(to, { end: false });
+      }
+      return child;
+    }) as typeof spawnChild;
+    const done = $({
+      cwd: this.dir,
+      env: { ...this.env, __RB_DIR: this.dir, __RB_NONCE: this.nonce },
+      spawn,
+      detached: true,
+      nothrow: true,
+      quiet: true,
+      verbose: false,
+      // biome-ignore lint/suspicious/noExplicitAny: zx types its store as array-like; ours keeps nothing
+      store: discardingStore() as any,
+    })`${'server'}`;
+    const child = (await waitForChild(done)) as ChildProcess;
+    server = {
+      child,
+      events: new EventLines(child.stdio[4] as Readable),
+      commands: child.stdio[3] as Writable,
+      tail: new TailBuffer(4096),
+      markers: 0,
+      done,
+    };
+    server.commands.on('error', () => {});
+    server.commands.write('snapshot\n');
+    if ((await server.events.next()) !== 'ok') {
+      const out = await done;
+      const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : server.tail.text().trim();
+      throw new InputError(
+        `cannot start the step shell (${this.shellLine}): ${why || `exit ${out.exitCode}`}`,
+      );
+    }
+    const plain = this.readSnapshot('0');
+    if (!plain) throw new InputError(`the step shell (${this.shellLine}) did not report its state`);
+    const snapshot = new ShellState();
+    snapshot.absorb(plain.vars, plain.functions, plain.cwd);
+    this.serverCwd = plain.cwd;
+    this.baseline ??= snapshot;
+    this.held = ShellState.startingFrom(this.baseline);
+    this.pendingAdopt = '';
+    this.server = server;
+    return server;
+  }
+}
+
+/** zx creates the child on the next turn; its ProcessPromise exposes it once running. */
+async function waitForChild(p: { child?: ChildProcess }): Promise<ChildProcess | undefined> {
+  for (let i = 0; i < 100 && !p.child; i++) await new Promise((r) => setImmediate(r));
+  return p.child;
 }

@@ -59,7 +59,8 @@ export function saveRecord(file: string, record: RunRecord): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   record.updatedAt = new Date().toISOString();
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  // Compact: it is rewritten after every step, and tools read it with jq as easily.
+  writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }
 

@@ -129,6 +129,33 @@ describe('runbook --yes', () => {
     expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
   });
 
+  it('survives a step that kills its own shell, and carries on from the last good state', async () => {
+    const dir = scratch('run/select.md');
+    const md =
+      '```bash\nKEEP=kept\n```\n\n```bash\nkill -KILL $$\n```\n\n```bash {continue-on-error}\necho never\n```\n';
+    writeFileSync(path.join(dir, 'killer.md'), md);
+    const r = await runCli(['--yes', 'killer.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the step's shell ended unexpectedly/);
+    writeFileSync(path.join(dir, 'killer.md'), md.replace('kill -KILL $$', 'echo "KEEP=$KEEP"'));
+    const again = await runCli(['--yes', '--resume', 'killer.md'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('KEEP=kept\n');
+  });
+
+  it('is not fooled by steps that define functions named like shell builtins', async () => {
+    const dir = scratch('run/select.md');
+    const md = [
+      '```bash\ncd() { echo "my cd"; builtin cd "$@"; }\nprintf() { echo "my printf"; }\ndeclare() { echo "my declare"; }\nread() { :; }\nV=1\n```',
+      '```bash\nmkdir -p sub && cd sub\nV=$((V + 1))\n```',
+      '```bash\necho "V=$V in $(basename "$PWD")"\n```',
+    ].join('\n\n');
+    writeFileSync(path.join(dir, 'builtins.md'), md);
+    const r = await runCli(['--yes', 'builtins.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 3 steps done');
+    expect(r.stdout).toContain('V=2 in sub\n');
+  });
+
   it('warns when a step replaced the EXIT trap the capture relies on', async () => {
     const dir = scratch('run/trap.md');
     const r = await runCli(['--yes', 'trap.md'], { cwd: dir });

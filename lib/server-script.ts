@@ -1,0 +1,75 @@
+// The bash side of a run: one long-lived shell that holds the carried state, and runs each step in a
+// forked subshell of itself (its own process group, the interpreter's flags switched back on). A fork
+// costs a fraction of starting bash, and the state is already there: the step only reports what it left.
+//
+// Protocol, one line per command on fd 3 (from the runner) and per event on fd 4 (to the runner):
+//   run TOKEN FILE → "pid N" (the step's process group), then "exit STATUS" once its output is flushed
+//   snapshot       → "ok" after writing the shell's own variables, functions and directory
+// Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
+// over, adopt.sh (bash's own declare lines for what the last step changed, readonly dropped) and ctx.in
+// (its own values, NUL-separated data).
+import { EXIT_OLD_BASH, RESTORE_FUNCTION } from './context-script.ts';
+
+export const SERVER = `
+if [ -z "\${BASH_VERSINFO+x}" ] || [ "\${BASH_VERSINFO[0]}" -lt 4 ] || { [ "\${BASH_VERSINFO[0]}" -eq 4 ] && [ "\${BASH_VERSINFO[1]}" -lt 4 ]; }; then
+  echo "runbook: steps need bash 4.4 or newer to carry variables (this is \${BASH_VERSION:-not bash})" >&2
+  exit ${EXIT_OLD_BASH}
+fi
+# The flags the front matter's shell line asked for are the steps'; the server itself must not stop.
+__rb_flags=\${-//[is]/}
+__rb_pipefail=0; [[ -o pipefail ]] && __rb_pipefail=1
+set +euxv +o pipefail
+# Job control gives every step its own process group; its notices go to the server's silenced stderr.
+exec {__rb_err}>&2 2>/dev/null
+set -m
+${RESTORE_FUNCTION}
+# One file: variables, NUL, functions, NUL, the step's token (so a stale file is never mistaken for this
+# step's), NUL, the directory.
+__rb_snapshot() {
+  { builtin declare -p; builtin printf '\\0'; builtin declare -f; builtin printf '\\0%s\\0%s' "$__rb_token" "$PWD"; } > "$__RB_DIR/snap.out"
+}
+__rb_on_exit() {
+  local __rb_status=$?
+  if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then __rb_snapshot; fi
+  return $__rb_status
+}
+__rb_sync() {
+  builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE"
+  builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE" >&$__rb_err
+}
+while IFS= builtin read -r -u 3 __rb_cmd; do
+  case $__rb_cmd in
+    snapshot)
+      __rb_token=0
+      __rb_snapshot
+      builtin printf 'ok\\n' >&4 ;;
+    run\\ *)
+      __rb_token=\${__rb_cmd#run }
+      __rb_token=\${__rb_token%% *}
+      __rb_file=\${__rb_cmd#run * }
+      # The runner leaves these only when it has something to hand over.
+      if [[ -e $__RB_DIR/adopt.sh ]]; then builtin source "$__RB_DIR/adopt.sh"; fi
+      if [[ -e $__RB_DIR/ctx.in ]]; then __rb_restore "$__RB_DIR/ctx.in"; fi
+      IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
+      if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
+        builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
+        __rb_sync
+        builtin printf 'exit 1\\n' >&4
+        continue
+      fi
+      (
+        builtin printf 'pid %s\\n' "$BASHPID" >&4
+        exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
+        builtin set -$__rb_flags
+        if (( __rb_pipefail )); then builtin set -o pipefail; fi
+        __rb_dumped=0
+        builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
+        builtin source "$__rb_file"
+        { __rb_snapshot; __rb_dumped=1; } 2>/dev/null
+      )
+      __rb_status=$?
+      __rb_sync
+      builtin printf 'exit %s\\n' "$__rb_status" >&4 ;;
+  esac
+done
+`;

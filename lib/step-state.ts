@@ -1,0 +1,155 @@
+// What the step server's shell holds, read from its `declare -p` snapshots: the runner's view of the
+// server, the context (what differs from a plain shell), and what to hand the server before a step.
+import { sameVar } from './context.ts';
+import { NOT_CARRIED_PATTERN } from './context-script.ts';
+import { adoptableLine, declarationLines, parseDeclaration } from './declare-p.ts';
+import type { CarriedVar, Context } from './types.ts';
+
+const INTERNAL_FUNCTION = /^__rb_/;
+/** Commands the lines handed to the server use as keywords, which a function of the same name would shadow. */
+const SHADOWS = new Set(['declare', 'unset']);
+
+/** Splits `declare -f` output into functions by name, leaving out the server's own. */
+export function userFunctions(text: string): string {
+  const blocks = text.split(/\n(?=[^\s}][^\n]* \(\) \n)/);
+  return blocks
+    .filter((b) => b.trim() && !INTERNAL_FUNCTION.test(b))
+    .join('\n')
+    .trim();
+}
+
+export function functionNames(text: string): string[] {
+  return [...text.matchAll(/^(\S+) \(\) $/gm)].map((m) => m[1] as string);
+}
+
+export class ShellState {
+  /** Variables the server holds: bash's declare line (undefined once the runner changed it) and value. */
+  private lines = new Map<string, string | undefined>();
+  private vars = new Map<string, CarriedVar>();
+  functions = '';
+  cwd = '';
+
+  constructor(private readonly baseline?: ShellState) {}
+
+  /** Reads a snapshot; only lines that changed since the last one are parsed. */
+  absorb(declareP: string, functions: string, cwd: string): void {
+    const next = declarationLines(declareP);
+    for (const name of [...this.lines.keys()]) {
+      if (!next.has(name)) {
+        this.lines.delete(name);
+        this.vars.delete(name);
+      }
+    }
+    for (const [name, line] of next) {
+      if (NOT_CARRIED_PATTERN.test(name) || this.lines.get(name) === line) continue;
+      const d = parseDeclaration(line);
+      this.lines.set(name, line);
+      if (d.value) this.vars.set(name, d.value);
+      else this.vars.delete(name);
+    }
+    this.functions = userFunctions(functions);
+    this.cwd = cwd;
+  }
+
+  /** The context: every variable that differs from the baseline shell, and the baseline's that are gone. */
+  context(): Context {
+    const base = this.baseline;
+    const vars: Record<string, CarriedVar> = {};
+    for (const [name, v] of this.vars) {
+      const line = this.lines.get(name);
+      if (base && line !== undefined && base.lines.get(name) === line) continue;
+      if (base && sameVar(base.vars.get(name), v)) continue;
+      vars[name] = v;
+    }
+    const unset = base ? [...base.vars.keys()].filter((n) => !this.vars.has(n)) : [];
+    return { vars, unset, functions: this.functions, cwd: this.cwd };
+  }
+
+  /**
+   * What the server must take over so that it holds `target`: the runner's own changes (from --set, a
+   * prompt, a JavaScript step, a resumed record) as a context of just those, and function text to source.
+   */
+  handOver(target: Context): { values: Context; functionsScript: string } {
+    const current = this.context();
+    const values: Context = { vars: {}, unset: [], functions: '', cwd: target.cwd };
+    for (const [name, v] of Object.entries(target.vars)) {
+      if (!sameVar(current.vars[name], v)) {
+        values.vars[name] = v;
+        this.vars.set(name, v);
+        this.lines.set(name, undefined);
+      }
+    }
+    for (const name of Object.keys(current.vars)) {
+      if (!(name in target.vars)) this.revert(name, values);
+    }
+    for (const name of target.unset) {
+      if (this.vars.has(name)) {
+        values.unset.push(name);
+        this.vars.delete(name);
+        this.lines.delete(name);
+      }
+    }
+    let functionsScript = '';
+    if (target.functions.trim() !== this.functions.trim()) {
+      const drop = functionNames(this.functions);
+      functionsScript = `${drop.length ? `builtin unset -f -- ${drop.join(' ')}\n` : ''}${target.functions}\n`;
+      this.functions = target.functions;
+    }
+    return { values, functionsScript };
+  }
+
+  /** A variable the target context no longer changes: back to the baseline's value, or unset. */
+  private revert(name: string, values: Context): void {
+    const original = this.baseline?.vars.get(name);
+    if (original) {
+      values.vars[name] = original;
+      this.vars.set(name, original);
+      this.lines.set(name, this.baseline?.lines.get(name));
+    } else {
+      values.unset.push(name);
+      this.vars.delete(name);
+      this.lines.delete(name);
+    }
+  }
+
+  /** Lines for the server to source: what a step changed, in bash's own quoting, readonly dropped. */
+  static adoptScript(before: ShellState, after: ShellState): string {
+    const out: string[] = [];
+    for (const [name, line] of after.lines) {
+      if (line !== undefined && before.lines.get(name) !== line) out.push(adoptableLine(line));
+    }
+    for (const name of before.lines.keys()) {
+      // unset -n leaves a plain variable alone; -v would unset a nameref's target instead of it.
+      const isRef = before.vars.get(name)?.attrs.includes('n');
+      if (!after.lines.has(name)) out.push(`builtin unset ${isRef ? '-n' : '-v'} ${name}`);
+    }
+    const shadowed = functionNames(after.functions).filter((n) => SHADOWS.has(n));
+    if (after.functions !== before.functions || (out.length && shadowed.length)) {
+      const drop = functionNames(before.functions);
+      if (drop.length) out.push(`builtin unset -f -- ${drop.join(' ')}`);
+      // A step's own `declare` or `unset` function would take these lines over: define functions last.
+      if (shadowed.length) out.unshift(`builtin unset -f -- ${shadowed.join(' ')}`);
+      if (after.functions) out.push(after.functions);
+    }
+    return out.length ? `${out.join('\n')}\n` : '';
+  }
+
+  /** A state that starts as `base` and measures the context against it. */
+  static startingFrom(base: ShellState): ShellState {
+    const state = base.cloneAs(base);
+    return state;
+  }
+
+  clone(): ShellState {
+    return this.cloneAs(this.baseline);
+  }
+
+  private cloneAs(baseline: ShellState | undefined): ShellState {
+    const copy = new ShellState(baseline);
+    copy.lines = new Map(this.lines);
+    copy.vars = new Map(this.vars);
+    copy.functions = this.functions;
+    copy.cwd = this.cwd;
+    return copy;
+  }
+}
