@@ -107,9 +107,15 @@ export function missingVariables(
 ): MissingVariable[] {
   const available = new Set(provided);
   const missing = new Map<string, Step[]>();
+  // A step the parser could not read may set anything: after it, no need can be called missing.
+  let unknownSets = false;
   steps.forEach((step, i) => {
     const analysis = analyses[i];
-    if (!analysis) return;
+    if (!analysis || unknownSets) return;
+    if (analysis.error) {
+      unknownSets = true;
+      return;
+    }
     for (const name of analysis.needs) {
       if (available.has(name)) continue;
       const needing = missing.get(name) ?? [];

@@ -255,3 +255,19 @@ describe('analyzeRunbookCached', () => {
     expect(await analyzeRunbookCached([step(1, 'echo $X')], cacheFile)).toEqual([{ sets: [], needs: ['X'] }]);
   });
 });
+
+describe('missingVariables after a step the parser cannot read', () => {
+  it('reports nothing after it, since it may set anything', () => {
+    const step = (index: number) => ({ index, name: `s${index}` }) as never;
+    const found = missingVariables(
+      [step(1), step(2), step(3)],
+      [
+        { sets: [], needs: ['EARLY'] },
+        { sets: [], needs: [], error: 'line 1: unexpected token' },
+        { sets: [], needs: ['LATE'] },
+      ],
+      new Set(),
+    );
+    expect(found.map((m) => m.name)).toEqual(['EARLY']);
+  });
+});
