@@ -19,14 +19,7 @@ export function plainOutput(text: string): string {
     .join('\n');
 }
 
-/** `350 ms`, `1.2 s`, `2 min 3 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes} min ${seconds} s`;
-}
+export { formatDuration } from './style.ts';
 
 /** A step's number padded to the width of the largest one (at least two digits), so names sort. */
 export function stepNumber(index: number, count: number): string {

@@ -16,6 +16,7 @@ export function painter(enabled: boolean): Paint {
   return enabled ? (style, text) => styleText(style, text) : (_style, text) => text;
 }
 
+/** `350 ms`, `1.2 s`, `2 min 3 s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
