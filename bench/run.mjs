@@ -41,6 +41,13 @@ function report(name, value, goal, ok) {
   console.log(`${ok ? 'PASS' : 'MISS'}  ${name}: ${value}  (goal: ${goal})`);
 }
 
+/** Reports medians `r.a` against `r.b` as a ratio, with `goal` the largest ratio that passes. */
+function reportRatio(name, r, goal, digits) {
+  const ratio = r.a / r.b;
+  const ms = (x) => `${x.toFixed(digits)} ms`;
+  report(name, `${ms(r.a)} vs ${ms(r.b)} = ${ratio.toFixed(2)}x`, `<= ${goal}x`, ratio <= goal);
+}
+
 function startup() {
   const runbook = path.join(ROOT, 'runbook.md');
   const r = compare(
@@ -48,13 +55,7 @@ function startup() {
     () => wall(process.execPath, [BIN, '--list', runbook]),
     () => wall(process.execPath, ['-e', '0']),
   );
-  const ratio = r.a / r.b;
-  report(
-    'start-up, runbook --list runbook.md vs node -e 0',
-    `${r.a.toFixed(1)} ms vs ${r.b.toFixed(1)} ms = ${ratio.toFixed(2)}x`,
-    '<= 1.6x',
-    ratio <= 1.6,
-  );
+  reportRatio('start-up, runbook --list runbook.md vs node -e 0', r, 1.6, 1);
 }
 
 function hundredSteps(dir) {
@@ -72,13 +73,7 @@ function hundredSteps(dir) {
     () => wall(process.execPath, [BIN, '--yes', '--no-preflight', file], { cwd: dir }),
     () => wall(process.execPath, [ZX, '--verbose', file], { cwd: dir }),
   );
-  const ratio = r.a / r.b;
-  report(
-    '100 steps, runbook --yes vs zx --verbose (markdown mode)',
-    `${r.a.toFixed(0)} ms vs ${r.b.toFixed(0)} ms = ${ratio.toFixed(2)}x`,
-    '<= 0.8x',
-    ratio <= 0.8,
-  );
+  reportRatio('100 steps, runbook --yes vs zx --verbose (markdown mode)', r, 0.8, 0);
 }
 
 /** Peak RSS in MiB of a command, from GNU time's maximum resident set size. */
