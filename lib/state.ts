@@ -55,8 +55,14 @@ export function newRecord(runbookFile: string, steps: Step[], context: Context):
 }
 
 /** Writes via a temp file and rename, so a crash or Ctrl-C never leaves half a record. */
+const madeDirs = new Set<string>();
+
 export function saveRecord(file: string, record: RunRecord): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const dir = path.dirname(file);
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    madeDirs.add(dir);
+  }
   record.updatedAt = new Date().toISOString();
   const tmp = `${file}.${process.pid}.tmp`;
   // Compact: it is rewritten after every step, and tools read it with jq as easily.
