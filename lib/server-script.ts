@@ -3,8 +3,9 @@
 // costs a fraction of starting bash, and the state is already there: the step only reports what it left.
 //
 // Protocol, one line per command on fd 3 (from the runner) and per event on fd 4 (to the runner):
-//   run TOKEN FILE → "pid N" (the step's process group), then "exit STATUS" once its output is flushed
-//   snapshot       → "ok" after writing the shell's own variables, functions and directory
+//   run TOKEN FILE → "pid N" (the step's process group), "snap" and its fields if the step got to the
+//                    end, then "exit STATUS" once its output is flushed
+//   snapshot       → "snap" and the fields for the server's own shell
 // Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
 // over, adopt.sh (bash's own declare lines for what the last step changed, readonly dropped) and ctx.in
 // (its own values, NUL-separated data).
@@ -23,10 +24,12 @@ set +euxv +o pipefail
 exec {__rb_err}>&2 2>/dev/null
 set -m
 ${RESTORE_FUNCTION}
-# One file: variables, NUL, functions, NUL, the step's token (so a stale file is never mistaken for this
-# step's), NUL, the directory.
+# An event "snap" then four NUL-terminated fields: variables, functions, the step's token, the directory.
+# Written to $__rb_events: fd 4 in the server, a private copy of it in a step.
+__rb_events=4
 __rb_snapshot() {
-  { builtin declare -p; builtin printf '\\0'; builtin declare -f; builtin printf '\\0%s\\0%s' "$__rb_token" "$PWD"; } > "$__RB_DIR/snap.out"
+  { builtin printf 'snap\\n'; builtin declare -p; builtin printf '\\0'; builtin declare -f
+    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >&$__rb_events
 }
 __rb_on_exit() {
   local __rb_status=$?
@@ -41,8 +44,7 @@ while IFS= builtin read -r -u 3 __rb_cmd; do
   case $__rb_cmd in
     snapshot)
       __rb_token=0
-      __rb_snapshot
-      builtin printf 'ok\\n' >&4 ;;
+      __rb_snapshot ;;
     run\\ *)
       __rb_token=\${__rb_cmd#run }
       __rb_token=\${__rb_token%% *}
@@ -59,7 +61,7 @@ while IFS= builtin read -r -u 3 __rb_cmd; do
       fi
       (
         builtin printf 'pid %s\\n' "$BASHPID" >&4
-        exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
+        exec 3<&- {__rb_events}>&4 4>&- 2>&$__rb_err {__rb_err}>&-
         builtin set -$__rb_flags
         if (( __rb_pipefail )); then builtin set -o pipefail; fi
         __rb_dumped=0

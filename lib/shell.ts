@@ -3,7 +3,7 @@
 // with only a bounded tail kept; what a step leaves is read from bash's own `declare -p`.
 import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,21 +65,23 @@ function loadZx(): typeof import('zx/core') {
   return zx;
 }
 
-/** Reads the server's events (fd 4) one line at a time. */
-class EventLines {
+/** One event from the server: a line, or a snapshot with its four fields. */
+type ServerEvent =
+  | { line: string; snap?: undefined }
+  | { line: 'snap'; snap: [string, string, string, string] };
+
+/** Reads the server's events (fd 4): lines, and "snap" lines followed by four NUL-terminated fields. */
+class EventReader {
   private buffered = '';
-  private lines: string[] = [];
-  private waiting?: (line: string | undefined) => void;
+  private events: ServerEvent[] = [];
+  private waiting?: (event: ServerEvent | undefined) => void;
   private ended = false;
 
   constructor(stream: Readable) {
     stream.setEncoding('utf8');
     stream.on('data', (d: string) => {
       this.buffered += d;
-      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
-        this.deliver(this.buffered.slice(0, nl));
-        this.buffered = this.buffered.slice(nl + 1);
-      }
+      for (let e = this.take(); e; e = this.take()) this.deliver(e);
     });
     stream.on('close', () => {
       this.ended = true;
@@ -87,18 +89,36 @@ class EventLines {
     });
   }
 
-  private deliver(line: string): void {
+  private take(): ServerEvent | undefined {
+    const nl = this.buffered.indexOf('\n');
+    if (nl < 0) return undefined;
+    const line = this.buffered.slice(0, nl);
+    if (line !== 'snap') {
+      this.buffered = this.buffered.slice(nl + 1);
+      return { line };
+    }
+    let end = nl;
+    for (let n = 0; n < 4; n++) {
+      end = this.buffered.indexOf('\0', end + 1);
+      if (end < 0) return undefined;
+    }
+    const fields = this.buffered.slice(nl + 1, end).split('\0') as [string, string, string, string];
+    this.buffered = this.buffered.slice(end + 1);
+    return { line: 'snap', snap: fields };
+  }
+
+  private deliver(event: ServerEvent): void {
     const w = this.waiting;
     if (w) {
       this.waiting = undefined;
-      w(line);
-    } else this.lines.push(line);
+      w(event);
+    } else this.events.push(event);
   }
 
   /** The next event, or undefined once the server is gone. */
-  next(): Promise<string | undefined> {
-    const line = this.lines.shift();
-    if (line !== undefined || this.ended) return Promise.resolve(line);
+  next(): Promise<ServerEvent | undefined> {
+    const event = this.events.shift();
+    if (event !== undefined || this.ended) return Promise.resolve(event);
     return new Promise((resolve) => {
       this.waiting = resolve;
     });
@@ -107,7 +127,7 @@ class EventLines {
 
 interface Server {
   child: ChildProcess;
-  events: EventLines;
+  events: EventReader;
   commands: Writable;
   /** Where this step's output goes, and the markers still awaited for it. */
   tail: TailBuffer;
@@ -192,11 +212,14 @@ export class ShellSession {
       : undefined;
     try {
       server.commands.write(`run ${token} ${file}\n`);
-      const pidLine = await server.events.next();
+      const pidLine = (await server.events.next())?.line;
       if (!pidLine?.startsWith('pid ')) return this.lost(server, started, interrupted, timedOut);
       pgid = Number(pidLine.slice(4));
       if (interrupted || timedOut) stop();
-      const exitLine = await server.events.next();
+      let event = await server.events.next();
+      const snap = event?.snap;
+      if (snap) event = await server.events.next();
+      const exitLine = event?.line;
       if (!exitLine?.startsWith('exit ')) {
         endLeftovers(pgid);
         return this.lost(server, started, interrupted, timedOut);
@@ -212,7 +235,7 @@ export class ShellSession {
         interrupted,
         timedOut,
       };
-      if (outcome.exitCode === 0) this.takeSnapshot(outcome, before, token);
+      if (outcome.exitCode === 0) this.takeSnapshot(outcome, before, snap?.[2] === token ? snap : undefined);
       return outcome;
     } finally {
       if (timer) clearTimeout(timer);
@@ -223,15 +246,14 @@ export class ShellSession {
   /** What the last step changed, for the server to take over before the next one. */
   private pendingAdopt = '';
 
-  private takeSnapshot(outcome: ShellOutcome, before: ShellState, token: string): void {
+  private takeSnapshot(outcome: ShellOutcome, before: ShellState, snap: string[] | undefined): void {
     const held = this.held as ShellState;
-    const snap = this.readSnapshot(token);
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
       return;
     }
-    held.absorb(snap.vars, snap.functions, snap.cwd);
+    held.absorb(snap[0] as string, snap[1] as string, snap[3] as string);
     this.pendingAdopt = ShellState.adoptScript(before, held);
     outcome.context = held.context();
   }
@@ -250,20 +272,6 @@ export class ShellSession {
       interrupted,
       timedOut,
     };
-  }
-
-  /** The snapshot the step's shell wrote, if it is this step's (its token matches). */
-  private readSnapshot(token: string): { vars: string; functions: string; cwd: string } | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.file('snap.out'), 'utf8');
-    } catch {
-      return undefined;
-    }
-    const [vars, functions, written, cwd] = text.split('\0');
-    if (written !== token || vars === undefined || functions === undefined || cwd === undefined)
-      return undefined;
-    return { vars, functions, cwd };
   }
 
   private handOver(name: string, content: string | Buffer): void {
@@ -320,7 +328,7 @@ export class ShellSession {
     const child = (await waitForChild(done)) as ChildProcess;
     server = {
       child,
-      events: new EventLines(child.stdio[4] as Readable),
+      events: new EventReader(child.stdio[4] as Readable),
       commands: child.stdio[3] as Writable,
       tail: new TailBuffer(4096),
       markers: 0,
@@ -328,18 +336,17 @@ export class ShellSession {
     };
     server.commands.on('error', () => {});
     server.commands.write('snapshot\n');
-    if ((await server.events.next()) !== 'ok') {
+    const plain = (await server.events.next())?.snap;
+    if (!plain) {
       const out = await done;
       const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : server.tail.text().trim();
       throw new InputError(
         `cannot start the step shell (${this.shellLine}): ${why || `exit ${out.exitCode}`}`,
       );
     }
-    const plain = this.readSnapshot('0');
-    if (!plain) throw new InputError(`the step shell (${this.shellLine}) did not report its state`);
     const snapshot = new ShellState();
-    snapshot.absorb(plain.vars, plain.functions, plain.cwd);
-    this.serverCwd = plain.cwd;
+    snapshot.absorb(plain[0], plain[1], plain[3]);
+    this.serverCwd = plain[3];
     this.baseline ??= snapshot;
     this.held = ShellState.startingFrom(this.baseline);
     this.pendingAdopt = '';
