@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { changedNames, displayValue } from './context.ts';
 import { InputError } from './errors.ts';
-import { makeRedactor, makeSecretTest, REDACTED } from './secrets.ts';
+import { makeSecretTest, REDACTED, redactorFor, secretValues } from './secrets.ts';
 import { type ShellOutcome, ShellSession, type StepIO } from './shell.ts';
 import { codeHash, type RunRecord, recordPath, saveRecord } from './state.ts';
 import type { Context, RunReport, Step, StepResult } from './types.ts';
@@ -55,7 +55,7 @@ export class Engine {
     // The engine replaces its context rather than changing it, so one redactor serves each context.
     if (this.redactorContext !== this.context) {
       this.redactorContext = this.context;
-      this.redactor = makeRedactor(this.context, this.opts.secrets, this.opts.env);
+      this.redactor = redactorFor(secretValues(this.context, this.isSecret, this.opts.env));
     }
     return this.redactor(text);
   }

@@ -123,6 +123,22 @@ function hideCutEnds(text: string, value: string): string {
   return result;
 }
 
+/** The values to hide: secret variables of the context (array elements too) and of `env`. */
+export function secretValues(
+  context: Context,
+  isSecret: (name: string) => boolean,
+  env: Record<string, string | undefined> = {},
+): string[] {
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && isSecret(name) && !(name in context.vars)) values.push(value);
+  }
+  for (const [name, variable] of Object.entries(context.vars)) {
+    if (isSecret(name)) values.push(...valuesOf(variable));
+  }
+  return values;
+}
+
 /**
  * A redactor over the context's secret variables (secret-looking names, or front matter `secrets:`),
  * array elements included, and over secret-named variables of `env`. It reads the context on every
@@ -137,13 +153,7 @@ export function makeRedactor(
   let lastKey: string | undefined;
   let redact: (text: string) => string = (text) => text;
   return (text) => {
-    const values: string[] = [];
-    for (const [name, value] of Object.entries(env)) {
-      if (value !== undefined && isSecret(name) && !(name in context.vars)) values.push(value);
-    }
-    for (const [name, variable] of Object.entries(context.vars)) {
-      if (isSecret(name)) values.push(...valuesOf(variable));
-    }
+    const values = secretValues(context, isSecret, env);
     const key = JSON.stringify(values);
     if (key !== lastKey) {
       lastKey = key;
