@@ -1,27 +1,17 @@
 // Variables that bash itself, or an ordinary login, provides: reading them never needs an earlier step.
+import { NOT_CARRIED_PATTERN } from './context-script.ts';
 
 const SHELL_OWN = new Set([
-  // bash (Shell Variables in the bash manual)
-  'BASH',
-  'BASHOPTS',
-  'BASHPID',
+  // bash (Shell Variables in the bash manual), besides the ones it changes itself (NOT_CARRIED)
   'CDPATH',
   'CHILD_MAX',
-  'COLUMNS',
   'COMPREPLY',
   'COPROC',
-  'DIRSTACK',
-  'EPOCHREALTIME',
-  'EPOCHSECONDS',
-  'EUID',
   'EXECIGNORE',
   'FCEDIT',
   'FIGNORE',
-  'FUNCNAME',
   'FUNCNEST',
   'GLOBIGNORE',
-  'GROUPS',
-  'HISTCMD',
   'HISTCONTROL',
   'HISTFILE',
   'HISTFILESIZE',
@@ -29,46 +19,23 @@ const SHELL_OWN = new Set([
   'HISTSIZE',
   'HISTTIMEFORMAT',
   'HOSTFILE',
-  'HOSTNAME',
-  'HOSTTYPE',
   'IFS',
   'IGNOREEOF',
   'INPUTRC',
   'INSIDE_EMACS',
-  'LINENO',
-  'LINES',
-  'MACHTYPE',
   'MAIL',
   'MAILCHECK',
   'MAILPATH',
   'MAPFILE',
-  'OLDPWD',
-  'OPTARG',
-  'OPTERR',
-  'OPTIND',
-  'OSTYPE',
   'PATH',
-  'PIPESTATUS',
   'POSIXLY_CORRECT',
-  'PPID',
   'PROMPT_COMMAND',
   'PROMPT_DIRTRIM',
   'PS0',
-  'PS1',
-  'PS2',
-  'PS3',
-  'PS4',
-  'PWD',
-  'RANDOM',
   'REPLY',
-  'SECONDS',
   'SHELL',
-  'SHELLOPTS',
-  'SHLVL',
-  'SRANDOM',
   'TIMEFORMAT',
   'TMOUT',
-  'UID',
   // a login session
   'HOME',
   'LANG',
@@ -83,6 +50,8 @@ const SHELL_OWN_PREFIXES = ['BASH_', 'COMP_', 'READLINE_', 'LC_'];
 /** True for bash's own variables and a login's standard ones (HOME, USER, LANG, LC_*, ...). */
 export function isShellOwnVariable(name: string): boolean {
   return (
-    SHELL_OWN.has(name) || SHELL_OWN_PREFIXES.some((prefix) => name.startsWith(prefix) && name !== prefix)
+    NOT_CARRIED_PATTERN.test(name) ||
+    SHELL_OWN.has(name) ||
+    SHELL_OWN_PREFIXES.some((prefix) => name.startsWith(prefix) && name !== prefix)
   );
 }
