@@ -11,12 +11,7 @@ export interface CheckIO {
 }
 
 export async function runCheck(file: string, options: CliOptions, io: CheckIO): Promise<number> {
-  const set: Record<string, string> = {};
-  for (const pair of options.set) {
-    const eq = pair.indexOf('=');
-    set[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  const findings = await checkRunbook(file, { env: io.env, set });
+  const findings = await checkRunbook(file, { env: io.env, set: options.set });
   const shown = path.relative(process.cwd(), file) || file;
   if (findings.length) io.stdout.write(`${formatFindings(findings, shown)}\n`);
   const errors = findings.filter((f) => f.severity === 'error').length;

@@ -62,7 +62,8 @@ export type CliOptions = {
   from?: string;
   to?: string;
   only?: string;
-  set: string[];
+  /** --set NAME=VALUE pairs, split once here; a later one for a name wins. */
+  set: Record<string, string>;
   dryRun: boolean;
   record?: string;
   list: boolean;
@@ -74,6 +75,18 @@ export interface Parsed {
   command: 'run' | 'check' | 'help' | 'version';
   file: string;
   options: CliOptions;
+}
+
+function parseSetPairs(pairs: string[]): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const pair of pairs) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair)) {
+      throw new UsageError(`--set takes NAME=VALUE, got ${JSON.stringify(pair)}`);
+    }
+    const eq = pair.indexOf('=');
+    set[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return set;
 }
 
 export function parseCli(argv: string[]): Parsed {
@@ -101,7 +114,7 @@ export function parseCli(argv: string[]): Parsed {
     from: v.from,
     to: v.to,
     only: v.only,
-    set: v.set ?? [],
+    set: parseSetPairs(v.set ?? []),
     dryRun: v['dry-run'] ?? false,
     record: v.record,
     list: v.list ?? false,
@@ -111,10 +124,6 @@ export function parseCli(argv: string[]): Parsed {
   if (options.json && !options.list) throw new UsageError('--json goes with --list');
   if (options.only && (options.from || options.to))
     throw new UsageError('--only cannot be combined with --from/--to');
-  for (const s of options.set) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(s))
-      throw new UsageError(`--set takes NAME=VALUE, got ${JSON.stringify(s)}`);
-  }
   return { command, file: positionals[0] ?? 'runbook.md', options };
 }
 

@@ -109,9 +109,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
   } else {
     selection = selectSteps(runbook.steps, options);
   }
-  for (const pair of options.set) {
-    const eq = pair.indexOf('=');
-    record.context = withValue(record.context, pair.slice(0, eq), pair.slice(eq + 1));
+  for (const [name, value] of Object.entries(options.set)) {
+    record.context = withValue(record.context, name, value);
   }
   if (selection.skippedOver.length && !options.resume) {
     io.stderr.write(`runbook: passing over steps ${describe(selection.skippedOver)}\n`);
