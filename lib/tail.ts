@@ -1,7 +1,5 @@
 // A bounded window on a stream: the last bytes of a step's output, for failure summaries and records,
 // without ever holding the whole output in memory.
-import { Writable } from 'node:stream';
-
 export const DEFAULT_TAIL_BYTES = 64 * 1024;
 
 export class TailBuffer {
@@ -29,21 +27,6 @@ export class TailBuffer {
   text(): string {
     const s = Buffer.concat(this.chunks).toString('utf8');
     return s.startsWith('\uFFFD') ? s.replace(/^\uFFFD+/, '') : s;
-  }
-
-  /** The last `n` lines, for a failure summary. */
-  lastLines(n: number): string {
-    const lines = this.text().replace(/\n$/, '').split('\n');
-    return lines.slice(-n).join('\n');
-  }
-
-  writable(): Writable {
-    return new Writable({
-      write: (chunk: Buffer, _enc, cb) => {
-        this.push(chunk);
-        cb();
-      },
-    });
   }
 }
 
