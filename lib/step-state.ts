@@ -22,6 +22,12 @@ export function functionNames(text: string): string[] {
   return [...text.matchAll(/^(\S+) \(\) $/gm)].map((m) => m[1] as string);
 }
 
+/** Lines that replace the functions defined by `from` with those in `to`. */
+function replaceFunctions(from: string, to: string): string[] {
+  const drop = functionNames(from);
+  return [...(drop.length ? [`builtin unset -f -- ${drop.join(' ')}`] : []), ...(to ? [to] : [])];
+}
+
 export class ShellState {
   /** Variables the server holds: bash's declare line (undefined once the runner changed it) and value. */
   private lines = new Map<string, string | undefined>();
@@ -91,8 +97,7 @@ export class ShellState {
     }
     let functionsScript = '';
     if (target.functions.trim() !== this.functions.trim()) {
-      const drop = functionNames(this.functions);
-      functionsScript = `${drop.length ? `builtin unset -f -- ${drop.join(' ')}\n` : ''}${target.functions}\n`;
+      functionsScript = `${replaceFunctions(this.functions, target.functions).join('\n')}\n`;
       this.functions = target.functions;
     }
     return { values, functionsScript };
@@ -125,19 +130,16 @@ export class ShellState {
     }
     const shadowed = functionNames(after.functions).filter((n) => SHADOWS.has(n));
     if (after.functions !== before.functions || (out.length && shadowed.length)) {
-      const drop = functionNames(before.functions);
-      if (drop.length) out.push(`builtin unset -f -- ${drop.join(' ')}`);
       // A step's own `declare` or `unset` function would take these lines over: define functions last.
       if (shadowed.length) out.unshift(`builtin unset -f -- ${shadowed.join(' ')}`);
-      if (after.functions) out.push(after.functions);
+      out.push(...replaceFunctions(before.functions, after.functions));
     }
     return out.length ? `${out.join('\n')}\n` : '';
   }
 
   /** A state that starts as `base` and measures the context against it. */
   static startingFrom(base: ShellState): ShellState {
-    const state = base.cloneAs(base);
-    return state;
+    return base.cloneAs(base);
   }
 
   clone(): ShellState {
