@@ -7,7 +7,7 @@ import { changedNames, displayValue } from './context.ts';
 import { InputError } from './errors.ts';
 import { makeSecretTest, REDACTED, redactorFor, secretValues } from './secrets.ts';
 import { type ShellOutcome, ShellSession, type StepIO } from './shell.ts';
-import { codeHash, type RunRecord, recordPath, saveRecord } from './state.ts';
+import { codeHash, RecordWriter, type RunRecord, recordPath } from './state.ts';
 import type { Context, RunReport, Step, StepResult } from './types.ts';
 
 export interface EngineOptions {
@@ -36,7 +36,7 @@ export class Engine {
   context: Context;
   readonly record: RunRecord;
   private current?: AbortController;
-  private readonly recordFile: string;
+  private readonly writer: RecordWriter;
   private readonly session: ShellSession;
   private readonly isSecret: (name: string) => boolean;
   private redactor: (text: string) => string = (text) => text;
@@ -45,7 +45,7 @@ export class Engine {
   constructor(private readonly opts: EngineOptions) {
     this.record = opts.record;
     this.context = opts.record.context;
-    this.recordFile = recordPath(opts.file);
+    this.writer = new RecordWriter(recordPath(opts.file));
     this.session = new ShellSession(opts.shellLine, opts.env);
     this.isSecret = makeSecretTest(opts.secrets);
   }
@@ -193,8 +193,15 @@ export class Engine {
     };
   }
 
-  dispose(): void {
+  /** Waits until the newest save of the record is on disk (it fails here if it could not be written). */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Ends the step shell and waits for the last save of the record to reach the disk. */
+  async close(): Promise<void> {
     this.session.dispose();
+    await this.writer.flush();
   }
 
   private values(names: string[]): Record<string, string> {
@@ -217,7 +224,7 @@ export class Engine {
       }
     }
     this.record.context = this.context;
-    saveRecord(this.recordFile, { ...this.record, context: { ...this.context, vars }, withheld });
+    this.writer.save({ ...this.record, context: { ...this.context, vars }, withheld });
   }
 }
 

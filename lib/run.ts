@@ -153,7 +153,9 @@ async function runLocked(setup: RunSetup): Promise<number> {
   });
   let exitCode: number;
   try {
+    // Before any step runs: a record that cannot be written stops the run here.
     engine.save();
+    await engine.flush();
     if (interactive) {
       const { walkthrough } = await import('./interactive.ts');
       exitCode = await walkthrough(engine, runbook, selection, io);
@@ -162,7 +164,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
       exitCode = await runUnattended(engine, selection, io);
     }
   } finally {
-    engine.dispose();
+    await engine.close();
   }
   if (options.record) {
     const { writeRecords } = await import('./records.ts');

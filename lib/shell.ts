@@ -3,15 +3,15 @@
 // with only a bounded tail kept; what a step leaves is read from bash's own `declare -p`.
 import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { encodeContext } from './context.ts';
 import { EXIT_OLD_BASH } from './context-script.ts';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
+import { scratchDir } from './scratch.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './step-state.ts';
 import { MarkerFilter } from './sync-marker.ts';
@@ -153,7 +153,7 @@ export class ShellSession {
     private readonly shellLine: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {
-    this.dir = mkdtempSync(path.join(tmpdir(), 'runbook-'));
+    this.dir = scratchDir('runbook-', env);
     writeFileSync(path.join(this.dir, 'server.sh'), SERVER, { mode: 0o600 });
   }
 

@@ -1,7 +1,8 @@
 // The resumable run record: one JSON file per runbook under .runbook/ beside it, rewritten atomically after
 // every step change, mode 0600 because carried values can be secrets.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { validateContext } from './context.ts';
 import { StateError } from './errors.ts';
@@ -54,20 +55,52 @@ export function newRecord(runbookFile: string, steps: Step[], context: Context):
   };
 }
 
-/** Writes via a temp file and rename, so a crash or Ctrl-C never leaves half a record. */
-const madeDirs = new Set<string>();
+/**
+ * Keeps the run record on disk: every save goes to a temp file then a rename, so a crash or Ctrl-C never
+ * leaves half a record. Saves are written off the main thread while the next step already runs (on ext4 a
+ * rename over the old record costs a flush of about half a millisecond); a save made while one is being
+ * written replaces any not yet started, and `flush()` waits for the newest to be on disk.
+ */
+export class RecordWriter {
+  private writing?: Promise<void>;
+  private next?: string;
+  private failed?: Error;
+  private madeDir = false;
 
-export function saveRecord(file: string, record: RunRecord): void {
-  const dir = path.dirname(file);
-  if (!madeDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    madeDirs.add(dir);
+  constructor(readonly file: string) {}
+
+  save(record: RunRecord): void {
+    if (this.failed) throw this.failed;
+    record.updatedAt = new Date().toISOString();
+    // Compact: it is rewritten after every step, and tools read it with jq as easily.
+    this.next = `${JSON.stringify(record)}\n`;
+    this.writing ??= this.drain();
   }
-  record.updatedAt = new Date().toISOString();
-  const tmp = `${file}.${process.pid}.tmp`;
-  // Compact: it is rewritten after every step, and tools read it with jq as easily.
-  writeFileSync(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+
+  /** Resolves once the newest save is on disk; rejects if a save could not be written. */
+  async flush(): Promise<void> {
+    await this.writing;
+    if (this.failed) throw this.failed;
+  }
+
+  private async drain(): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    try {
+      if (!this.madeDir) {
+        await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        this.madeDir = true;
+      }
+      for (let text = this.next; text !== undefined; text = this.next) {
+        this.next = undefined;
+        await writeFile(tmp, text, { mode: 0o600 });
+        await rename(tmp, this.file);
+      }
+    } catch (err) {
+      this.failed = new StateError(`cannot write the run record ${this.file}: ${(err as Error).message}`);
+    } finally {
+      this.writing = undefined;
+    }
+  }
 }
 
 /** Reads a record for --resume; anything unusable is a StateError that suggests a fresh run. */
