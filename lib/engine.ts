@@ -215,17 +215,21 @@ export class Engine {
 
   /** The record on disk never holds a secret's value; resume asks for it again. */
   save(): void {
-    const vars = { ...this.context.vars };
-    const withheld: string[] = [];
-    for (const name of Object.keys(vars)) {
-      if (this.isSecret(name)) {
-        delete vars[name];
-        withheld.push(name);
+    const context = this.context;
+    this.record.context = context;
+    this.writer.save(() => {
+      const vars = { ...context.vars };
+      const withheld: string[] = [];
+      for (const name of Object.keys(vars)) {
+        if (this.isSecret(name)) {
+          delete vars[name];
+          withheld.push(name);
+        }
       }
-    }
-    this.record.context = this.context;
-    this.writer.save({ ...this.record, context: { ...this.context, vars }, withheld });
+      return { ...this.record, context: { ...context, vars }, withheld };
+    });
   }
+
 }
 
 /** Waits `ms`, or less if `signal` aborts first. */

@@ -1,15 +1,23 @@
 // The bash side of a run: one long-lived shell that holds the carried state, and runs each step in a
 // forked subshell of itself (its own process group, the interpreter's flags switched back on). A fork
 // costs a fraction of starting bash, and the state is already there: the step only reports what it left.
+// The subshell for the next step is forked as soon as the last one ended, while the runner is still busy
+// with its results, and waits for its command: the fork is off the path from one step to the next.
 //
-// Protocol, one line per command on fd 3 (from the runner) and per event on fd 4 (to the runner):
-//   run TOKEN FILE → "pid N" (the step's process group), "snap" and its fields if the step got to the
-//                    end, then "exit STATUS" once its output is flushed
-//   snapshot       → "snap" and the fields for the server's own shell
+// At start the server reports "snap 0", its own state. Then one command per line on fd 3 (from the
+// runner, read by the waiting subshell), events one per line on fd 4 (to the runner):
+//   run TOKEN FILE → "pid N" (the step's process group), "snap TOKEN" if the step got to the end, then
+//                    "exit STATUS" once its output is flushed
+// A snapshot is the file snap.TOKEN in $__RB_DIR: four NUL-terminated fields, the variables (declare -p),
+// the functions (declare -f), the token and the directory.
 // Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
 // over, adopt.sh (bash's own declare lines for what the last step changed, readonly dropped) and ctx.in
-// (its own values, NUL-separated data).
+// (its own values, NUL-separated data). The step's subshell takes them over first, and the server after
+// the step has ended, before it reports the exit: from then on the runner may replace them.
 import { EXIT_OLD_BASH, RESTORE_FUNCTION } from './context-script.ts';
+
+/** Exit status of a waiting subshell that found the command pipe closed: the runner is done. */
+const EXIT_NO_RUNNER = 198;
 
 export const SERVER = `
 if [ -z "\${BASH_VERSINFO+x}" ] || [ "\${BASH_VERSINFO[0]}" -lt 4 ] || { [ "\${BASH_VERSINFO[0]}" -eq 4 ] && [ "\${BASH_VERSINFO[1]}" -lt 4 ]; }; then
@@ -24,12 +32,12 @@ set +euxv +o pipefail
 exec {__rb_err}>&2 2>/dev/null
 set -m
 ${RESTORE_FUNCTION}
-# An event "snap" then four NUL-terminated fields: variables, functions, the step's token, the directory.
-# Written to $__rb_events: fd 4 in the server, a private copy of it in a step.
+# The event goes to $__rb_events: fd 4 in the server, a private copy of it in a step.
 __rb_events=4
 __rb_snapshot() {
-  { builtin printf 'snap\\n'; builtin declare -p; builtin printf '\\0'; builtin declare -f
-    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >&$__rb_events
+  { builtin declare -p; builtin printf '\\0'; builtin declare -f
+    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >| "$__RB_DIR/snap.$__rb_token" &&
+    builtin printf 'snap %s\\n' "$__rb_token" >&$__rb_events
 }
 __rb_on_exit() {
   local __rb_status=$?
@@ -40,38 +48,40 @@ __rb_sync() {
   builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE"
   builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE" >&$__rb_err
 }
-while IFS= builtin read -r -u 3 __rb_cmd; do
-  case $__rb_cmd in
-    snapshot)
-      __rb_token=0
-      __rb_snapshot ;;
-    run\\ *)
-      __rb_token=\${__rb_cmd#run }
-      __rb_token=\${__rb_token%% *}
-      __rb_file=\${__rb_cmd#run * }
-      # The runner leaves these only when it has something to hand over.
-      if [[ -e $__RB_DIR/adopt.sh ]]; then builtin source "$__RB_DIR/adopt.sh"; fi
-      if [[ -e $__RB_DIR/ctx.in ]]; then __rb_restore "$__RB_DIR/ctx.in"; fi
-      IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
-      if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
-        builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
-        __rb_sync
-        builtin printf 'exit 1\\n' >&4
-        continue
-      fi
-      (
-        builtin printf 'pid %s\\n' "$BASHPID" >&4
-        exec 3<&- {__rb_events}>&4 4>&- 2>&$__rb_err {__rb_err}>&-
-        builtin set -$__rb_flags
-        if (( __rb_pipefail )); then builtin set -o pipefail; fi
-        __rb_dumped=0
-        builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
-        builtin source "$__rb_file"
-        { __rb_snapshot; __rb_dumped=1; } 2>/dev/null
-      )
-      __rb_status=$?
-      __rb_sync
-      builtin printf 'exit %s\\n' "$__rb_status" >&4 ;;
-  esac
+# What the runner hands over before a step: taken by the step's subshell, then by the server.
+__rb_take_over() {
+  if [[ -e $__RB_DIR/adopt.sh ]]; then builtin source "$__RB_DIR/adopt.sh"; fi
+  if [[ -e $__RB_DIR/ctx.in ]]; then __rb_restore "$__RB_DIR/ctx.in"; fi
+}
+__rb_token=0
+__rb_snapshot
+while :; do
+  (
+    IFS= builtin read -r -u 3 __rb_cmd || builtin exit ${EXIT_NO_RUNNER}
+    __rb_token=\${__rb_cmd#run }
+    __rb_token=\${__rb_token%% *}
+    __rb_file=\${__rb_cmd#run * }
+    builtin printf 'pid %s\\n' "$BASHPID" >&4
+    __rb_take_over
+    IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
+    if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
+      builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
+      builtin exit 1
+    fi
+    exec 3<&- {__rb_events}>&4 4>&- 2>&$__rb_err {__rb_err}>&-
+    builtin set -$__rb_flags
+    if (( __rb_pipefail )); then builtin set -o pipefail; fi
+    __rb_dumped=0
+    builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
+    builtin source "$__rb_file"
+    { __rb_snapshot; __rb_dumped=1; } 2>/dev/null
+  ) &
+  builtin wait "$!"
+  __rb_status=$?
+  # The same status from a step is told apart by the pipe: no command is pending while a step runs.
+  if (( __rb_status == ${EXIT_NO_RUNNER} )) && IFS= builtin read -r -t 0 -u 3; then builtin exit 0; fi
+  __rb_take_over
+  __rb_sync
+  builtin printf 'exit %s\\n' "$__rb_status" >&4
 done
 `;

@@ -12,6 +12,7 @@ import { EXIT_OLD_BASH } from './context-script.ts';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
 import { scratchDir } from './scratch.ts';
+import { EventReader, type Snapshot, takeSnapshot } from './server-events.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './step-state.ts';
 import { MarkerFilter } from './sync-marker.ts';
@@ -65,66 +66,6 @@ function loadZx(): typeof import('zx/core') {
   return zx;
 }
 
-/** One event from the server: a line, or a snapshot with its four fields. */
-type ServerEvent =
-  | { line: string; snap?: undefined }
-  | { line: 'snap'; snap: [string, string, string, string] };
-
-/** Reads the server's events (fd 4): lines, and "snap" lines followed by four NUL-terminated fields. */
-class EventReader {
-  private buffered = '';
-  private events: ServerEvent[] = [];
-  private waiting?: (event: ServerEvent | undefined) => void;
-  private ended = false;
-
-  constructor(stream: Readable) {
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      this.buffered += d;
-      for (let e = this.take(); e; e = this.take()) this.deliver(e);
-    });
-    stream.on('close', () => {
-      this.ended = true;
-      this.waiting?.(undefined);
-    });
-  }
-
-  private take(): ServerEvent | undefined {
-    const nl = this.buffered.indexOf('\n');
-    if (nl < 0) return undefined;
-    const line = this.buffered.slice(0, nl);
-    if (line !== 'snap') {
-      this.buffered = this.buffered.slice(nl + 1);
-      return { line };
-    }
-    let end = nl;
-    for (let n = 0; n < 4; n++) {
-      end = this.buffered.indexOf('\0', end + 1);
-      if (end < 0) return undefined;
-    }
-    const fields = this.buffered.slice(nl + 1, end).split('\0') as [string, string, string, string];
-    this.buffered = this.buffered.slice(end + 1);
-    return { line: 'snap', snap: fields };
-  }
-
-  private deliver(event: ServerEvent): void {
-    const w = this.waiting;
-    if (w) {
-      this.waiting = undefined;
-      w(event);
-    } else this.events.push(event);
-  }
-
-  /** The next event, or undefined once the server is gone. */
-  next(): Promise<ServerEvent | undefined> {
-    const event = this.events.shift();
-    if (event !== undefined || this.ended) return Promise.resolve(event);
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-    });
-  }
-}
-
 interface Server {
   child: ChildProcess;
   events: EventReader;
@@ -145,8 +86,8 @@ export class ShellSession {
   private readonly nonce = randomBytes(8).toString('hex');
   /** Hand-over files currently in the session directory. */
   private readonly present = new Set<string>();
-  /** Where the server's shell is: it moves only when the runner asks through cwd.in. */
-  private serverCwd?: string;
+  /** What cwd.in holds: where steps start until the runner writes it again. */
+  private cwdWritten?: string;
   private steps = 0;
 
   constructor(
@@ -181,9 +122,9 @@ export class ShellSession {
     );
     this.handOver('adopt.sh', `${this.pendingAdopt}${functionsScript}`);
     this.pendingAdopt = '';
-    if (opts.context.cwd !== this.serverCwd) {
+    if (opts.context.cwd !== this.cwdWritten) {
       writeFileSync(this.file('cwd.in'), opts.context.cwd, { mode: 0o600 });
-      this.serverCwd = opts.context.cwd;
+      this.cwdWritten = opts.context.cwd;
     }
     const token = String(++this.steps);
 
@@ -212,14 +153,13 @@ export class ShellSession {
       : undefined;
     try {
       server.commands.write(`run ${token} ${file}\n`);
-      const pidLine = (await server.events.next())?.line;
+      const pidLine = await server.events.next();
       if (!pidLine?.startsWith('pid ')) return this.lost(server, started, interrupted, timedOut);
       pgid = Number(pidLine.slice(4));
       if (interrupted || timedOut) stop();
-      let event = await server.events.next();
-      const snap = event?.snap;
-      if (snap) event = await server.events.next();
-      const exitLine = event?.line;
+      let exitLine = await server.events.next();
+      const snapped = exitLine === `snap ${token}`;
+      if (exitLine?.startsWith('snap ')) exitLine = await server.events.next();
       if (!exitLine?.startsWith('exit ')) {
         endLeftovers(pgid);
         return this.lost(server, started, interrupted, timedOut);
@@ -235,7 +175,9 @@ export class ShellSession {
         interrupted,
         timedOut,
       };
-      if (outcome.exitCode === 0) this.takeSnapshot(outcome, before, snap?.[2] === token ? snap : undefined);
+      if (outcome.exitCode === 0) {
+        this.takeSnapshot(outcome, before, snapped ? takeSnapshot(this.dir, token) : undefined);
+      }
       return outcome;
     } finally {
       if (timer) clearTimeout(timer);
@@ -246,14 +188,14 @@ export class ShellSession {
   /** What the last step changed, for the server to take over before the next one. */
   private pendingAdopt = '';
 
-  private takeSnapshot(outcome: ShellOutcome, before: ShellState, snap: string[] | undefined): void {
+  private takeSnapshot(outcome: ShellOutcome, before: ShellState, snap: Snapshot | undefined): void {
     const held = this.held as ShellState;
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
       return;
     }
-    held.absorb(snap[0] as string, snap[1] as string, snap[3] as string);
+    held.absorb(snap);
     this.pendingAdopt = ShellState.adoptScript(before, held);
     outcome.context = held.context();
   }
@@ -263,6 +205,8 @@ export class ShellSession {
     this.server = undefined;
     this.held = undefined;
     this.pendingAdopt = '';
+    // The subshell the server had forked for the next step leaves once the command pipe closes.
+    server.commands.destroy();
     if (server.child.pid) endLeftovers(server.child.pid);
     return {
       exitCode: interrupted || timedOut ? null : 1,
@@ -335,8 +279,7 @@ export class ShellSession {
       done,
     };
     server.commands.on('error', () => {});
-    server.commands.write('snapshot\n');
-    const plain = (await server.events.next())?.snap;
+    const plain = (await server.events.next()) === 'snap 0' ? takeSnapshot(this.dir, '0') : undefined;
     if (!plain) {
       const out = await done;
       const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : server.tail.text().trim();
@@ -345,8 +288,7 @@ export class ShellSession {
       );
     }
     const snapshot = new ShellState();
-    snapshot.absorb(plain[0], plain[1], plain[3]);
-    this.serverCwd = plain[3];
+    snapshot.absorb(plain);
     this.baseline ??= snapshot;
     this.held = ShellState.startingFrom(this.baseline);
     this.pendingAdopt = '';

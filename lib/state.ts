@@ -57,23 +57,23 @@ export function newRecord(runbookFile: string, steps: Step[], context: Context):
 
 /**
  * Keeps the run record on disk: every save goes to a temp file then a rename, so a crash or Ctrl-C never
- * leaves half a record. Saves are written off the main thread while the next step already runs (on ext4 a
- * rename over the old record costs a flush of about half a millisecond); a save made while one is being
- * written replaces any not yet started, and `flush()` waits for the newest to be on disk.
+ * leaves half a record. The work is done after the current turn of the event loop, when the next step has
+ * usually been started, and the file system calls run off the main thread (on ext4 a rename over the old
+ * record costs a flush of about half a millisecond). A save made while one is being written replaces any
+ * not yet started; `flush()` waits for the newest to be on disk.
  */
 export class RecordWriter {
   private writing?: Promise<void>;
-  private next?: string;
+  private next?: () => RunRecord;
   private failed?: Error;
   private madeDir = false;
 
   constructor(readonly file: string) {}
 
-  save(record: RunRecord): void {
+  /** Schedules a save of the record `snapshot` returns (called once, when the save is written). */
+  save(snapshot: () => RunRecord): void {
     if (this.failed) throw this.failed;
-    record.updatedAt = new Date().toISOString();
-    // Compact: it is rewritten after every step, and tools read it with jq as easily.
-    this.next = `${JSON.stringify(record)}\n`;
+    this.next = snapshot;
     this.writing ??= this.drain();
   }
 
@@ -86,13 +86,17 @@ export class RecordWriter {
   private async drain(): Promise<void> {
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
+      await new Promise((resolve) => setImmediate(resolve));
       if (!this.madeDir) {
         await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
         this.madeDir = true;
       }
-      for (let text = this.next; text !== undefined; text = this.next) {
+      for (let snapshot = this.next; snapshot; snapshot = this.next) {
         this.next = undefined;
-        await writeFile(tmp, text, { mode: 0o600 });
+        const record = snapshot();
+        record.updatedAt = new Date().toISOString();
+        // Compact: it is rewritten after every step, and tools read it with jq as easily.
+        await writeFile(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
         await rename(tmp, this.file);
       }
     } catch (err) {

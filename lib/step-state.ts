@@ -3,6 +3,7 @@
 import { sameVar } from './context.ts';
 import { NOT_CARRIED_PATTERN } from './context-script.ts';
 import { adoptableLine, declarationLines, parseDeclaration } from './declare-p.ts';
+import type { Snapshot } from './server-events.ts';
 import type { CarriedVar, Context } from './types.ts';
 
 const INTERNAL_FUNCTION = /^__rb_/;
@@ -38,7 +39,7 @@ export class ShellState {
   constructor(private readonly baseline?: ShellState) {}
 
   /** Reads a snapshot; only lines that changed since the last one are parsed. */
-  absorb(declareP: string, functions: string, cwd: string): void {
+  absorb({ declareP, functions, cwd }: Snapshot): void {
     const next = declarationLines(declareP);
     for (const name of [...this.lines.keys()]) {
       if (!next.has(name)) {

@@ -1,5 +1,5 @@
 // End to end: the built CLI runs fixture runbooks with --yes in real bash.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
@@ -141,6 +141,46 @@ describe('runbook --yes', () => {
     const again = await runCli(['--yes', '--resume', 'killer.md'], { cwd: dir });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('KEEP=kept\n');
+  });
+
+  it('fails the step, not the run\'s shell, when the directory it would start in is gone', async () => {
+    const dir = scratch('run/select.md');
+    const md = [
+      '```bash\nmkdir -p gone && cd gone\nKEEP=kept\n```',
+      '```bash\nrmdir "$PWD"\n```',
+      '```bash\necho "KEEP=$KEEP in ${PWD##*/}"\n```',
+    ].join('\n\n');
+    writeFileSync(path.join(dir, 'gone.md'), md);
+    const r = await runCli(['--yes', 'gone.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Step 3\/3 \S+ failed: exit code 1/);
+    expect(r.stderr).toContain(`runbook: cannot start in ${path.join(dir, 'gone')}`);
+    expect(r.stderr).not.toMatch(/ended unexpectedly/);
+    mkdirSync(path.join(dir, 'gone'));
+    const again = await runCli(['--yes', '--resume', 'gone.md'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('KEEP=kept in gone\n');
+  });
+
+  it('leaves no shell behind: neither the step server nor the subshell it readied', async () => {
+    const dir = scratch('run/select.md');
+    writeFileSync(path.join(dir, 'where.md'), '```bash\necho "$__RB_DIR"\n```\n\n```bash\ntrue\n```\n');
+    const r = await runCli(['--yes', 'where.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const session = r.stdout.trim();
+    expect(session).toMatch(/runbook-/);
+    const holding = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(session);
+          } catch {
+            return false;
+          }
+        });
+    await waitFor(() => holding().length === 0, 5000, `no process using ${session}`);
+    expect(existsSync(session)).toBe(false);
   });
 
   it('is not fooled by steps that define functions named like shell builtins', async () => {

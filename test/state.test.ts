@@ -21,12 +21,12 @@ describe('RecordWriter', () => {
     const dir = scratch();
     const file = recordPath(path.join(dir, 'rb.md'));
     const writer = new RecordWriter(file);
-    for (let i = 0; i < 50; i++) writer.save(record(dir, `save ${i}`));
+    for (let i = 0; i < 50; i++) writer.save(() => record(dir, `save ${i}`));
     await writer.flush();
     expect(JSON.parse(readFileSync(file, 'utf8')).steps[0].tail).toBe('save 49');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readdirSync(path.dirname(file))).toEqual(['rb.state.json']);
-    writer.save(record(dir, 'later'));
+    writer.save(() => record(dir, 'later'));
     await writer.flush();
     expect(JSON.parse(readFileSync(file, 'utf8')).steps[0].tail).toBe('later');
   });
@@ -35,9 +35,9 @@ describe('RecordWriter', () => {
     const dir = scratch();
     writeFileSync(path.join(dir, '.runbook'), 'a file where the directory should be');
     const writer = new RecordWriter(recordPath(path.join(dir, 'rb.md')));
-    writer.save(record(dir, 'x'));
+    writer.save(() => record(dir, 'x'));
     await expect(writer.flush()).rejects.toThrow(/^cannot write the run record .*rb\.state\.json: /);
-    expect(() => writer.save(record(dir, 'y'))).toThrow(/cannot write the run record/);
+    expect(() => writer.save(() => record(dir, 'y'))).toThrow(/cannot write the run record/);
   });
 });
 

@@ -1,0 +1,72 @@
+// What the step server reports on fd 4, one line per event: "pid N" (a step's process group), "snap TOKEN"
+// (a snapshot is ready in the session directory) and "exit STATUS". Snapshots go through a file: bash's
+// `declare -p` writes a line per system call, and each one on the pipe would wake the runner.
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+/** What a shell left: `declare -p` output, `declare -f` output, and its working directory. */
+export interface Snapshot {
+  declareP: string;
+  functions: string;
+  cwd: string;
+}
+
+/** Reads the server's event lines in order. */
+export class EventReader {
+  private buffered = '';
+  private lines: string[] = [];
+  private waiting?: (line: string | undefined) => void;
+  private ended = false;
+
+  constructor(stream: Readable) {
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      this.buffered += d;
+      for (let nl = this.buffered.indexOf('\n'); nl >= 0; nl = this.buffered.indexOf('\n')) {
+        this.deliver(this.buffered.slice(0, nl));
+        this.buffered = this.buffered.slice(nl + 1);
+      }
+    });
+    stream.on('close', () => {
+      this.ended = true;
+      this.waiting?.(undefined);
+    });
+  }
+
+  private deliver(line: string): void {
+    const w = this.waiting;
+    if (w) {
+      this.waiting = undefined;
+      w(line);
+    } else this.lines.push(line);
+  }
+
+  /** The next event line, or undefined once the server is gone. */
+  next(): Promise<string | undefined> {
+    const line = this.lines.shift();
+    if (line !== undefined || this.ended) return Promise.resolve(line);
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+}
+
+/**
+ * Takes the snapshot a "snap TOKEN" event announced: its file is read and removed. Undefined when the file
+ * is missing or incomplete (the shell died while writing it, the disk filled up) or names another step.
+ */
+export function takeSnapshot(dir: string, token: string): Snapshot | undefined {
+  const file = path.join(dir, `snap.${token}`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  rmSync(file, { force: true });
+  // Four NUL-terminated fields: variables, functions, the token, the directory.
+  const fields = text.split('\0');
+  if (fields.length !== 5 || fields[4] !== '' || fields[2] !== token) return undefined;
+  return { declareP: fields[0] as string, functions: fields[1] as string, cwd: fields[3] as string };
+}
