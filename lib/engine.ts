@@ -229,7 +229,6 @@ export class Engine {
       return { ...this.record, context: { ...context, vars }, withheld };
     });
   }
-
 }
 
 /** Waits `ms`, or less if `signal` aborts first. */

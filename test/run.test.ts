@@ -143,7 +143,7 @@ describe('runbook --yes', () => {
     expect(again.stdout).toContain('KEEP=kept\n');
   });
 
-  it('fails the step, not the run\'s shell, when the directory it would start in is gone', async () => {
+  it("fails the step, not the run's shell, when the directory it would start in is gone", async () => {
     const dir = scratch('run/select.md');
     const md = [
       '```bash\nmkdir -p gone && cd gone\nKEEP=kept\n```',
