@@ -41,6 +41,9 @@ export class Engine {
   private readonly isSecret: (name: string) => boolean;
   private redactor: (text: string) => string = (text) => text;
   private redactorContext?: Context;
+  private redactorKey?: string;
+  /** The environment's secret-named variables, found once. */
+  private secretEnv?: Record<string, string | undefined>;
 
   constructor(private readonly opts: EngineOptions) {
     this.record = opts.record;
@@ -55,7 +58,14 @@ export class Engine {
     // The engine replaces its context rather than changing it, so one redactor serves each context.
     if (this.redactorContext !== this.context) {
       this.redactorContext = this.context;
-      this.redactor = redactorFor(secretValues(this.context, this.isSecret, this.opts.env));
+      this.secretEnv ??= Object.fromEntries(Object.entries(this.opts.env).filter(([n]) => this.isSecret(n)));
+      const values = secretValues(this.context, this.isSecret, this.secretEnv);
+      // Most steps change no secret: keep the redactor (and its compiled pattern) when the values are the same.
+      const key = values.join('\0');
+      if (key !== this.redactorKey) {
+        this.redactorKey = key;
+        this.redactor = redactorFor(values);
+      }
     }
     return this.redactor(text);
   }

@@ -1,7 +1,7 @@
 // What the step server reports on fd 4, one line per event: "pid N" (a step's process group), "snap TOKEN"
-// (a snapshot is ready in the session directory) and "exit STATUS". Snapshots go through a file: bash's
+// (a snapshot is ready in the session directory) and "exit STATUS LEFT". Snapshots go through a file: bash's
 // `declare -p` writes a line per system call, and each one on the pipe would wake the runner.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -64,9 +64,18 @@ export function takeSnapshot(dir: string, token: string): Snapshot | undefined {
   } catch {
     return undefined;
   }
-  rmSync(file, { force: true });
+  removeFile(file);
   // Four NUL-terminated fields: variables, functions, the token, the directory.
   const fields = text.split('\0');
   if (fields.length !== 5 || fields[4] !== '' || fields[2] !== token) return undefined;
   return { declareP: fields[0] as string, functions: fields[1] as string, cwd: fields[3] as string };
+}
+
+/** Removes a file of the session directory; one already gone (a step may clean up) is no error. */
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already.
+  }
 }

@@ -7,7 +7,7 @@
 // At start the server reports "snap 0", its own state. Then one command per line on fd 3 (from the
 // runner, read by the waiting subshell), events one per line on fd 4 (to the runner):
 //   run TOKEN FILE → "pid N" (the step's process group), "snap TOKEN" if the step got to the end, then
-//                    "exit STATUS" once its output is flushed
+//                    "exit STATUS LEFT" once its output is flushed, LEFT 1 if its group still has members
 // A snapshot is the file snap.TOKEN in $__RB_DIR: four NUL-terminated fields, the variables (declare -p),
 // the functions (declare -f), the token and the directory.
 // Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
@@ -76,12 +76,15 @@ while :; do
     builtin source "$__rb_file"
     { __rb_snapshot; __rb_dumped=1; } 2>/dev/null
   ) &
-  builtin wait "$!"
+  __rb_child=$!
+  builtin wait "$__rb_child"
   __rb_status=$?
   # The same status from a step is told apart by the pipe: no command is pending while a step runs.
   if (( __rb_status == ${EXIT_NO_RUNNER} )) && IFS= builtin read -r -t 0 -u 3; then builtin exit 0; fi
   __rb_take_over
+  # Whether the step left background jobs in its process group, for the runner to end.
+  __rb_left=0; builtin kill -0 -- "-$__rb_child" && __rb_left=1
   __rb_sync
-  builtin printf 'exit %s\\n' "$__rb_status" >&4
+  builtin printf 'exit %s %s\\n' "$__rb_status" "$__rb_left" >&4
 done
 `;

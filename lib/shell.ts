@@ -12,7 +12,7 @@ import { EXIT_OLD_BASH } from './context-script.ts';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
 import { scratchDir } from './scratch.ts';
-import { EventReader, type Snapshot, takeSnapshot } from './server-events.ts';
+import { EventReader, removeFile, type Snapshot, takeSnapshot } from './server-events.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './step-state.ts';
 import { MarkerFilter } from './sync-marker.ts';
@@ -165,10 +165,10 @@ export class ShellSession {
         return this.lost(server, started, interrupted, timedOut);
       }
       await flushed;
-      endLeftovers(pgid);
-      const status = Number(exitLine.slice(5));
+      const [, status, left] = exitLine.split(' ');
+      if (left !== '0') endLeftovers(pgid);
       const outcome: ShellOutcome = {
-        exitCode: interrupted || timedOut ? null : status,
+        exitCode: interrupted || timedOut ? null : Number(status),
         signal: null,
         durationMs: performance.now() - started,
         tail: server.tail.text(),
@@ -222,7 +222,7 @@ export class ShellSession {
     if (content.length) {
       writeFileSync(this.file(name), content, { mode: 0o600 });
       this.present.add(name);
-    } else if (this.present.delete(name)) rmSync(this.file(name), { force: true });
+    } else if (this.present.delete(name)) removeFile(this.file(name));
   }
 
   private file(name: string): string {
