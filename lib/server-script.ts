@@ -4,12 +4,15 @@
 // The subshell for the next step is forked as soon as the last one ended, while the runner is still busy
 // with its results, and waits for its command: the fork is off the path from one step to the next.
 //
-// At start the server reports "snap 0", its own state. Then one command per line on fd 3 (from the
-// runner, read by the waiting subshell), events one per line on fd 4 (to the runner):
-//   run TOKEN FILE → "pid N" (the step's process group), "snap TOKEN" if the step got to the end, then
-//                    "exit STATUS LEFT" once its output is flushed, LEFT 1 if its group still has members
-// A snapshot is the file snap.TOKEN in $__RB_DIR: four NUL-terminated fields, the variables (declare -p),
-// the functions (declare -f), the token and the directory.
+// Events go one per line to fd 4; each one wakes the runner, so there are as few as can be:
+//   snap 0          at start: the server's own state is in snap.0
+//   ready PID       a subshell waits for the next command; PID is its process group
+//   exit STATUS L   the step's subshell ended and its output is flushed; L is 1 if its group still has
+//                   members (background jobs for the runner to end)
+// Commands come one per line on fd 3, read by the waiting subshell: "run TOKEN FILE". Tokens count the
+// subshells from 1; a subshell ended before it read its command leaves that command to the next one,
+// which passes over it. A step that got to the end leaves snap.TOKEN in $__RB_DIR: four NUL-terminated
+// fields, the variables (declare -p), the functions (declare -f), the token and the directory.
 // Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
 // over, adopt.sh (bash's own declare lines for what the last step changed, readonly dropped) and ctx.in
 // (its own values, NUL-separated data). The step's subshell takes them over first, and the server after
@@ -32,12 +35,9 @@ set +euxv +o pipefail
 exec {__rb_err}>&2 2>/dev/null
 set -m
 ${RESTORE_FUNCTION}
-# The event goes to $__rb_events: fd 4 in the server, a private copy of it in a step.
-__rb_events=4
 __rb_snapshot() {
   { builtin declare -p; builtin printf '\\0'; builtin declare -f
-    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >| "$__RB_DIR/snap.$__rb_token" &&
-    builtin printf 'snap %s\\n' "$__rb_token" >&$__rb_events
+    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >| "$__RB_DIR/snap.$__rb_token"
 }
 __rb_on_exit() {
   local __rb_status=$?
@@ -55,20 +55,25 @@ __rb_take_over() {
 }
 __rb_token=0
 __rb_snapshot
+builtin printf 'snap 0\\n' >&4
+__rb_count=0
 while :; do
+  (( ++__rb_count ))
   (
-    IFS= builtin read -r -u 3 __rb_cmd || builtin exit ${EXIT_NO_RUNNER}
-    __rb_token=\${__rb_cmd#run }
-    __rb_token=\${__rb_token%% *}
+    while :; do
+      IFS= builtin read -r -u 3 __rb_cmd || builtin exit ${EXIT_NO_RUNNER}
+      __rb_token=\${__rb_cmd#run }
+      __rb_token=\${__rb_token%% *}
+      (( __rb_token >= __rb_count )) && break
+    done
     __rb_file=\${__rb_cmd#run * }
-    builtin printf 'pid %s\\n' "$BASHPID" >&4
     __rb_take_over
     IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1
     fi
-    exec 3<&- {__rb_events}>&4 4>&- 2>&$__rb_err {__rb_err}>&-
+    exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
     builtin set -$__rb_flags
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0
@@ -77,6 +82,7 @@ while :; do
     { __rb_snapshot; __rb_dumped=1; } 2>/dev/null
   ) &
   __rb_child=$!
+  builtin printf 'ready %s\\n' "$__rb_child" >&4
   builtin wait "$__rb_child"
   __rb_status=$?
   # The same status from a step is told apart by the pipe: no command is pending while a step runs.

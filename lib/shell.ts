@@ -70,6 +70,8 @@ interface Server {
   child: ChildProcess;
   events: EventReader;
   commands: Writable;
+  /** Commands sent: the server counts its subshells the same way, so the count is the next token. */
+  sent: number;
   /** Where this step's output goes, and the markers still awaited for it. */
   tail: TailBuffer;
   markers: number;
@@ -88,7 +90,6 @@ export class ShellSession {
   private readonly present = new Set<string>();
   /** What cwd.in holds: where steps start until the runner writes it again. */
   private cwdWritten?: string;
-  private steps = 0;
 
   constructor(
     private readonly shellLine: string,
@@ -126,7 +127,7 @@ export class ShellSession {
       writeFileSync(this.file('cwd.in'), opts.context.cwd, { mode: 0o600 });
       this.cwdWritten = opts.context.cwd;
     }
-    const token = String(++this.steps);
+    const token = String(++server.sent);
 
     server.tail = new TailBuffer();
     server.markers = 2;
@@ -153,20 +154,26 @@ export class ShellSession {
       : undefined;
     try {
       server.commands.write(`run ${token} ${file}\n`);
-      const pidLine = await server.events.next();
-      if (!pidLine?.startsWith('pid ')) return this.lost(server, started, interrupted, timedOut);
-      pgid = Number(pidLine.slice(4));
-      if (interrupted || timedOut) stop();
-      let exitLine = await server.events.next();
-      const snapped = exitLine === `snap ${token}`;
-      if (exitLine?.startsWith('snap ')) exitLine = await server.events.next();
-      if (!exitLine?.startsWith('exit ')) {
-        endLeftovers(pgid);
+      let exitLine: string | undefined;
+      for (;;) {
+        const event = await server.events.next();
+        if (event === undefined || event.startsWith('exit ')) {
+          exitLine = event;
+          break;
+        }
+        // The subshell that takes this command was announced when it was forked, maybe before it.
+        if (event.startsWith('ready ')) {
+          pgid = Number(event.slice(6));
+          if (interrupted || timedOut) stop();
+        }
+      }
+      if (exitLine === undefined) {
+        if (pgid) endLeftovers(pgid);
         return this.lost(server, started, interrupted, timedOut);
       }
       await flushed;
       const [, status, left] = exitLine.split(' ');
-      if (left !== '0') endLeftovers(pgid);
+      if (left !== '0' && pgid) endLeftovers(pgid);
       const outcome: ShellOutcome = {
         exitCode: interrupted || timedOut ? null : Number(status),
         signal: null,
@@ -176,7 +183,7 @@ export class ShellSession {
         timedOut,
       };
       if (outcome.exitCode === 0) {
-        this.takeSnapshot(outcome, before, snapped ? takeSnapshot(this.dir, token) : undefined);
+        this.takeSnapshot(outcome, before, takeSnapshot(this.dir, token));
       }
       return outcome;
     } finally {
@@ -274,6 +281,7 @@ export class ShellSession {
       child,
       events: new EventReader(child.stdio[4] as Readable),
       commands: child.stdio[3] as Writable,
+      sent: 0,
       tail: new TailBuffer(4096),
       markers: 0,
       done,
