@@ -65,41 +65,47 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
     io.stderr.write(`\nrunbook: ${sig} received, ending the running step\n`);
     engine.interrupt();
   });
+  // What is said after a step goes out with the next step's header, in one write: each write to a pipe
+  // wakes whoever reads it, and both come at the same moment anyway.
+  let said = '';
+  const say = (text: string) => {
+    io.stderr.write(said + text);
+    said = '';
+  };
   try {
     for (const step of selection.selected) {
       if (signalled) break;
-      io.stderr.write(header(step, total, paint));
+      say(header(step, total, paint));
       const run = await engine.run(step, step.code, (attempt, outcome) => {
-        io.stderr.write(
+        say(
           paint(
             'yellow',
             `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
           ),
         );
       });
-      for (const w of run.warnings)
-        io.stderr.write(paint('yellow', `runbook: warning: ${step.name}: ${w}\n`));
-      io.stderr.write(statusLine(run, paint));
+      for (const w of run.warnings) said += paint('yellow', `runbook: warning: ${step.name}: ${w}\n`);
+      said += statusLine(run, paint);
       if (run.result.status === 'interrupted') {
-        io.stderr.write(`runbook: stopped at step ${step.index} ${step.name}; run again with --resume\n`);
+        say(`runbook: stopped at step ${step.index} ${step.name}; run again with --resume\n`);
         return EXIT.interrupted;
       }
       if (run.result.status === 'failed') {
         if (isFlagSet(step, 'continue-on-error')) {
-          io.stderr.write(paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`));
+          said += paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`);
           continue;
         }
-        io.stderr.write(failureSummary(run, total, paint));
-        io.stderr.write(`runbook: fix the cause, then run again with --resume to retry from this step\n`);
+        say(failureSummary(run, total, paint));
+        say(`runbook: fix the cause, then run again with --resume to retry from this step\n`);
         return EXIT.stepFailed;
       }
     }
     if (signalled) {
-      io.stderr.write('runbook: stopped between steps; run again with --resume\n');
+      say('runbook: stopped between steps; run again with --resume\n');
       return EXIT.interrupted;
     }
     const failedSoftly = selection.selected.some((s) => engine.result(s).status === 'failed');
-    io.stderr.write(
+    say(
       failedSoftly
         ? paint('yellow', 'runbook: finished; some steps failed but were allowed to (continue-on-error)\n')
         : paint('green', `runbook: all ${selection.selected.length} steps done\n`),
