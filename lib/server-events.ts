@@ -1,6 +1,6 @@
-// What the step server reports on fd 4, one line per event: "pid N" (a step's process group), "snap TOKEN"
-// (a snapshot is ready in the session directory) and "exit STATUS LEFT". Snapshots go through a file: bash's
-// `declare -p` writes a line per system call, and each one on the pipe would wake the runner.
+// What the step server reports on fd 4, one event per line (see server-script.ts), and the snapshots it
+// leaves in the session directory. Snapshots go through a file: bash's `declare -p` writes a line per
+// system call, and each one on the pipe would wake the runner.
 import { readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -53,18 +53,16 @@ export class EventReader {
 }
 
 /**
- * Takes the snapshot a "snap TOKEN" event announced: its file is read and removed. Undefined when the file
- * is missing or incomplete (the shell died while writing it, the disk filled up) or names another step.
+ * Reads the snapshot the shell with `token` left. Undefined when there is none (the step did not get to
+ * the end), it is incomplete (the shell died while writing it, the disk filled up) or an older one.
  */
 export function takeSnapshot(dir: string, token: string): Snapshot | undefined {
-  const file = path.join(dir, `snap.${token}`);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path.join(dir, 'snap'), 'utf8');
   } catch {
     return undefined;
   }
-  removeFile(file);
   // Four NUL-terminated fields: variables, functions, the token, the directory.
   const fields = text.split('\0');
   if (fields.length !== 5 || fields[4] !== '' || fields[2] !== token) return undefined;

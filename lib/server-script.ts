@@ -5,14 +5,15 @@
 // with its results, and waits for its command: the fork is off the path from one step to the next.
 //
 // Events go one per line to fd 4; each one wakes the runner, so there are as few as can be:
-//   snap 0          at start: the server's own state is in snap.0
+//   snap 0          at start: the server's own state is in the file snap
 //   ready PID       a subshell waits for the next command; PID is its process group
 //   exit STATUS L   the step's subshell ended and its output is flushed; L is 1 if its group still has
 //                   members (background jobs for the runner to end)
 // Commands come one per line on fd 3, read by the waiting subshell: "run TOKEN FILE". Tokens count the
 // subshells from 1; a subshell ended before it read its command leaves that command to the next one,
-// which passes over it. A step that got to the end leaves snap.TOKEN in $__RB_DIR: four NUL-terminated
-// fields, the variables (declare -p), the functions (declare -f), the token and the directory.
+// which passes over it. A step that got to the end leaves its state in the file snap in $__RB_DIR: four
+// NUL-terminated fields, the variables (declare -p), the functions (declare -f), the token and the
+// directory. The token tells it from an older one.
 // Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
 // over, adopt.sh (bash's own declare lines for what the last step changed, readonly dropped) and ctx.in
 // (its own values, NUL-separated data). The step's subshell takes them over first, and the server after
@@ -37,7 +38,7 @@ set -m
 ${RESTORE_FUNCTION}
 __rb_snapshot() {
   { builtin declare -p; builtin printf '\\0'; builtin declare -f
-    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >| "$__RB_DIR/snap.$__rb_token"
+    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >| "$__RB_DIR/snap"
 }
 __rb_on_exit() {
   local __rb_status=$?

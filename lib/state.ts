@@ -23,8 +23,16 @@ export interface RunRecord {
   steps: StepResult[];
 }
 
+/** Asked for each step when the record is made and again when it runs: each code is hashed once. */
+const hashes = new Map<string, string>();
+
 export function codeHash(code: string): string {
-  return createHash('sha256').update(code).digest('hex').slice(0, 16);
+  let hash = hashes.get(code);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+    hashes.set(code, hash);
+  }
+  return hash;
 }
 
 export function recordPath(runbookFile: string): string {

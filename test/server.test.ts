@@ -1,7 +1,7 @@
 // The step server's protocol, driven directly: real bash, the script as the runner writes it, the command
 // and event pipes as the runner uses them. The runner's own handling is tested end to end elsewhere.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -67,12 +67,12 @@ describe('step server', () => {
   it('reports its own state, then a waiting subshell, then each step with its snapshot', async () => {
     const h = startServer();
     expect(await h.events.next()).toBe('snap 0');
-    const fields = readFileSync(path.join(h.dir, 'snap.0'), 'utf8').split('\0');
+    const fields = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
     expect(fields.slice(2)).toEqual(['0', h.dir, '']);
     await readyPid(h);
     step(h, 1, 'GREETING=hello\necho "$GREETING"\n');
     expect(await h.events.next()).toBe('exit 0 0');
-    expect(readFileSync(path.join(h.dir, 'snap.1'), 'utf8')).toContain('declare -- GREETING="hello"');
+    expect(readFileSync(path.join(h.dir, 'snap'), 'utf8')).toContain('declare -- GREETING="hello"');
     expect(h.stdout()).toBe('hello\n');
     await readyPid(h);
   });
@@ -87,7 +87,7 @@ describe('step server', () => {
     step(h, 2, 'echo current\n');
     expect(await h.events.next()).toBe('exit 0 0');
     expect(h.stdout()).toBe('current\n');
-    expect(existsSync(path.join(h.dir, 'snap.1'))).toBe(false);
+    expect(readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0')[2]).toBe('2');
   });
 
   it('tells a step that exits 198 from the runner leaving, and ends when the command pipe closes', async () => {
