@@ -23,6 +23,8 @@ export interface EngineOptions {
   secrets?: string[];
   /** Pause between retries (the retries= attribute). */
   retryDelayMs?: number;
+  /** The step shell, when the caller started it early; otherwise one is made for `shellLine`. */
+  session?: ShellSession;
 }
 
 export interface StepRun {
@@ -49,7 +51,7 @@ export class Engine {
     this.record = opts.record;
     this.context = opts.record.context;
     this.writer = new RecordWriter(recordPath(opts.file));
-    this.session = new ShellSession(opts.shellLine, opts.env);
+    this.session = opts.session ?? new ShellSession(opts.shellLine, opts.env);
     this.isSecret = makeSecretTest(opts.secrets);
   }
 

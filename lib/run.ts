@@ -10,7 +10,7 @@ import { EXIT, InputError, StateError, UsageError } from './errors.ts';
 import { warnParse } from './list.ts';
 import { findMissing, formatMissing } from './needs.ts';
 import { type Selection, selectSteps } from './select.ts';
-import { DEFAULT_SHELL } from './shell.ts';
+import { DEFAULT_SHELL, ShellSession, type StepIO } from './shell.ts';
 import { loadRecord, lockRun, newRecord, type RunRecord, recordPath, resumePoint } from './state.ts';
 import { colorEnabled, painter } from './style.ts';
 import type { Runbook, Step } from './types.ts';
@@ -57,9 +57,15 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
   assertDir(baseDir, fm.cwd ? 'front matter cwd' : 'runbook directory');
   // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
   const unlock = options.dryRun ? undefined : lockRun(file);
+  // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
+  const stepIO: StepIO = { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr };
+  const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, io.env);
+  session?.warmUp(stepIO);
   try {
-    return await runLocked({ file, options, io, runbook, text, baseDir, interactive, startedAt, paint });
+    const setup = { file, options, io, runbook, text, baseDir, interactive, startedAt, paint };
+    return await runLocked({ ...setup, session, stepIO });
   } finally {
+    session?.dispose();
     unlock?.();
   }
 }
@@ -74,10 +80,12 @@ interface RunSetup {
   interactive: boolean;
   startedAt: string;
   paint: ReturnType<typeof painter>;
+  session?: ShellSession;
+  stepIO: StepIO;
 }
 
 async function runLocked(setup: RunSetup): Promise<number> {
-  const { file, options, io, runbook, text, baseDir, interactive, startedAt, paint } = setup;
+  const { file, options, io, runbook, text, baseDir, interactive, startedAt, paint, session } = setup;
   const fm = runbook.frontMatter;
 
   const fresh = newRecord(file, runbook.steps, emptyContext(baseDir));
@@ -149,7 +157,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
     baseDir,
     secrets: fm.secrets,
     retryDelayMs: Number(io.env.RUNBOOK_RETRY_DELAY_MS ?? 2000) || 0,
-    io: { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr },
+    io: setup.stepIO,
+    session,
   });
   let exitCode: number;
   try {

@@ -99,18 +99,36 @@ export class ShellSession {
     writeFileSync(path.join(this.dir, 'server.sh'), SERVER, { mode: 0o600 });
   }
 
+  /** Ends the server (also one still starting) and removes the session directory; safe to call twice. */
   dispose(): void {
-    const server = this.server;
+    this.disposed = true;
+    for (const server of [this.server, this.launching]) if (server) endServer(server.child);
     this.server = undefined;
-    if (server) {
-      server.commands.end();
-      if (server.child.pid) endLeftovers(server.child.pid);
-    }
+    this.launching = undefined;
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  private disposed = false;
+  /** A server started but not yet ready. */
+  private launching?: Server;
+
+  private starting?: Promise<Server>;
+
+  /** Starts the server ahead of the first step: bash starts up while the runner finishes its own start. */
+  warmUp(io: StepIO): void {
+    if (this.server || this.starting) return;
+    this.starting = this.start(io);
+    // A failure to start is reported to the step that waits for the server.
+    this.starting.catch(() => {});
+  }
+
   async run(opts: ShellStepOptions): Promise<ShellOutcome> {
-    const server = await this.start(opts.io);
+    let server: Server;
+    try {
+      server = await (this.starting ?? this.start(opts.io));
+    } finally {
+      this.starting = undefined;
+    }
     const held = this.held as ShellState;
     const file = path.join(this.dir, `${opts.name.replace(/[^\w.-]/g, '_')}.sh`);
     writeFileSync(file, `${opts.code}\n`, { mode: 0o600 });
@@ -212,9 +230,7 @@ export class ShellSession {
     this.server = undefined;
     this.held = undefined;
     this.pendingAdopt = '';
-    // The subshell the server had forked for the next step leaves once the command pipe closes.
-    server.commands.destroy();
-    if (server.child.pid) endLeftovers(server.child.pid);
+    endServer(server.child);
     return {
       exitCode: interrupted || timedOut ? null : 1,
       signal: null,
@@ -277,6 +293,10 @@ export class ShellSession {
       store: discardingStore() as any,
     })`${'server'}`;
     const child = (await waitForChild(done)) as ChildProcess;
+    if (this.disposed) {
+      endServer(child);
+      throw new InputError('the run ended before the step shell started');
+    }
     server = {
       child,
       events: new EventReader(child.stdio[4] as Readable),
@@ -287,7 +307,10 @@ export class ShellSession {
       done,
     };
     server.commands.on('error', () => {});
+    this.launching = server;
     const plain = (await server.events.next()) === 'snap 0' ? takeSnapshot(this.dir, '0') : undefined;
+    this.launching = undefined;
+    if (this.disposed) throw new InputError('the run ended before the step shell started');
     if (!plain) {
       const out = await done;
       const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : server.tail.text().trim();
@@ -303,6 +326,15 @@ export class ShellSession {
     this.server = server;
     return server;
   }
+}
+
+/**
+ * Ends a step server: closing the command pipe ends the subshell it forked for the next step, and its
+ * process group (its own: it runs detached) gets SIGTERM, then SIGKILL if it lingers.
+ */
+function endServer(child: ChildProcess): void {
+  (child.stdio[3] as Writable | null)?.destroy();
+  if (child.pid) endLeftovers(child.pid);
 }
 
 /** zx creates the child on the next turn; its ProcessPromise exposes it once running. */

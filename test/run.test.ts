@@ -169,18 +169,20 @@ describe('runbook --yes', () => {
     expect(r.code).toBe(0);
     const session = r.stdout.trim();
     expect(session).toMatch(/runbook-/);
-    const holding = () =>
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(session);
-          } catch {
-            return false;
-          }
-        });
-    await waitFor(() => holding().length === 0, 5000, `no process using ${session}`);
+    await waitFor(() => processesUsing(session).length === 0, 5000, `no process using ${session}`);
     expect(existsSync(session)).toBe(false);
+  });
+
+  it('ends the step shell it started early when the run stops before any step', async () => {
+    const dir = scratch('run/select.md');
+    const runtime = path.join(dir, 'runtime');
+    mkdirSync(runtime);
+    writeFileSync(path.join(dir, 'needs.md'), '```bash\necho "$NOT_GIVEN"\n```\n');
+    const r = await runCli(['--yes', 'needs.md'], { cwd: dir, env: { XDG_RUNTIME_DIR: runtime } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/NOT_GIVEN/);
+    await waitFor(() => processesUsing(runtime).length === 0, 5000, `no process using ${runtime}`);
+    expect(readdirSync(runtime)).toEqual([]);
   });
 
   it('is not fooled by steps that define functions named like shell builtins', async () => {
@@ -342,3 +344,16 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/run without --resume/);
   });
 });
+
+/** Processes whose command line mentions `text` (a session directory). */
+function processesUsing(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    });
+}
