@@ -133,7 +133,6 @@ export class ShellSession {
     const file = path.join(this.dir, `${opts.name.replace(/[^\w.-]/g, '_')}.sh`);
     writeFileSync(file, `${opts.code}\n`, { mode: 0o600 });
     const { values, functionsScript } = held.handOver(opts.context);
-    const before = held.clone();
     // Each hand-over file exists only while it has something in it: most steps need none.
     this.handOver(
       'ctx.in',
@@ -201,7 +200,7 @@ export class ShellSession {
         timedOut,
       };
       if (outcome.exitCode === 0) {
-        this.takeSnapshot(outcome, before, takeSnapshot(this.dir, token));
+        this.takeSnapshot(outcome, takeSnapshot(this.dir, token));
       }
       return outcome;
     } finally {
@@ -213,15 +212,14 @@ export class ShellSession {
   /** What the last step changed, for the server to take over before the next one. */
   private pendingAdopt = '';
 
-  private takeSnapshot(outcome: ShellOutcome, before: ShellState, snap: Snapshot | undefined): void {
+  private takeSnapshot(outcome: ShellOutcome, snap: Snapshot | undefined): void {
     const held = this.held as ShellState;
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
       return;
     }
-    held.absorb(snap);
-    this.pendingAdopt = ShellState.adoptScript(before, held);
+    this.pendingAdopt = held.absorb(snap);
     outcome.context = held.context();
   }
 

@@ -35,31 +35,55 @@ export class ShellState {
   private vars = new Map<string, CarriedVar>();
   functions = '';
   cwd = '';
+  /** context() until the state changes: nothing changes a context once made. */
+  private cachedContext?: Context;
 
   constructor(private readonly baseline?: ShellState) {}
 
-  /** Reads a snapshot; only lines that changed since the last one are parsed. */
-  absorb({ declareP, functions, cwd }: Snapshot): void {
+  /**
+   * Reads a snapshot; only lines that changed since the state held are parsed. Returns what the server
+   * must source to hold the same: bash's own lines for what changed (readonly dropped), unsets for what
+   * went, and the functions if they changed.
+   */
+  absorb({ declareP, functions, cwd }: Snapshot): string {
+    this.cachedContext = undefined;
     const next = declarationLines(declareP);
-    for (const name of [...this.lines.keys()]) {
-      if (!next.has(name)) {
-        this.lines.delete(name);
-        this.vars.delete(name);
-      }
-    }
+    const changed: string[] = [];
     for (const [name, line] of next) {
       if (NOT_CARRIED_PATTERN.test(name) || this.lines.get(name) === line) continue;
       const d = parseDeclaration(line);
       this.lines.set(name, line);
       if (d.value) this.vars.set(name, d.value);
       else this.vars.delete(name);
+      changed.push(adoptableLine(line));
     }
+    for (const name of [...this.lines.keys()]) {
+      if (next.has(name)) continue;
+      // unset -n leaves a plain variable alone; -v would unset a nameref's target instead of it.
+      const isRef = this.vars.get(name)?.attrs.includes('n');
+      changed.push(`builtin unset ${isRef ? '-n' : '-v'} ${name}`);
+      this.lines.delete(name);
+      this.vars.delete(name);
+    }
+    const before = this.functions;
     this.functions = userFunctions(functions);
     this.cwd = cwd;
+    const shadowed = functionNames(this.functions).filter((n) => SHADOWS.has(n));
+    if (this.functions !== before || (changed.length && shadowed.length)) {
+      // A step's own `declare` or `unset` function would take these lines over: define functions last.
+      if (shadowed.length) changed.unshift(`builtin unset -f -- ${shadowed.join(' ')}`);
+      changed.push(...replaceFunctions(before, this.functions));
+    }
+    return changed.length ? `${changed.join('\n')}\n` : '';
   }
 
   /** The context: every variable that differs from the baseline shell, and the baseline's that are gone. */
   context(): Context {
+    this.cachedContext ??= this.computeContext();
+    return this.cachedContext;
+  }
+
+  private computeContext(): Context {
     const base = this.baseline;
     const vars: Record<string, CarriedVar> = {};
     for (const [name, v] of this.vars) {
@@ -78,6 +102,7 @@ export class ShellState {
    */
   handOver(target: Context): { values: Context; functionsScript: string } {
     const current = this.context();
+    this.cachedContext = undefined;
     const values: Context = { vars: {}, unset: [], functions: '', cwd: target.cwd };
     for (const [name, v] of Object.entries(target.vars)) {
       if (!sameVar(current.vars[name], v)) {
@@ -118,33 +143,9 @@ export class ShellState {
     }
   }
 
-  /** Lines for the server to source: what a step changed, in bash's own quoting, readonly dropped. */
-  static adoptScript(before: ShellState, after: ShellState): string {
-    const out: string[] = [];
-    for (const [name, line] of after.lines) {
-      if (line !== undefined && before.lines.get(name) !== line) out.push(adoptableLine(line));
-    }
-    for (const name of before.lines.keys()) {
-      // unset -n leaves a plain variable alone; -v would unset a nameref's target instead of it.
-      const isRef = before.vars.get(name)?.attrs.includes('n');
-      if (!after.lines.has(name)) out.push(`builtin unset ${isRef ? '-n' : '-v'} ${name}`);
-    }
-    const shadowed = functionNames(after.functions).filter((n) => SHADOWS.has(n));
-    if (after.functions !== before.functions || (out.length && shadowed.length)) {
-      // A step's own `declare` or `unset` function would take these lines over: define functions last.
-      if (shadowed.length) out.unshift(`builtin unset -f -- ${shadowed.join(' ')}`);
-      out.push(...replaceFunctions(before.functions, after.functions));
-    }
-    return out.length ? `${out.join('\n')}\n` : '';
-  }
-
   /** A state that starts as `base` and measures the context against it. */
   static startingFrom(base: ShellState): ShellState {
     return base.cloneAs(base);
-  }
-
-  clone(): ShellState {
-    return this.cloneAs(this.baseline);
   }
 
   private cloneAs(baseline: ShellState | undefined): ShellState {
