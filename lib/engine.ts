@@ -86,8 +86,17 @@ export class Engine {
     return r;
   }
 
-  /** Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. */
-  async run(step: Step, code = step.code, onRetry?: (attempt: number, outcome: ShellOutcome) => void) {
+  /**
+   * Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. `next` is
+   * the step the caller runs right after this one if it succeeds, as written: an unattended run says so,
+   * and the step can then be started the moment this one ends.
+   */
+  async run(
+    step: Step,
+    code = step.code,
+    onRetry?: (attempt: number, outcome: ShellOutcome) => void,
+    next?: Step,
+  ) {
     const result = this.result(step);
     const timeout = Number(step.attributes.timeout ?? 0);
     const retries = Number(step.attributes.retries ?? 0);
@@ -106,7 +115,8 @@ export class Engine {
     try {
       for (;;) {
         attempt++;
-        outcome = await this.runOnce(step, code, control.signal, timeout > 0 ? timeout * 1000 : undefined);
+        const timeoutMs = timeout > 0 ? timeout * 1000 : undefined;
+        outcome = await this.runOnce(step, code, control.signal, timeoutMs, next);
         const failed = outcome.exitCode !== 0 || outcome.timedOut;
         if (!failed || outcome.interrupted || attempt > retries) break;
         onRetry?.(attempt, outcome);
@@ -159,6 +169,7 @@ export class Engine {
     code: string,
     signal: AbortSignal,
     timeoutMs: number | undefined,
+    next?: Step,
   ): Promise<ShellOutcome> {
     let context = this.context;
     if (typeof step.attributes.cwd === 'string') {
@@ -169,7 +180,13 @@ export class Engine {
       const { io, env, file } = this.opts;
       return runJsStep({ step, code, context, io, signal, timeoutMs, env, file });
     }
-    return this.session.run({ name: step.name, code, context, io: this.opts.io, signal, timeoutMs });
+    // Started ahead only where its context is exactly what this step leaves: no cwd= on either.
+    const then =
+      next?.kind === 'shell' && step.attributes.cwd === undefined && next.attributes.cwd === undefined
+        ? { name: next.name, code: next.code }
+        : undefined;
+    const { io } = this.opts;
+    return this.session.run({ name: step.name, code, context, io, signal, timeoutMs, then });
   }
 
   /** Ends the running step's whole process tree; its run() then resolves as interrupted. */
@@ -212,7 +229,7 @@ export class Engine {
 
   /** Ends the step shell and waits for the last save of the record to reach the disk. */
   async close(): Promise<void> {
-    this.session.dispose();
+    await this.session.close();
     await this.writer.flush();
   }
 

@@ -3,6 +3,7 @@ import type { Engine, StepRun } from './engine.ts';
 import { EXIT } from './errors.ts';
 import type { RunIO } from './run.ts';
 import type { Selection } from './select.ts';
+import type { ShellOutcome } from './shell.ts';
 import { colorEnabled, formatDuration, type Paint, painter } from './style.ts';
 import { lastLines } from './tail.ts';
 import type { Step } from './types.ts';
@@ -73,17 +74,18 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
     said = '';
   };
   try {
-    for (const step of selection.selected) {
+    const steps = selection.selected;
+    for (const [i, step] of steps.entries()) {
       if (signalled) break;
       say(header(step, total, paint));
-      const run = await engine.run(step, step.code, (attempt, outcome) => {
+      const onRetry = (attempt: number, outcome: ShellOutcome) =>
         say(
           paint(
             'yellow',
             `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
           ),
         );
-      });
+      const run = await engine.run(step, step.code, onRetry, steps[i + 1]);
       for (const w of run.warnings) said += paint('yellow', `runbook: warning: ${step.name}: ${w}\n`);
       said += statusLine(run, paint);
       if (run.result.status === 'interrupted') {

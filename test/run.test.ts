@@ -1,9 +1,12 @@
 // End to end: the built CLI runs fixture runbooks with --yes in real bash.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { alive, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
+import { alive, BIN, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
 
+const execFileAsync = promisify(execFile);
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
 
@@ -160,6 +163,29 @@ describe('runbook --yes', () => {
     const again = await runCli(['--yes', '--resume', 'gone.md'], { cwd: dir });
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('KEEP=kept in gone\n');
+  });
+
+  it("keeps each step's output between its header and its status line, on one terminal", async () => {
+    const dir = scratch('run/select.md');
+    const steps = [1, 2, 3, 4].map((n) => `\`\`\`bash\necho "out ${n}"\necho "err ${n}" >&2\n\`\`\``);
+    writeFileSync(path.join(dir, 'order.md'), `${steps.join('\n\n')}\n`);
+    // Both streams into one pipe, as a terminal shows them.
+    const { stdout } = await execFileAsync('bash', ['-c', `exec node "$BIN" --yes order.md 2>&1`], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', BIN },
+    });
+    const lines = stdout.trim().split('\n');
+    const expected = [1, 2, 3, 4].flatMap((n) => [
+      expect.stringMatching(new RegExp(`^▶ Step ${n}/4 · `)),
+      expect.stringMatching(/^(out|err) \d$/),
+      expect.stringMatching(/^(out|err) \d$/),
+      expect.stringMatching(/ done in /),
+    ]);
+    expect(lines).toEqual([...expected, 'runbook: all 4 steps done']);
+    for (const n of [1, 2, 3, 4]) {
+      const at = lines.findIndex((l) => l.startsWith(`▶ Step ${n}/`));
+      expect(lines.slice(at + 1, at + 3).sort()).toEqual([`err ${n}`, `out ${n}`]);
+    }
   });
 
   it('leaves no shell behind: neither the step server nor the subshell it readied', async () => {
