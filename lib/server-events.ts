@@ -18,8 +18,14 @@ export class EventReader {
   private lines: string[] = [];
   private waiting?: (line: string | undefined) => void;
   private ended = false;
+  /** Resolves when the server's end of the pipe is gone: the server ended. */
+  readonly closed: Promise<void>;
+  private onClosed?: () => void;
 
   constructor(stream: Readable) {
+    this.closed = new Promise((resolve) => {
+      this.onClosed = resolve;
+    });
     stream.setEncoding('utf8');
     stream.on('data', (d: string) => {
       this.buffered += d;
@@ -31,6 +37,7 @@ export class EventReader {
     stream.on('close', () => {
       this.ended = true;
       this.waiting?.(undefined);
+      this.onClosed?.();
     });
   }
 

@@ -7,8 +7,9 @@
 // Events go one per line to fd 4; each one wakes the runner, so there are as few as can be:
 //   snap 0          at start: the server's own state is in the file snap
 //   ready PID       a subshell waits for the next command; PID is its process group
-//   exit STATUS L   the step's subshell ended and its output is flushed; L is 1 if its group still has
-//                   members (background jobs for the runner to end)
+// When a step's subshell has ended, the server ends its output with a marker on stderr and one on stdout
+// that reports "exit STATUS L" (L is 1 if the step's group still has members, background jobs for the
+// runner to end); see sync-marker.ts.
 // Commands come one per line on fd 3, read by the waiting subshell: "run TOKEN FILE". Tokens count the
 // subshells from 1; a subshell ended before it read its command leaves that command to the next one,
 // which passes over it. A step that got to the end leaves its state in the file snap in $__RB_DIR: four
@@ -45,8 +46,9 @@ __rb_on_exit() {
   if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then __rb_snapshot; fi
   return $__rb_status
 }
+# The markers that end a step's output; the one on stdout says how it ended.
 __rb_sync() {
-  builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE"
+  builtin printf '\\0RBSYNC%sexit %s %s\\0' "$__RB_NONCE" "$__rb_status" "$__rb_left"
   builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE" >&$__rb_err
 }
 # What the runner hands over before a step: taken by the step's subshell, then by the server.
@@ -75,6 +77,8 @@ while :; do
       builtin exit 1
     fi
     exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
+    # The server's helpers are not the step's; its snapshot lists fewer functions without them.
+    builtin unset -f __rb_restore __rb_take_over __rb_sync
     builtin set -$__rb_flags
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0
@@ -92,6 +96,5 @@ while :; do
   # Whether the step left background jobs in its process group, for the runner to end.
   __rb_left=0; builtin kill -0 -- "-$__rb_child" && __rb_left=1
   __rb_sync
-  builtin printf 'exit %s %s\\n' "$__rb_status" "$__rb_left" >&4
 done
 `;

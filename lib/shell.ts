@@ -59,7 +59,8 @@ export interface ShellOutcome {
 interface Launched extends ShellStep {
   token: string;
   started: number;
-  flushed: Promise<void>;
+  /** How it ended ("exit STATUS LEFT"), once all its output is forwarded. */
+  ended: Promise<string>;
 }
 
 /** One per run: a private directory and the step server, started early or on the first step. */
@@ -184,26 +185,22 @@ export class ShellSession {
         }, watch.timeoutMs)
       : undefined;
     try {
-      let exitLine: string | undefined;
-      for (;;) {
-        const event = await server.events.next();
-        if (event === undefined || event.startsWith('exit ')) {
-          exitLine = event;
-          break;
-        }
-        // The subshell that takes this command was announced when it was forked, maybe before it.
-        if (event.startsWith('ready ')) {
-          pgid = Number(event.slice(6));
-          if (interrupted || timedOut) stop();
-        }
-      }
-      if (exitLine === undefined) {
+      // The subshell that takes this command was announced when it was forked, maybe before it.
+      const ready = server.events.next().then((event) => {
+        if (!event?.startsWith('ready ')) return;
+        pgid = Number(event.slice(6));
+        if (interrupted || timedOut) stop();
+      });
+      const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
+      if (report === undefined) {
         if (pgid) endLeftovers(pgid);
         return this.lost(server, launched.started, interrupted, timedOut);
       }
-      await launched.flushed;
-      const [, status, left] = exitLine.split(' ');
-      if (left !== '0' && pgid) endLeftovers(pgid);
+      const [, status, left] = report.split(' ');
+      if (left === '1') {
+        await ready;
+        if (pgid) endLeftovers(pgid);
+      }
       const outcome: ShellOutcome = {
         exitCode: interrupted || timedOut ? null : Number(status),
         signal: null,

@@ -49,7 +49,8 @@ export class StepServer {
   /** The running step's output, as much as is kept. */
   tail = new TailBuffer(4096);
   private markers = 0;
-  private onMarkers?: () => void;
+  private report = '';
+  private onMarkers?: (report: string) => void;
 
   private constructor(
     readonly child: ChildProcess,
@@ -68,7 +69,7 @@ export class StepServer {
   static async spawn(opts: ServerOptions): Promise<StepServer> {
     const { $ } = loadZx();
     const argv = shellArgv(opts.shellLine, opts.script);
-    const marker = Buffer.from(`\0RBSYNC${opts.nonce}\0`);
+    const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
     const holder: { server?: StepServer } = {};
     // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
     // `sh -c` with zx's prefix, add the two command pipes, and forward output with backpressure.
@@ -83,7 +84,7 @@ export class StepServer {
         [child.stdout, opts.io.stdout],
         [child.stderr, opts.io.stderr],
       ] as const) {
-        const filter = new MarkerFilter(marker, () => holder.server?.marked());
+        const filter = new MarkerFilter(marker, (report) => holder.server?.marked(report));
         filter.on('data', (d: Buffer) => holder.server?.tail.push(d));
         from?.pipe(filter).pipe(to, { end: false });
       }
@@ -115,22 +116,25 @@ export class StepServer {
   }
 
   /**
-   * Sends the next step. Returns its token, and a promise that resolves once all the output it wrote
-   * before it ended has been forwarded (both streams' markers seen).
+   * Sends the next step. Returns its token, and a promise of how it ended ("exit STATUS LEFT", LEFT 1 when
+   * its process group still has members) once all the output it wrote has been forwarded: both streams'
+   * markers seen.
    */
-  send(file: string): { token: string; flushed: Promise<void> } {
+  send(file: string): { token: string; ended: Promise<string> } {
     const token = String(++this.sent);
     this.tail = new TailBuffer();
     this.markers = 2;
-    const flushed = new Promise<void>((resolve) => {
+    this.report = '';
+    const ended = new Promise<string>((resolve) => {
       this.onMarkers = resolve;
     });
     this.commands.write(`run ${token} ${file}\n`);
-    return { token, flushed };
+    return { token, ended };
   }
 
-  private marked(): void {
-    if (--this.markers === 0) this.onMarkers?.();
+  private marked(report: string): void {
+    if (report) this.report = report;
+    if (--this.markers === 0) this.onMarkers?.(this.report);
   }
 
   /**

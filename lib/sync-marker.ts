@@ -1,14 +1,18 @@
 // The step server writes a marker to stdout and stderr after each step, so the runner knows it has every
-// byte the step printed before it reports the step done. This filter removes the marker from the stream,
-// holding back a chunk's end only while it could be the start of one.
+// byte the step printed before it reports the step done; the one on stdout also carries how the step
+// ended. A marker is a fixed prefix (with the run's nonce), a short report, and a NUL. This filter takes
+// the markers out of the stream, holding back a chunk's end only while it could be the start of one.
 import { Transform, type TransformCallback } from 'node:stream';
+
+/** Longest report a marker carries; a longer "marker" is output that happens to look like one. */
+const MAX_REPORT = 64;
 
 export class MarkerFilter extends Transform {
   private held = Buffer.alloc(0);
 
   constructor(
-    private readonly marker: Buffer,
-    private readonly onMarker: () => void,
+    private readonly prefix: Buffer,
+    private readonly onMarker: (report: string) => void,
   ) {
     super();
   }
@@ -16,10 +20,25 @@ export class MarkerFilter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     let buf = this.held.length ? Buffer.concat([this.held, chunk]) : chunk;
     this.held = Buffer.alloc(0);
-    for (let at = buf.indexOf(this.marker); at >= 0; at = buf.indexOf(this.marker)) {
+    for (let at = buf.indexOf(this.prefix); at >= 0; at = buf.indexOf(this.prefix, at)) {
+      const from = at + this.prefix.length;
+      const end = buf.indexOf(0, from);
+      if (end < 0 && buf.length - from <= MAX_REPORT) {
+        // The report is still coming: keep the marker's start for the next chunk.
+        if (at > 0) this.push(buf.subarray(0, at));
+        this.held = Buffer.from(buf.subarray(at));
+        done();
+        return;
+      }
+      if (end < 0 || end - from > MAX_REPORT) {
+        at = from;
+        continue;
+      }
       if (at > 0) this.push(buf.subarray(0, at));
-      buf = buf.subarray(at + this.marker.length);
-      this.onMarker();
+      const report = buf.toString('utf8', from, end);
+      buf = buf.subarray(end + 1);
+      at = 0;
+      this.onMarker(report);
     }
     const keep = this.partialAtEnd(buf);
     if (keep > 0) this.held = Buffer.from(buf.subarray(buf.length - keep));
@@ -32,13 +51,13 @@ export class MarkerFilter extends Transform {
     done();
   }
 
-  /** Length of the longest end of `buf` that begins the marker. */
+  /** Length of the longest end of `buf` that begins the prefix. */
   private partialAtEnd(buf: Buffer): number {
-    const first = this.marker[0] as number;
-    const from = Math.max(0, buf.length - this.marker.length + 1);
+    const first = this.prefix[0] as number;
+    const from = Math.max(0, buf.length - this.prefix.length + 1);
     for (let i = buf.indexOf(first, from); i >= 0 && i < buf.length; i = buf.indexOf(first, i + 1)) {
       const tail = buf.subarray(i);
-      if (this.marker.subarray(0, tail.length).equals(tail)) return tail.length;
+      if (this.prefix.subarray(0, tail.length).equals(tail)) return tail.length;
     }
     return 0;
   }
