@@ -63,20 +63,32 @@ export function newRecord(runbookFile: string, steps: Step[], context: Context):
   };
 }
 
+/** Saves closer together than this are written as one (see RecordWriter). */
+export const RECORD_INTERVAL_MS = 50;
+
 /**
  * Keeps the run record on disk: every save goes to a temp file then a rename, so a crash or Ctrl-C never
  * leaves half a record. The work is done after the current turn of the event loop, when the next step has
  * usually been started, and the file system calls run off the main thread (on ext4 a rename over the old
- * record costs a flush of about half a millisecond). A save made while one is being written replaces any
- * not yet started; `flush()` waits for the newest to be on disk.
+ * record costs a flush of about half a millisecond). A save comes out at once after a quiet spell; saves
+ * made within RECORD_INTERVAL_MS of the last write are written together at the end of that interval, so
+ * a run of quick steps costs a few writes, not one per step. `flush()` writes what is pending at once;
+ * every way a run ends calls it. Only a run killed outright (SIGKILL, power loss) can lose the steps of
+ * its last interval, which --resume then runs again, as it does the step that was running.
  */
 export class RecordWriter {
   private writing?: Promise<void>;
   private next?: () => RunRecord;
   private failed?: Error;
   private madeDir = false;
+  /** Ends the wait between writes early. */
+  private hurry?: () => void;
+  private flushing = false;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly intervalMs = RECORD_INTERVAL_MS,
+  ) {}
 
   /** Schedules a save of the record `snapshot` returns (called once, when the save is written). */
   save(snapshot: () => RunRecord): void {
@@ -85,9 +97,15 @@ export class RecordWriter {
     this.writing ??= this.drain();
   }
 
-  /** Resolves once the newest save is on disk; rejects if a save could not be written. */
+  /** Writes what is pending now; resolves once the newest save is on disk, rejects if one failed. */
   async flush(): Promise<void> {
-    await this.writing;
+    this.flushing = true;
+    this.hurry?.();
+    try {
+      await this.writing;
+    } finally {
+      this.flushing = false;
+    }
     if (this.failed) throw this.failed;
   }
 
@@ -106,12 +124,27 @@ export class RecordWriter {
         // Compact: it is rewritten after every step, and tools read it with jq as easily.
         await writeFile(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
         await rename(tmp, this.file);
+        await this.pause();
       }
     } catch (err) {
       this.failed = new StateError(`cannot write the run record ${this.file}: ${(err as Error).message}`);
     } finally {
       this.writing = undefined;
     }
+  }
+
+  /** Waits out the interval after a write, unless flush() hurries it. */
+  private pause(): Promise<void> {
+    if (this.flushing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.hurry = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.intervalMs);
+      this.hurry = done;
+    });
   }
 }
 

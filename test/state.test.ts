@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { scratchDir } from '../lib/scratch.ts';
 import { newRecord, RecordWriter, recordPath } from '../lib/state.ts';
 import type { Step } from '../lib/types.ts';
+import { waitFor } from './helpers/cli.ts';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'runbook-state-test-'));
 
@@ -29,6 +30,23 @@ describe('RecordWriter', () => {
     writer.save(() => record(dir, 'later'));
     await writer.flush();
     expect(JSON.parse(readFileSync(file, 'utf8')).steps[0].tail).toBe('later');
+  });
+
+  it('writes a save at once after a quiet spell, and those close behind it together, at flush at the latest', async () => {
+    const dir = scratch();
+    const file = recordPath(path.join(dir, 'rb.md'));
+    // A long interval: the test would time out if flush waited for it.
+    const writer = new RecordWriter(file, 60_000);
+    const tail = () => JSON.parse(readFileSync(file, 'utf8')).steps[0].tail;
+    writer.save(() => record(dir, 'first'));
+    await waitFor(() => existsSync(file), 5000, 'the first save');
+    expect(tail()).toBe('first');
+    writer.save(() => record(dir, 'second'));
+    writer.save(() => record(dir, 'third'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(tail()).toBe('first');
+    await writer.flush();
+    expect(tail()).toBe('third');
   });
 
   it('reports a record it cannot write at flush, and refuses later saves', async () => {
