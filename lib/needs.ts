@@ -3,7 +3,8 @@
 import path from 'node:path';
 import type { Selection } from './select.ts';
 import type { Context, Step } from './types.ts';
-import type { MissingVariable, VariableAnalysis } from './vars.ts';
+import type { MissingVariable } from './vars-cache.ts';
+import type { VariableAnalysis } from './vars-shell.ts';
 
 export interface NeedsReport {
   missing: MissingVariable[];
@@ -31,7 +32,7 @@ async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
 }
 
 export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Map<number, VariableAnalysis>> {
-  const { analyzeRunbookCached } = await import('./vars.ts');
+  const { analyzeRunbookCached } = await import('./vars-cache.ts');
   const cache = path.join(path.dirname(runbookFile), '.runbook', 'analysis-cache.json');
   const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
   return new Map(steps.map((s, i) => [s.index, analyses[i] as VariableAnalysis]));
@@ -44,7 +45,7 @@ export async function findMissing(
   env: NodeJS.ProcessEnv,
   runbookFile: string,
 ): Promise<NeedsReport> {
-  const { missingVariables } = await import('./vars.ts');
+  const { missingVariables } = await import('./vars-cache.ts');
   const analyses = await analyzeAll(steps, runbookFile);
   const provided = new Set([
     ...Object.keys(env).filter((n) => !context.unset.includes(n)),
