@@ -10,7 +10,8 @@
 // When a step's subshell has ended, the server ends its output with a marker on stderr and one on stdout
 // that reports "exit STATUS L" (L is 1 if the step's group still has members, background jobs for the
 // runner to end); see sync-marker.ts.
-// Commands come one per line on fd 3, read by the waiting subshell: "run TOKEN FILE". Tokens count the
+// Commands come on fd 3, read by the waiting subshell: "run TOKEN FILE" (FILE in $__RB_DIR), each after
+// its length in 4 digits. Tokens count the
 // subshells from 1; a subshell ended before it read its command leaves that command to the next one,
 // which passes over it. A step that got to the end leaves its state in the file snap in $__RB_DIR: four
 // NUL-terminated fields, the variables (declare -p), the functions (declare -f), the token and the
@@ -64,12 +65,13 @@ while :; do
   (( ++__rb_count ))
   (
     while :; do
-      IFS= builtin read -r -u 3 __rb_cmd || builtin exit ${EXIT_NO_RUNNER}
+      IFS= builtin read -r -N 4 -u 3 __rb_cmd && IFS= builtin read -r -N "$(( 10#$__rb_cmd ))" -u 3 __rb_cmd ||
+        builtin exit ${EXIT_NO_RUNNER}
       __rb_token=\${__rb_cmd#run }
       __rb_token=\${__rb_token%% *}
       (( __rb_token >= __rb_count )) && break
     done
-    __rb_file=\${__rb_cmd#run * }
+    __rb_file=$__RB_DIR/\${__rb_cmd#run * }
     __rb_take_over
     IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then

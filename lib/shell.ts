@@ -144,11 +144,23 @@ export class ShellSession {
     }
   }
 
+  /** Step files as written, by file name: a step's file is written ahead while the one before runs. */
+  private readonly written = new Map<string, string>();
+
+  /** Writes the step's script, named after the step so bash's own messages name it; returns its name. */
+  private prepare(step: { name: string; code: string }): string {
+    const name = `${step.name.replace(/[^\w.-]/g, '_').slice(0, 100)}.sh`;
+    if (this.written.get(name) !== step.code) {
+      writeFileSync(this.file(name), `${step.code}\n`, { mode: 0o600 });
+      this.written.set(name, step.code);
+    }
+    return name;
+  }
+
   /** Hands the server what it needs for the step and sends it. */
   private launch(server: StepServer, step: ShellStep): Launched {
     const held = this.held as ShellState;
-    const file = path.join(this.dir, `${step.name.replace(/[^\w.-]/g, '_')}.sh`);
-    writeFileSync(file, `${step.code}\n`, { mode: 0o600 });
+    const file = this.prepare(step);
     const { values, functionsScript } = held.handOver(step.context);
     // Each hand-over file exists only while it has something in it: most steps need none.
     this.handOver(
@@ -191,6 +203,7 @@ export class ShellSession {
         pgid = Number(event.slice(6));
         if (interrupted || timedOut) stop();
       });
+      if (watch.then) this.prepare(watch.then);
       const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
       if (report === undefined) {
         if (pgid) endLeftovers(pgid);

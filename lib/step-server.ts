@@ -116,7 +116,7 @@ export class StepServer {
   }
 
   /**
-   * Sends the next step. Returns its token, and a promise of how it ended ("exit STATUS LEFT", LEFT 1 when
+   * Sends the next step (`file`: its script's name in the session directory). Returns its token, and a promise of how it ended ("exit STATUS LEFT", LEFT 1 when
    * its process group still has members) once all the output it wrote has been forwarded: both streams'
    * markers seen.
    */
@@ -128,7 +128,9 @@ export class StepServer {
     const ended = new Promise<string>((resolve) => {
       this.onMarkers = resolve;
     });
-    this.commands.write(`run ${token} ${file}\n`);
+    // Framed by its length (4 digits): the waiting subshell reads it in two calls, not a byte at a time.
+    const command = `run ${token} ${file}`;
+    this.commands.write(`${String(command.length).padStart(4, '0')}${command}`);
     return { token, ended };
   }
 

@@ -60,9 +60,9 @@ afterEach(() => {
 });
 
 function step(h: Harness, token: number, code: string): void {
-  const file = path.join(h.dir, `step${token}.sh`);
-  writeFileSync(file, code);
-  h.commands.write(`run ${token} ${file}\n`);
+  writeFileSync(path.join(h.dir, `step${token}.sh`), code);
+  const command = `run ${token} step${token}.sh`;
+  h.commands.write(`${String(command.length).padStart(4, '0')}${command}`);
 }
 
 const readyPid = async (h: Harness) => {
