@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { alive, BIN, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from './helpers/cli.ts';
 
 const execFileAsync = promisify(execFile);
+/** Writes the runbook `name` in `dir`: one bash step per entry of `steps`. */
+const writeSteps = (dir: string, name: string, steps: string[]) =>
+  writeFileSync(path.join(dir, name), `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`);
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
 
@@ -148,12 +151,11 @@ describe('runbook --yes', () => {
 
   it("fails the step, not the run's shell, when the directory it would start in is gone", async () => {
     const dir = scratch('run/select.md');
-    const md = [
-      '```bash\nmkdir -p gone && cd gone\nKEEP=kept\n```',
-      '```bash\nrmdir "$PWD"\n```',
-      '```bash\necho "KEEP=$KEEP in ${PWD##*/}"\n```',
-    ].join('\n\n');
-    writeFileSync(path.join(dir, 'gone.md'), md);
+    writeSteps(dir, 'gone.md', [
+      'mkdir -p gone && cd gone\nKEEP=kept',
+      'rmdir "$PWD"',
+      'echo "KEEP=$KEEP in ${PWD##*/}"',
+    ]);
     const r = await runCli(['--yes', 'gone.md'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Step 3\/3 \S+ failed: exit code 1/);
@@ -167,8 +169,11 @@ describe('runbook --yes', () => {
 
   it("keeps each step's output between its header and its status line, on one terminal", async () => {
     const dir = scratch('run/select.md');
-    const steps = [1, 2, 3, 4].map((n) => `\`\`\`bash\necho "out ${n}"\necho "err ${n}" >&2\n\`\`\``);
-    writeFileSync(path.join(dir, 'order.md'), `${steps.join('\n\n')}\n`);
+    writeSteps(
+      dir,
+      'order.md',
+      [1, 2, 3, 4].map((n) => `echo "out ${n}"\necho "err ${n}" >&2`),
+    );
     // Both streams into one pipe, as a terminal shows them.
     const { stdout } = await execFileAsync('bash', ['-c', `exec node "$BIN" --yes order.md 2>&1`], {
       cwd: dir,
@@ -190,7 +195,7 @@ describe('runbook --yes', () => {
 
   it('leaves no shell behind: neither the step server nor the subshell it readied', async () => {
     const dir = scratch('run/select.md');
-    writeFileSync(path.join(dir, 'where.md'), '```bash\necho "$__RB_DIR"\n```\n\n```bash\ntrue\n```\n');
+    writeSteps(dir, 'where.md', ['echo "$__RB_DIR"', 'true']);
     const r = await runCli(['--yes', 'where.md'], { cwd: dir });
     expect(r.code).toBe(0);
     const session = r.stdout.trim();
@@ -203,7 +208,7 @@ describe('runbook --yes', () => {
     const dir = scratch('run/select.md');
     const runtime = path.join(dir, 'runtime');
     mkdirSync(runtime);
-    writeFileSync(path.join(dir, 'needs.md'), '```bash\necho "$NOT_GIVEN"\n```\n');
+    writeSteps(dir, 'needs.md', ['echo "$NOT_GIVEN"']);
     const r = await runCli(['--yes', 'needs.md'], { cwd: dir, env: { XDG_RUNTIME_DIR: runtime } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/NOT_GIVEN/);
