@@ -3,13 +3,12 @@
 // read from bash's own `declare -p` and handed back to the server in bash's own quoting.
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { encodeContext } from './context.ts';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
 import { scratchDir } from './scratch.ts';
-import { removeFile, type Snapshot, takeSnapshot } from './server-events.ts';
+import { type Snapshot, takeSnapshot } from './server-events.ts';
 import { SERVER } from './server-script.ts';
+import { SessionFiles } from './session-files.ts';
 import { type StepIO, StepServer } from './step-server.ts';
 import { ShellState } from './step-state.ts';
 import type { Context } from './types.ts';
@@ -66,6 +65,7 @@ interface Launched extends ShellStep {
 /** One per run: a private directory and the step server, started early or on the first step. */
 export class ShellSession {
   readonly dir: string;
+  private readonly files: SessionFiles;
   private server?: StepServer;
   private starting?: Promise<StepServer>;
   /** A server started but not ready yet: ended too if the session is disposed meanwhile. */
@@ -78,17 +78,14 @@ export class ShellSession {
   /** The step launched ahead of its run (see `then`). */
   private ahead?: Launched;
   private readonly nonce = randomBytes(8).toString('hex');
-  /** Hand-over files currently in the session directory. */
-  private readonly present = new Set<string>();
-  /** What cwd.in holds: where steps start until the runner writes it again. */
-  private cwdWritten?: string;
 
   constructor(
     private readonly shellLine: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {
     this.dir = scratchDir('runbook-', env);
-    writeFileSync(path.join(this.dir, 'server.sh'), SERVER, { mode: 0o600 });
+    this.files = new SessionFiles(this.dir);
+    writeFileSync(this.files.path('server.sh'), SERVER, { mode: 0o600 });
   }
 
   /** Starts the server ahead of the first step: bash starts up while the runner finishes its own start. */
@@ -144,35 +141,13 @@ export class ShellSession {
     }
   }
 
-  /** Step files as written, by file name: a step's file is written ahead while the one before runs. */
-  private readonly written = new Map<string, string>();
-
-  /** Writes the step's script, named after the step so bash's own messages name it; returns its name. */
-  private prepare(step: { name: string; code: string }): string {
-    const name = `${step.name.replace(/[^\w.-]/g, '_').slice(0, 100)}.sh`;
-    if (this.written.get(name) !== step.code) {
-      writeFileSync(this.file(name), `${step.code}\n`, { mode: 0o600 });
-      this.written.set(name, step.code);
-    }
-    return name;
-  }
-
   /** Hands the server what it needs for the step and sends it. */
   private launch(server: StepServer, step: ShellStep): Launched {
     const held = this.held as ShellState;
-    const file = this.prepare(step);
+    const file = this.files.script(step);
     const { values, functionsScript } = held.handOver(step.context);
-    // Each hand-over file exists only while it has something in it: most steps need none.
-    this.handOver(
-      'ctx.in',
-      values.unset.length || Object.keys(values.vars).length ? encodeContext(values) : '',
-    );
-    this.handOver('adopt.sh', `${this.pendingAdopt}${functionsScript}`);
+    this.files.handOver(values, `${this.pendingAdopt}${functionsScript}`);
     this.pendingAdopt = '';
-    if (step.context.cwd !== this.cwdWritten) {
-      writeFileSync(this.file('cwd.in'), step.context.cwd, { mode: 0o600 });
-      this.cwdWritten = step.context.cwd;
-    }
     const started = performance.now();
     return { ...step, started, ...server.send(file) };
   }
@@ -203,7 +178,7 @@ export class ShellSession {
         pgid = Number(event.slice(6));
         if (interrupted || timedOut) stop();
       });
-      if (watch.then) this.prepare(watch.then);
+      if (watch.then) this.files.script(watch.then);
       const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
       if (report === undefined) {
         if (pgid) endLeftovers(pgid);
@@ -262,20 +237,9 @@ export class ShellSession {
     };
   }
 
-  private handOver(name: string, content: string | Buffer): void {
-    if (content.length) {
-      writeFileSync(this.file(name), content, { mode: 0o600 });
-      this.present.add(name);
-    } else if (this.present.delete(name)) removeFile(this.file(name));
-  }
-
-  private file(name: string): string {
-    return path.join(this.dir, name);
-  }
-
   /** Starts the server (once, or again after a step took it down) and reads the plain shell's state. */
   private async start(io: StepIO): Promise<StepServer> {
-    const script = this.file('server.sh');
+    const script = this.files.path('server.sh');
     const { shellLine, env, dir, nonce } = this;
     const server = await StepServer.spawn({ shellLine, script, env, dir, nonce, io });
     if (this.disposed) {
