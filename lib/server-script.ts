@@ -7,9 +7,9 @@
 // Events go one per line to fd 4; each one wakes the runner, so there are as few as can be:
 //   snap 0          at start: the server's own state is in the file snap
 //   ready PID       a subshell waits for the next command; PID is its process group
-// When a step's subshell has ended, the server ends its output with a marker on stderr and one on stdout
-// that reports "exit STATUS L" (L is 1 if the step's group still has members, background jobs for the
-// runner to end); see sync-marker.ts.
+// When a step's subshell has ended, the server ends its output with a marker on stdout that reports
+// "TOKEN exit STATUS L" (L is 1 if the step's group still has members, background jobs for the runner to
+// end) and one on stderr that says "TOKEN"; see sync-marker.ts.
 // Commands come on fd 3, read by the waiting subshell: "run TOKEN FILE" (FILE in $__RB_DIR), each after
 // its length in 4 digits. Tokens count the
 // subshells from 1; a subshell ended before it read its command leaves that command to the next one,
@@ -49,8 +49,8 @@ __rb_on_exit() {
 }
 # The markers that end a step's output; the one on stdout says how it ended.
 __rb_sync() {
-  builtin printf '\\0RBSYNC%sexit %s %s\\0' "$__RB_NONCE" "$__rb_status" "$__rb_left"
-  builtin printf '\\0RBSYNC%s\\0' "$__RB_NONCE" >&$__rb_err
+  builtin printf '\\0RBSYNC%s%s exit %s %s\\0' "$__RB_NONCE" "$__rb_count" "$__rb_status" "$__rb_left"
+  builtin printf '\\0RBSYNC%s%s\\0' "$__RB_NONCE" "$__rb_count" >&$__rb_err
 }
 # What the runner hands over before a step: taken by the step's subshell, then by the server.
 __rb_take_over() {
@@ -81,6 +81,8 @@ while :; do
     exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
     # The server's helpers are not the step's; its snapshot lists fewer functions without them.
     builtin unset -f __rb_restore __rb_take_over __rb_sync
+    # Nor is the nonce: output that could end the step's own output early is none the step can write.
+    builtin unset -v __RB_NONCE
     builtin set -$__rb_flags
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0

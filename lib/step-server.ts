@@ -48,9 +48,11 @@ export class StepServer {
   sent = 0;
   /** The running step's output, as much as is kept. */
   tail = new TailBuffer(4096);
-  private markers = 0;
-  private report = '';
-  private onMarkers?: (report: string) => void;
+  /** The token of the step whose end is awaited, and which streams' markers have come for it. */
+  private awaited = '';
+  private outReport?: string;
+  private errDone = false;
+  private onEnded?: (report: string) => void;
 
   private constructor(
     readonly child: ChildProcess,
@@ -80,11 +82,11 @@ export class StepServer {
         shell: false,
         stdio: [opts.io.stdin, 'pipe', 'pipe', 'pipe', 'pipe'],
       });
-      for (const [from, to] of [
-        [child.stdout, opts.io.stdout],
-        [child.stderr, opts.io.stderr],
+      for (const [from, to, stream] of [
+        [child.stdout, opts.io.stdout, 'out'],
+        [child.stderr, opts.io.stderr, 'err'],
       ] as const) {
-        const filter = new MarkerFilter(marker, (report) => holder.server?.marked(report));
+        const filter = new MarkerFilter(marker, (report) => holder.server?.marked(stream, report));
         filter.on('data', (d: Buffer) => holder.server?.tail.push(d));
         from?.pipe(filter).pipe(to, { end: false });
       }
@@ -116,17 +118,18 @@ export class StepServer {
   }
 
   /**
-   * Sends the next step (`file`: its script's name in the session directory). Returns its token, and a promise of how it ended ("exit STATUS LEFT", LEFT 1 when
-   * its process group still has members) once all the output it wrote has been forwarded: both streams'
-   * markers seen.
+   * Sends the next step (`file`: its script's name in the session directory). Returns its token, and a
+   * promise of how it ended ("exit STATUS LEFT", LEFT 1 when its process group still has members) once all
+   * the output it wrote has been forwarded: the marker on both streams seen.
    */
   send(file: string): { token: string; ended: Promise<string> } {
     const token = String(++this.sent);
     this.tail = new TailBuffer();
-    this.markers = 2;
-    this.report = '';
+    this.awaited = token;
+    this.outReport = undefined;
+    this.errDone = false;
     const ended = new Promise<string>((resolve) => {
-      this.onMarkers = resolve;
+      this.onEnded = resolve;
     });
     // Framed by its length (4 digits): the waiting subshell reads it in two calls, not a byte at a time.
     const command = `run ${token} ${file}`;
@@ -134,9 +137,13 @@ export class StepServer {
     return { token, ended };
   }
 
-  private marked(report: string): void {
-    if (report) this.report = report;
-    if (--this.markers === 0) this.onMarkers?.(this.report);
+  /** A marker: "TOKEN exit STATUS LEFT" on stdout, "TOKEN" on stderr; one for another step is ignored. */
+  private marked(stream: 'out' | 'err', report: string): void {
+    const [token, ...rest] = report.split(' ');
+    if (token !== this.awaited) return;
+    if (stream === 'out') this.outReport = rest.join(' ');
+    else this.errDone = true;
+    if (this.outReport !== undefined && this.errDone) this.onEnded?.(this.outReport);
   }
 
   /**

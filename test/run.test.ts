@@ -193,6 +193,21 @@ describe('runbook --yes', () => {
     }
   });
 
+  it('ends each step cleanly whatever it does with its own output streams', async () => {
+    const dir = scratch('run/select.md');
+    writeSteps(dir, 'streams.md', [
+      'exec >&- 2>&-\nCLOSED=yes',
+      'exec > out.txt\necho "to the file"\nREDIRECTED=yes',
+      // The run's markers are not the step's to write: it does not know their nonce.
+      'echo "nonce=[${__RB_NONCE-}]"\nprintf \'\\0RBSYNC\\0 looks like a marker\\n\'',
+      'echo "CLOSED=$CLOSED REDIRECTED=$REDIRECTED"',
+    ]);
+    const r = await runCli(['--yes', 'streams.md'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('nonce=[]\n\0RBSYNC\0 looks like a marker\nCLOSED=yes REDIRECTED=yes\n');
+    expect(read(dir, 'out.txt')).toBe('to the file\n');
+  });
+
   it('leaves no shell behind: neither the step server nor the subshell it readied', async () => {
     const dir = scratch('run/select.md');
     writeSteps(dir, 'where.md', ['echo "$__RB_DIR"', 'true']);

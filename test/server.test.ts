@@ -15,7 +15,7 @@ interface Harness {
   events: EventReader;
   commands: Writable;
   stdout: () => string;
-  /** The next "exit STATUS LEFT" the server reports at the end of a step's stdout. */
+  /** The next "TOKEN exit STATUS LEFT" the server reports at the end of a step's stdout. */
   report: () => Promise<string>;
 }
 
@@ -79,7 +79,7 @@ describe('step server', () => {
     expect(fields.slice(2)).toEqual(['0', h.dir, '']);
     await readyPid(h);
     step(h, 1, 'GREETING=hello\necho "$GREETING"\n');
-    expect(await h.report()).toBe('exit 0 0');
+    expect(await h.report()).toBe('1 exit 0 0');
     expect(readFileSync(path.join(h.dir, 'snap'), 'utf8')).toContain('declare -- GREETING="hello"');
     expect(h.stdout()).toBe('hello\n');
     await readyPid(h);
@@ -89,11 +89,11 @@ describe('step server', () => {
     const h = startServer();
     await h.events.next();
     process.kill(await readyPid(h), 'SIGTERM');
-    expect(await h.report()).toBe('exit 143 0');
+    expect(await h.report()).toBe('1 exit 143 0');
     await readyPid(h);
     step(h, 1, 'echo stale\n');
     step(h, 2, 'echo current\n');
-    expect(await h.report()).toBe('exit 0 0');
+    expect(await h.report()).toBe('2 exit 0 0');
     expect(h.stdout()).toBe('current\n');
     expect(readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0')[2]).toBe('2');
   });
@@ -103,7 +103,7 @@ describe('step server', () => {
     await h.events.next();
     await readyPid(h);
     step(h, 1, 'exit 198\n');
-    expect(await h.report()).toBe('exit 198 0');
+    expect(await h.report()).toBe('1 exit 198 0');
     const standby = await readyPid(h);
     const ended = new Promise((resolve) => h.child.on('exit', resolve));
     h.commands.end();
@@ -116,7 +116,7 @@ describe('step server', () => {
     await h.events.next();
     const pgid = await readyPid(h);
     step(h, 1, 'sleep 30 &\n');
-    expect(await h.report()).toBe('exit 0 1');
+    expect(await h.report()).toBe('1 exit 0 1');
     process.kill(-pgid, 'SIGKILL');
   });
 });
