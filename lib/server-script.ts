@@ -11,9 +11,8 @@
 // "TOKEN exit STATUS L" (L is 1 if the step's group still has members, background jobs for the runner to
 // end) and one on stderr that says "TOKEN"; see sync-marker.ts.
 // Commands come on fd 3, read by the waiting subshell: "run TOKEN FILE" (FILE in $__RB_DIR), each after
-// its length in 4 digits. Tokens count the
-// subshells from 1; a subshell ended before it read its command leaves that command to the next one,
-// which passes over it. A step that got to the end leaves its state in the file snap in $__RB_DIR: four
+// its length in 4 digits. Tokens count the subshells from 1; a subshell ended before it read its command
+// leaves that command to the next one, which passes over it. A step that got to the end leaves its state in the file snap in $__RB_DIR: four
 // NUL-terminated fields, the variables (declare -p), the functions (declare -f), the token and the
 // directory. The token tells it from an older one.
 // Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
@@ -94,7 +93,8 @@ while :; do
   builtin printf 'ready %s\\n' "$__rb_child" >&4
   builtin wait "$__rb_child"
   __rb_status=$?
-  # The same status from a step is told apart by the pipe: no command is pending while a step runs.
+  # The same status from a step is told apart by the pipe: the runner sends no command while a step's end
+  # is still to be reported, so only a closed pipe has something to read now.
   if (( __rb_status == ${EXIT_NO_RUNNER} )) && IFS= builtin read -r -t 0 -u 3; then builtin exit 0; fi
   __rb_take_over
   # Whether the step left background jobs in its process group, for the runner to end.
