@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
 import { scratchDir } from './scratch.ts';
-import { type Snapshot, takeSnapshot } from './server-events.ts';
+import { takeSnapshot } from './server-events.ts';
 import { SERVER } from './server-script.ts';
 import { SessionFiles } from './session-files.ts';
 import { type StepIO, StepServer } from './step-server.ts';
@@ -152,6 +152,20 @@ export class ShellSession {
     return { ...step, started, ...server.send(file) };
   }
 
+  /**
+   * Launches the step that follows in the state the server's shell holds after the last one: nothing of
+   * the runner's to hand over, only what that step changed. Its context is set once it has been made.
+   */
+  private launchAhead(server: StepServer, step: { name: string; code: string }): Launched {
+    const held = this.held as ShellState;
+    const file = this.files.script(step);
+    const nothing = { vars: {}, unset: [], functions: '', cwd: held.cwd };
+    this.files.handOver(nothing, this.pendingAdopt);
+    this.pendingAdopt = '';
+    const started = performance.now();
+    return { ...step, context: nothing, started, ...server.send(file) };
+  }
+
   /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */
   private async finish(server: StepServer, launched: Launched, watch: Watch): Promise<ShellOutcome> {
     let pgid: number | undefined;
@@ -197,12 +211,7 @@ export class ShellSession {
         interrupted,
         timedOut,
       };
-      if (outcome.exitCode === 0) {
-        this.takeSnapshot(outcome, takeSnapshot(this.dir, launched.token));
-        if (watch.then && outcome.context) {
-          this.ahead = this.launch(server, { ...watch.then, context: outcome.context });
-        }
-      }
+      if (outcome.exitCode === 0) this.takeSnapshot(server, outcome, launched.token, watch.then);
       return outcome;
     } finally {
       if (timer) clearTimeout(timer);
@@ -210,15 +219,22 @@ export class ShellSession {
     }
   }
 
-  private takeSnapshot(outcome: ShellOutcome, snap: Snapshot | undefined): void {
+  /** Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it. */
+  private takeSnapshot(server: StepServer, outcome: ShellOutcome, token: string, then: Watch['then']): void {
     const held = this.held as ShellState;
+    const snap = takeSnapshot(this.dir, token);
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
       return;
     }
     this.pendingAdopt = held.absorb(snap);
+    const ahead = then ? this.launchAhead(server, then) : undefined;
     outcome.context = held.context();
+    if (ahead) {
+      ahead.context = outcome.context;
+      this.ahead = ahead;
+    }
   }
 
   /** The server ended under a step (the step killed it, or it could not start). */
