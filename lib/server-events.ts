@@ -1,7 +1,7 @@
 // What the step server reports on fd 4, one event per line (see server-script.ts), and the snapshots it
 // leaves in the session directory. Snapshots go through a file: bash's `declare -p` writes a line per
 // system call, and each one on the pipe would wake the runner.
-import { readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -63,7 +63,7 @@ export class EventReader {
  * Reads the snapshot the shell with `token` left. Undefined when there is none (the step did not get to
  * the end), it is incomplete (the shell died while writing it, the disk filled up) or an older one.
  */
-export function takeSnapshot(dir: string, token: string): Snapshot | undefined {
+export function readSnapshot(dir: string, token: string): Snapshot | undefined {
   let text: string;
   try {
     text = readFileSync(path.join(dir, 'snap'), 'utf8');
@@ -74,13 +74,4 @@ export function takeSnapshot(dir: string, token: string): Snapshot | undefined {
   const fields = text.split('\0');
   if (fields.length !== 5 || fields[4] !== '' || fields[2] !== token) return undefined;
   return { declareP: fields[0] as string, functions: fields[1] as string, cwd: fields[3] as string };
-}
-
-/** Removes a file of the session directory; one already gone (a step may clean up) is no error. */
-export function removeFile(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // Gone already.
-  }
 }

@@ -2,10 +2,9 @@
 // says how they are read): the step's script, where it starts (cwd.in), and only when there is something
 // to hand over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (the runner's own
 // values as NUL-separated data). Each is written only when it changes.
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeContext } from './context.ts';
-import { removeFile } from './server-events.ts';
 import type { Context } from './types.ts';
 
 export class SessionFiles {
@@ -48,5 +47,14 @@ export class SessionFiles {
       writeFileSync(this.path(name), content, { mode: 0o600 });
       this.present.add(name);
     } else if (this.present.delete(name)) removeFile(this.path(name));
+  }
+}
+
+/** Removes a file of the session directory; one already gone (a step may clean up) is no error. */
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already.
   }
 }

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { InputError } from './errors.ts';
 import { endLeftovers, killTree } from './kill.ts';
 import { scratchDir } from './scratch.ts';
-import { takeSnapshot } from './server-events.ts';
+import { readSnapshot } from './server-events.ts';
 import { SERVER } from './server-script.ts';
 import { SessionFiles } from './session-files.ts';
 import { type StepIO, StepServer } from './step-server.ts';
@@ -141,15 +141,10 @@ export class ShellSession {
     }
   }
 
-  /** Hands the server what it needs for the step and sends it. */
+  /** Hands the server what the step needs (the runner's own changes to its context) and sends it. */
   private launch(server: StepServer, step: ShellStep): Launched {
-    const held = this.held as ShellState;
-    const file = this.files.script(step);
-    const { values, functionsScript } = held.handOver(step.context);
-    this.files.handOver(values, `${this.pendingAdopt}${functionsScript}`);
-    this.pendingAdopt = '';
-    const started = performance.now();
-    return { ...step, started, ...server.send(file) };
+    const { values, functionsScript } = (this.held as ShellState).handOver(step.context);
+    return this.send(server, step, values, functionsScript);
   }
 
   /**
@@ -157,13 +152,15 @@ export class ShellSession {
    * the runner's to hand over, only what that step changed. Its context is set once it has been made.
    */
   private launchAhead(server: StepServer, step: { name: string; code: string }): Launched {
-    const held = this.held as ShellState;
+    const nothing = { vars: {}, unset: [], functions: '', cwd: (this.held as ShellState).cwd };
+    return this.send(server, { ...step, context: nothing }, nothing, '');
+  }
+
+  private send(server: StepServer, step: ShellStep, values: Context, functionsScript: string): Launched {
     const file = this.files.script(step);
-    const nothing = { vars: {}, unset: [], functions: '', cwd: held.cwd };
-    this.files.handOver(nothing, this.pendingAdopt);
+    this.files.handOver(values, `${this.pendingAdopt}${functionsScript}`);
     this.pendingAdopt = '';
-    const started = performance.now();
-    return { ...step, context: nothing, started, ...server.send(file) };
+    return { ...step, started: performance.now(), ...server.send(file) };
   }
 
   /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */
@@ -211,7 +208,7 @@ export class ShellSession {
         interrupted,
         timedOut,
       };
-      if (outcome.exitCode === 0) this.takeSnapshot(server, outcome, launched.token, watch.then);
+      if (outcome.exitCode === 0) this.carry(server, outcome, launched.token, watch.then);
       return outcome;
     } finally {
       if (timer) clearTimeout(timer);
@@ -220,9 +217,9 @@ export class ShellSession {
   }
 
   /** Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it. */
-  private takeSnapshot(server: StepServer, outcome: ShellOutcome, token: string, then: Watch['then']): void {
+  private carry(server: StepServer, outcome: ShellOutcome, token: string, then: Watch['then']): void {
     const held = this.held as ShellState;
-    const snap = takeSnapshot(this.dir, token);
+    const snap = readSnapshot(this.dir, token);
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
@@ -258,9 +255,10 @@ export class ShellSession {
     const script = this.files.path('server.sh');
     const { shellLine, env, dir, nonce } = this;
     const server = await StepServer.spawn({ shellLine, script, env, dir, nonce, io });
+    const ended = () => new Error('the run ended before the step shell started');
     if (this.disposed) {
       server.end();
-      throw new Error('the run ended before the step shell started');
+      throw ended();
     }
     this.launching = server;
     try {
@@ -268,8 +266,8 @@ export class ShellSession {
     } finally {
       this.launching = undefined;
     }
-    if (this.disposed) throw new Error('the run ended before the step shell started');
-    const plain = takeSnapshot(this.dir, '0');
+    if (this.disposed) throw ended();
+    const plain = readSnapshot(this.dir, '0');
     if (!plain) throw new InputError(`the step shell (${this.shellLine}) reported no state`);
     const snapshot = new ShellState();
     snapshot.absorb(plain);

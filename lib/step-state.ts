@@ -145,15 +145,11 @@ export class ShellState {
 
   /** A state that starts as `base` and measures the context against it. */
   static startingFrom(base: ShellState): ShellState {
-    return base.cloneAs(base);
-  }
-
-  private cloneAs(baseline: ShellState | undefined): ShellState {
-    const copy = new ShellState(baseline);
-    copy.lines = new Map(this.lines);
-    copy.vars = new Map(this.vars);
-    copy.functions = this.functions;
-    copy.cwd = this.cwd;
-    return copy;
+    const state = new ShellState(base);
+    state.lines = new Map(base.lines);
+    state.vars = new Map(base.vars);
+    state.functions = base.functions;
+    state.cwd = base.cwd;
+    return state;
   }
 }
