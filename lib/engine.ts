@@ -5,8 +5,8 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { changedNames, displayValue } from './context.ts';
 import { InputError } from './errors.ts';
-import { makeSecretTest, REDACTED, redactorFor, secretValues } from './secrets.ts';
-import { type ShellOutcome, ShellSession, type StepIO } from './shell.ts';
+import { makeSecretTest, REDACTED, redactorCache, secretValues } from './secrets.ts';
+import type { ShellOutcome, ShellSession, StepIO } from './shell.ts';
 import { codeHash, RecordWriter, type RunRecord, recordPath } from './state.ts';
 import type { Context, RunReport, Step, StepResult } from './types.ts';
 
@@ -14,7 +14,6 @@ export interface EngineOptions {
   file: string;
   steps: Step[];
   record: RunRecord;
-  shellLine: string;
   env: NodeJS.ProcessEnv;
   /** Base directory steps start in (runbook dir + front matter cwd). */
   baseDir: string;
@@ -23,8 +22,8 @@ export interface EngineOptions {
   secrets?: string[];
   /** Pause between retries (the retries= attribute). */
   retryDelayMs?: number;
-  /** The step shell, when the caller started it early; otherwise one is made for `shellLine`. */
-  session?: ShellSession;
+  /** The step shell (started early by the caller, so bash starts while the runner does). */
+  session: ShellSession;
 }
 
 export interface StepRun {
@@ -43,7 +42,7 @@ export class Engine {
   private readonly isSecret: (name: string) => boolean;
   private redactor: (text: string) => string = (text) => text;
   private redactorContext?: Context;
-  private redactorKey?: string;
+  private readonly redactors = redactorCache();
   /** The environment's secret-named variables, found once. */
   private secretEnv?: Record<string, string | undefined>;
 
@@ -51,7 +50,7 @@ export class Engine {
     this.record = opts.record;
     this.context = opts.record.context;
     this.writer = new RecordWriter(recordPath(opts.file));
-    this.session = opts.session ?? new ShellSession(opts.shellLine, opts.env);
+    this.session = opts.session;
     this.isSecret = makeSecretTest(opts.secrets);
   }
 
@@ -61,13 +60,7 @@ export class Engine {
     if (this.redactorContext !== this.context) {
       this.redactorContext = this.context;
       this.secretEnv ??= Object.fromEntries(Object.entries(this.opts.env).filter(([n]) => this.isSecret(n)));
-      const values = secretValues(this.context, this.isSecret, this.secretEnv);
-      // Most steps change no secret: keep the redactor (and its compiled pattern) when the values are the same.
-      const key = values.join('\0');
-      if (key !== this.redactorKey) {
-        this.redactorKey = key;
-        this.redactor = redactorFor(values);
-      }
+      this.redactor = this.redactors(secretValues(this.context, this.isSecret, this.secretEnv));
     }
     return this.redactor(text);
   }
@@ -99,6 +92,7 @@ export class Engine {
   ) {
     const result = this.result(step);
     const timeout = Number(step.attributes.timeout ?? 0);
+    const timeoutMs = timeout > 0 ? timeout * 1000 : undefined;
     const retries = Number(step.attributes.retries ?? 0);
     const before = this.context;
     const warnings: string[] = [];
@@ -115,7 +109,6 @@ export class Engine {
     try {
       for (;;) {
         attempt++;
-        const timeoutMs = timeout > 0 ? timeout * 1000 : undefined;
         outcome = await this.runOnce(step, code, control.signal, timeoutMs, next);
         const failed = outcome.exitCode !== 0 || outcome.timedOut;
         if (!failed || outcome.interrupted || attempt > retries) break;

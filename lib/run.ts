@@ -143,7 +143,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     if (code !== undefined) return code;
   }
 
-  if (options.dryRun) {
+  if (options.dryRun || !session) {
     const { dryRun } = await import('./dry-run.ts');
     return dryRun(runbook, selection, record.context, io, file);
   }
@@ -152,7 +152,6 @@ async function runLocked(setup: RunSetup): Promise<number> {
     file,
     steps: runbook.steps,
     record,
-    shellLine: fm.shell ?? DEFAULT_SHELL,
     env: io.env,
     baseDir,
     secrets: fm.secrets,

@@ -140,6 +140,23 @@ export function secretValues(
 }
 
 /**
+ * Redactors for lists of secret values, built again only when the list changes: most steps change no
+ * secret, and a redactor compiles a pattern.
+ */
+export function redactorCache(): (values: string[]) => (text: string) => string {
+  let lastKey: string | undefined;
+  let redact: (text: string) => string = (text) => text;
+  return (values) => {
+    const key = JSON.stringify(values);
+    if (key !== lastKey) {
+      lastKey = key;
+      redact = redactorFor(values);
+    }
+    return redact;
+  };
+}
+
+/**
  * A redactor over the context's secret variables (secret-looking names, or front matter `secrets:`),
  * array elements included, and over secret-named variables of `env`. It reads the context on every
  * call, so values a later step sets are hidden too.
@@ -150,17 +167,8 @@ export function makeRedactor(
   env: Record<string, string | undefined> = {},
 ): (text: string) => string {
   const isSecret = makeSecretTest(frontMatterSecrets);
-  let lastKey: string | undefined;
-  let redact: (text: string) => string = (text) => text;
-  return (text) => {
-    const values = secretValues(context, isSecret, env);
-    const key = JSON.stringify(values);
-    if (key !== lastKey) {
-      lastKey = key;
-      redact = redactorFor(values);
-    }
-    return redact(text);
-  };
+  const redactorOf = redactorCache();
+  return (text) => redactorOf(secretValues(context, isSecret, env))(text);
 }
 
 /**
