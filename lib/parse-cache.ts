@@ -2,8 +2,10 @@
 // a runbook that did not change is listed without loading marked or yaml (start-up is a measured goal).
 // The cache is only an optimisation: a missing, corrupt or unwritable one is ignored.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFile } from './replace-file.ts';
 import type { Runbook } from './types.ts';
 
 function parserBuild(): string {
@@ -31,10 +33,8 @@ export async function parseCached(text: string, runbookFile: string): Promise<Ru
   const { parseRunbook } = await import('./parse.ts');
   const runbook = parseRunbook(text);
   try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ key, runbook }), { mode: 0o600 });
-    renameSync(tmp, file);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await replaceFile(file, JSON.stringify({ key, runbook }), 0o600);
   } catch {
     // A read-only checkout still runs; it just parses again next time.
   }

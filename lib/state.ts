@@ -2,10 +2,11 @@
 // every step change, mode 0600 because carried values can be secrets.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { validateContext } from './context.ts';
 import { StateError } from './errors.ts';
+import { replaceFile } from './replace-file.ts';
 import type { Context, Step, StepResult } from './types.ts';
 
 export const STATE_FORMAT = 'runbook-state/1';
@@ -110,7 +111,6 @@ export class RecordWriter {
   }
 
   private async drain(): Promise<void> {
-    const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       await new Promise((resolve) => setImmediate(resolve));
       if (!this.madeDir) {
@@ -122,8 +122,7 @@ export class RecordWriter {
         const record = snapshot();
         record.updatedAt = new Date().toISOString();
         // Compact: it is rewritten after every step, and tools read it with jq as easily.
-        await writeFile(tmp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-        await rename(tmp, this.file);
+        await replaceFile(this.file, `${JSON.stringify(record)}\n`, 0o600);
         await this.pause();
       }
     } catch (err) {

@@ -3,8 +3,9 @@
 // unchanged runbook loads neither them nor the bash parser.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFile } from './replace-file.ts';
 import type { Step } from './types.ts';
 import type { VariableAnalysis } from './vars-shell.ts';
 
@@ -62,11 +63,12 @@ export async function analyzeRunbookCached(
     analyses.forEach((analysis, i) => {
       entries[keys[i] as string] = analysis;
     });
-    const temporary = `${cacheFile}.${process.pid}.tmp`;
     try {
       await mkdir(path.dirname(cacheFile), { recursive: true });
-      await writeFile(temporary, JSON.stringify({ version: CACHE_VERSION, entries } satisfies AnalysisCache));
-      await rename(temporary, cacheFile);
+      await replaceFile(
+        cacheFile,
+        JSON.stringify({ version: CACHE_VERSION, entries } satisfies AnalysisCache),
+      );
     } catch {
       // A read-only checkout still lists; it just parses again next time.
     }
