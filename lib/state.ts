@@ -65,7 +65,7 @@ export function newRecord(runbookFile: string, steps: Step[], context: Context):
 }
 
 /** Saves closer together than this are written as one (see RecordWriter). */
-export const RECORD_INTERVAL_MS = 50;
+const RECORD_INTERVAL_MS = 50;
 
 /**
  * Keeps the run record on disk: every save goes to a temp file then a rename, so a crash or Ctrl-C never
