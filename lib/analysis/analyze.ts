@@ -1,0 +1,29 @@
+// Variables each step sets and needs, and the ones no earlier step, environment or --set provides.
+import { loadShellParser } from './bash-parser.ts';
+import type { Step } from '../core/types.ts';
+import { analyzeJs } from './js-vars.ts';
+import { analyzeShellTree, type VariableAnalysis } from './shell-vars.ts';
+
+export { isShellOwnVariable } from './shell-own.ts';
+export { analyzeRunbookCached, type MissingVariable, missingVariables } from './cache.ts';
+export { analyzeJs } from './js-vars.ts';
+export type { VariableAnalysis } from './shell-vars.ts';
+
+/** Never throws: code that does not parse gives empty sets and needs and an error message. */
+export async function analyzeShell(code: string): Promise<VariableAnalysis> {
+  try {
+    const parser = await loadShellParser();
+    return analyzeShellTree(parser, parser.parse(code));
+  } catch (error) {
+    return { sets: [], needs: [], error: (error as Error).message };
+  }
+}
+
+export function analyzeStep(step: Step): Promise<VariableAnalysis> {
+  return step.kind === 'js' ? Promise.resolve(analyzeJs(step.code)) : analyzeShell(step.code);
+}
+
+/** One analysis per step, in the steps' order. */
+export function analyzeRunbook(steps: Step[]): Promise<VariableAnalysis[]> {
+  return Promise.all(steps.map(analyzeStep));
+}

@@ -1,0 +1,114 @@
+// Variables each step sets and needs, as far as a run needs them before it starts: the analyses kept in
+// .runbook/ and the variables nothing provides. Kept apart from the analysers (vars.ts) so that a run of an
+// unchanged runbook loads neither them nor the bash parser.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { replaceFile } from '../os/replace-file.ts';
+import type { Step } from '../core/types.ts';
+import type { VariableAnalysis } from './shell-vars.ts';
+
+/** Bump when the analysis itself changes, so cached results from older rules are not reused. */
+const CACHE_VERSION = 1;
+
+interface AnalysisCache {
+  version: number;
+  entries: Record<string, VariableAnalysis>;
+}
+
+function cacheKey(step: Step): string {
+  return createHash('sha256').update(`${step.kind}\0${step.code}`).digest('hex');
+}
+
+/** The analysers, loaded only when something is not in the cache. */
+async function analyzeHere(steps: Step[]): Promise<VariableAnalysis[]> {
+  const { analyzeRunbook } = await import('./analyze.ts');
+  return analyzeRunbook(steps);
+}
+
+function readCache(file: string): Record<string, VariableAnalysis> {
+  try {
+    const cache = JSON.parse(readFileSync(file, 'utf8')) as AnalysisCache;
+    return cache.version === CACHE_VERSION && cache.entries && typeof cache.entries === 'object'
+      ? cache.entries
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * analyzeRunbook with results kept in `cacheFile` (JSON keyed by sha256 of kind and code), so a runbook
+ * whose steps did not change is listed without loading the bash parser. The cache is only an
+ * optimisation: a missing, corrupt or unwritable one is ignored.
+ */
+export async function analyzeRunbookCached(
+  steps: Step[],
+  cacheFile: string,
+  analyze: (steps: Step[]) => Promise<VariableAnalysis[]> = analyzeHere,
+): Promise<VariableAnalysis[]> {
+  const cached = readCache(cacheFile);
+  const keys = steps.map(cacheKey);
+  const isHit = (hit: VariableAnalysis | undefined) =>
+    hit && Array.isArray(hit.sets) && Array.isArray(hit.needs);
+  const misses = steps.filter((_, i) => !isHit(cached[keys[i] as string]));
+  const fresh = misses.length ? await analyze(misses) : [];
+  const analyses = steps.map((step, i) => {
+    const hit = cached[keys[i] as string];
+    return isHit(hit) ? (hit as VariableAnalysis) : (fresh[misses.indexOf(step)] as VariableAnalysis);
+  });
+  if (misses.length) {
+    const entries: Record<string, VariableAnalysis> = {};
+    analyses.forEach((analysis, i) => {
+      entries[keys[i] as string] = analysis;
+    });
+    try {
+      await mkdir(path.dirname(cacheFile), { recursive: true });
+      await replaceFile(
+        cacheFile,
+        JSON.stringify({ version: CACHE_VERSION, entries } satisfies AnalysisCache),
+      );
+    } catch {
+      // A read-only checkout still lists; it just parses again next time.
+    }
+  }
+  return analyses;
+}
+
+export interface MissingVariable {
+  name: string;
+  /** The steps that need it, in order. */
+  steps: Step[];
+}
+
+/**
+ * Every variable some step needs that no earlier step (in the given order) sets and that `provided`
+ * (environment, --set, restored context) lacks; each once, with the steps that need it.
+ */
+export function missingVariables(
+  steps: Step[],
+  analyses: VariableAnalysis[],
+  provided: Set<string>,
+): MissingVariable[] {
+  const available = new Set(provided);
+  const missing = new Map<string, Step[]>();
+  // A step the parser could not read may set anything: after it, no need can be called missing.
+  let unknownSets = false;
+  steps.forEach((step, i) => {
+    const analysis = analyses[i];
+    if (!analysis || unknownSets) return;
+    if (analysis.error) {
+      unknownSets = true;
+      return;
+    }
+    for (const name of analysis.needs) {
+      if (available.has(name)) continue;
+      const needing = missing.get(name) ?? [];
+      needing.push(step);
+      missing.set(name, needing);
+    }
+    for (const name of analysis.sets) available.add(name);
+  });
+  return [...missing].map(([name, needing]) => ({ name, steps: needing }));
+}

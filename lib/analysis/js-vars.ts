@@ -1,0 +1,176 @@
+// Which carried variables a JavaScript step assigns and reads through its `vars` object, found with acorn.
+// Like `${X:-d}` in shell, reads that bring their own default (`vars.X ?? 'd'`, `vars.X || 'd'`,
+// `const { X = 'd' } = vars`, `'X' in vars`) do not need X.
+import { createRequire } from 'node:module';
+import type * as Acorn from 'acorn';
+import type { VariableAnalysis } from './shell-vars.ts';
+
+// Loaded on first use (~10 ms), synchronously, so commands that never analyse JavaScript do not pay it.
+let acorn: typeof Acorn | undefined;
+function loadAcorn(): typeof Acorn {
+  acorn ??= createRequire(import.meta.url)('acorn') as typeof Acorn;
+  return acorn;
+}
+
+interface EsNode {
+  type: string;
+  [key: string]: unknown;
+}
+
+const VARS = 'vars';
+
+function isNode(value: unknown): value is EsNode {
+  return typeof value === 'object' && value !== null && typeof (value as EsNode).type === 'string';
+}
+
+/** `vars.NAME`, `vars['NAME']`, `vars?.NAME`: the NAME, else undefined. */
+function varsMember(node: unknown): string | undefined {
+  if (!isNode(node)) return undefined;
+  if (node.type === 'ChainExpression') return varsMember(node.expression);
+  if (node.type !== 'MemberExpression') return undefined;
+  const object = node.object as EsNode;
+  if (object.type !== 'Identifier' || object.name !== VARS) return undefined;
+  const property = node.property as EsNode;
+  if (!node.computed && property.type === 'Identifier') return property.name as string;
+  if (node.computed && property.type === 'Literal' && typeof property.value === 'string')
+    return property.value;
+  return undefined;
+}
+
+function isVars(node: unknown): boolean {
+  return isNode(node) && node.type === 'Identifier' && node.name === VARS;
+}
+
+function propertyKey(property: EsNode): string | undefined {
+  const key = property.key as EsNode;
+  if (!property.computed && key.type === 'Identifier') return key.name as string;
+  if (key.type === 'Literal' && typeof key.value === 'string') return key.value;
+  return undefined;
+}
+
+export function analyzeJs(code: string): VariableAnalysis {
+  let program: EsNode;
+  try {
+    program = loadAcorn().parse(code, {
+      ecmaVersion: 'latest',
+      sourceType: 'module',
+      allowAwaitOutsideFunction: true,
+      allowReturnOutsideFunction: true,
+      allowHashBang: true,
+    }) as unknown as EsNode;
+  } catch (error) {
+    return { sets: [], needs: [], error: (error as Error).message };
+  }
+  const sets = new Set<string>();
+  const needs = new Set<string>();
+  const read = (name: string) => {
+    if (!sets.has(name)) needs.add(name);
+  };
+
+  /** `{ A, B: b, C = 'd' } = vars`: each key is read unless it has a default. */
+  const destructure = (pattern: EsNode) => {
+    for (const property of pattern.properties as EsNode[]) {
+      if (property.type !== 'Property') continue;
+      const key = propertyKey(property);
+      if (key !== undefined && (property.value as EsNode).type !== 'AssignmentPattern') read(key);
+      visit(property.value);
+    }
+  };
+
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (!isNode(node)) return;
+    switch (node.type) {
+      case 'AssignmentExpression': {
+        const target = varsMember(node.left);
+        const op = node.operator as string;
+        if (target !== undefined) {
+          if (op !== '=' && op !== '??=' && op !== '||=') read(target);
+          visit(node.right);
+          sets.add(target);
+          return;
+        }
+        if (isVars(node.right) && isNode(node.left) && node.left.type === 'ObjectPattern') {
+          destructure(node.left);
+          return;
+        }
+        visit(node.right);
+        visit(node.left);
+        return;
+      }
+      case 'VariableDeclarator':
+        if (isVars(node.init) && isNode(node.id) && node.id.type === 'ObjectPattern') {
+          destructure(node.id);
+          return;
+        }
+        break;
+      case 'UpdateExpression': {
+        const target = varsMember(node.argument);
+        if (target === undefined) break;
+        read(target);
+        sets.add(target);
+        return;
+      }
+      case 'UnaryExpression': {
+        const target = node.operator === 'delete' ? varsMember(node.argument) : undefined;
+        if (target === undefined) break;
+        sets.add(target);
+        return;
+      }
+      case 'LogicalExpression':
+        if ((node.operator === '??' || node.operator === '||') && varsMember(node.left) !== undefined) {
+          visit(node.right);
+          return;
+        }
+        break;
+      case 'BinaryExpression':
+        if (node.operator === 'in' && isVars(node.right)) {
+          visit(node.left);
+          return;
+        }
+        break;
+      case 'CallExpression':
+        if (assignsObject(node)) {
+          const object = (node.arguments as EsNode[])[1] as EsNode;
+          for (const property of object.properties as EsNode[]) {
+            const key = property.type === 'Property' ? propertyKey(property) : undefined;
+            visit(property.type === 'Property' ? property.value : property);
+            if (key !== undefined) sets.add(key);
+          }
+          return;
+        }
+        break;
+      default: {
+        const name = varsMember(node);
+        if (name !== undefined) {
+          read(name);
+          return;
+        }
+      }
+    }
+    for (const key of Object.keys(node)) {
+      if (key !== 'type' && key !== 'loc') visit(node[key]);
+    }
+  };
+
+  visit(program);
+  return { sets: [...sets], needs: [...needs] };
+}
+
+/** `Object.assign(vars, { A: 1, B })`. */
+function assignsObject(call: EsNode): boolean {
+  const callee = call.callee as EsNode;
+  const args = call.arguments as EsNode[];
+  return (
+    callee.type === 'MemberExpression' &&
+    (callee.object as EsNode).type === 'Identifier' &&
+    (callee.object as EsNode).name === 'Object' &&
+    (callee.property as EsNode).name === 'assign' &&
+    args.length === 2 &&
+    isVars(args[0]) &&
+    (args[1] as EsNode).type === 'ObjectExpression'
+  );
+}

@@ -1,0 +1,85 @@
+// Which variables a run needs that nothing provides: found before anything runs, so an unattended run
+// fails at once with the whole list instead of half-way through with an empty value.
+import path from 'node:path';
+import type { Selection } from '../core/select.ts';
+import type { Context, Step } from '../core/types.ts';
+import type { MissingVariable } from './cache.ts';
+import type { VariableAnalysis } from './shell-vars.ts';
+
+export interface NeedsReport {
+  missing: MissingVariable[];
+  /** Per missing name, the passed-over steps that would have set it. */
+  setByPassedOver: Map<string, Step[]>;
+  analyses: Map<number, VariableAnalysis>;
+}
+
+/** Analyses steps in a child process, so the parser's memory never adds to the runner's. */
+async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
+  const { spawn } = await import('node:child_process');
+  const entry = new URL('./worker.js', import.meta.url);
+  const child = spawn(process.execPath, [entry.pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  child.stdin.end(JSON.stringify(steps));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`variable analysis failed: ${Buffer.concat(err).toString().trim()}`);
+  return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
+}
+
+export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Map<number, VariableAnalysis>> {
+  const { analyzeRunbookCached } = await import('./cache.ts');
+  const cache = path.join(path.dirname(runbookFile), '.runbook', 'analysis-cache.json');
+  const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
+  return new Map(steps.map((s, i) => [s.index, analyses[i] as VariableAnalysis]));
+}
+
+export async function findMissing(
+  steps: Step[],
+  selection: Selection,
+  context: Context,
+  env: NodeJS.ProcessEnv,
+  runbookFile: string,
+): Promise<NeedsReport> {
+  const { missingVariables } = await import('./cache.ts');
+  const analyses = await analyzeAll(steps, runbookFile);
+  const provided = new Set([
+    ...Object.keys(env).filter((n) => !context.unset.includes(n)),
+    ...Object.keys(context.vars),
+  ]);
+  const selected = selection.selected;
+  const missing = missingVariables(
+    selected,
+    selected.map((s) => analyses.get(s.index) as VariableAnalysis),
+    provided,
+  );
+  const setByPassedOver = new Map<string, Step[]>();
+  for (const m of missing) {
+    const setters = selection.skippedOver.filter((s) => analyses.get(s.index)?.sets.includes(m.name));
+    if (setters.length) setByPassedOver.set(m.name, setters);
+  }
+  return { missing, setByPassedOver, analyses };
+}
+
+export function formatMissing(report: NeedsReport): string {
+  const { missing, setByPassedOver } = report;
+  const width = Math.max(...missing.map((m) => m.name.length));
+  const lines = missing.map((m) => {
+    const by = m.steps.map((s) => `${s.index} ${s.name}`).join(', ');
+    const setters = setByPassedOver.get(m.name);
+    const note = setters
+      ? ` (step ${setters.map((s) => `${s.index} ${s.name}`).join(', ')} would set it, but is not part of this run)`
+      : '';
+    return `  ${m.name.padEnd(width)}  needed by step ${by}${note}`;
+  });
+  const count = missing.length === 1 ? '1 variable is' : `${missing.length} variables are`;
+  return [
+    `${count} needed but never set by an earlier step, the environment or --set:`,
+    ...lines,
+    'Provide them with --set NAME=VALUE or in the environment.',
+  ].join('\n');
+}

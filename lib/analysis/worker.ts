@@ -1,0 +1,10 @@
+// Runs the variable analysis in a short-lived child process: the bash parser (mvdan/sh compiled to
+// JavaScript) costs about 20 MiB and 200 ms to load, which the runner then never holds while steps run.
+// Steps arrive as JSON on stdin; the analyses leave as JSON on stdout.
+import type { Step } from '../core/types.ts';
+import { analyzeRunbook } from './analyze.ts';
+
+const chunks: Buffer[] = [];
+for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+const steps = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Step[];
+process.stdout.write(JSON.stringify(await analyzeRunbook(steps)));

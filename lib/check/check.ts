@@ -1,0 +1,142 @@
+// `runbook check`: what can be found wrong with a runbook without running any of it.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { attributeProblems } from '../markdown/attributes-known.ts';
+import { findPathProblems } from './paths.ts';
+import { InputError } from '../core/errors.ts';
+import { parseRunbook } from '../markdown/parse.ts';
+import { shellcheckAvailable, shellcheckStep } from './shellcheck.ts';
+import type { Runbook, Step } from '../core/types.ts';
+import { analyzeRunbook, missingVariables } from '../analysis/analyze.ts';
+
+export interface CheckFinding {
+  /** 1-based line of the runbook file. */
+  line: number;
+  step?: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface CheckOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Values given with --set. */
+  set?: Record<string, string>;
+  /** The shellcheck command, or false to leave shellcheck out. */
+  shellcheck?: string | false;
+}
+
+/** `line N:C: message` (mvdan/sh) or `message (N:C)` (acorn): the line within the step's code. */
+function codeLineOf(message: string): number {
+  const match = /^line (\d+):/.exec(message) ?? /\((\d+):\d+\)$/.exec(message);
+  return match ? Number(match[1]) : 1;
+}
+
+function frontMatterFindings(runbook: Runbook, runbookDir: string): CheckFinding[] {
+  const findings: CheckFinding[] = runbook.warnings.map((w) => ({
+    line: w.line,
+    severity: 'warning',
+    message: w.message,
+  }));
+  const cwd = runbook.frontMatter.cwd;
+  if (typeof cwd === 'string' && !existsSync(path.resolve(runbookDir, cwd))) {
+    findings.push({ line: 1, severity: 'error', message: `front matter cwd ${cwd} does not exist` });
+  }
+  return findings;
+}
+
+function attributeFindings(step: Step): CheckFinding[] {
+  return attributeProblems(step.attributes).map((problem) => ({
+    line: step.line,
+    step: step.name,
+    severity: 'error',
+    message: problem.message,
+  }));
+}
+
+async function variableFindings(steps: Step[], opts: CheckOptions): Promise<CheckFinding[]> {
+  const analyses = await analyzeRunbook(steps);
+  const findings: CheckFinding[] = [];
+  analyses.forEach((analysis, i) => {
+    const step = steps[i] as Step;
+    if (!analysis.error) return;
+    const what = step.kind === 'js' ? 'JavaScript' : 'bash';
+    findings.push({
+      line: step.line + codeLineOf(analysis.error),
+      step: step.name,
+      severity: 'error',
+      message: `${what} syntax: ${analysis.error}`,
+    });
+  });
+  const provided = new Set([...Object.keys(opts.env ?? process.env), ...Object.keys(opts.set ?? {})]);
+  for (const missing of missingVariables(steps, analyses, provided)) {
+    const [first, ...others] = missing.steps as [Step, ...Step[]];
+    const also = others.length > 0 ? `; also read by ${others.map((s) => s.name).join(', ')}` : '';
+    findings.push({
+      line: first.line,
+      step: first.name,
+      severity: 'error',
+      message:
+        `needs ${missing.name}, which no earlier step sets and neither the environment nor --set provides` +
+        also,
+    });
+  }
+  return findings;
+}
+
+async function shellcheckFindings(steps: Step[], command: string): Promise<CheckFinding[]> {
+  const shellSteps = steps.filter((s) => s.kind === 'shell');
+  const perStep = await Promise.all(
+    shellSteps.map(async (step) => {
+      const comments = await shellcheckStep(step.code, command);
+      return comments.map(
+        (c): CheckFinding => ({
+          line: step.line + c.line,
+          step: step.name,
+          severity: c.level === 'error' ? 'error' : 'warning',
+          message: `SC${c.code}: ${c.message}`,
+        }),
+      );
+    }),
+  );
+  return perStep.flat();
+}
+
+/** Every problem found, sorted by line; an InputError from parsing becomes one finding. */
+export async function checkRunbook(runbookPath: string, opts: CheckOptions = {}): Promise<CheckFinding[]> {
+  let text: string;
+  try {
+    text = await readFile(runbookPath, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${runbookPath}: ${(error as Error).message}`);
+  }
+  let runbook: Runbook;
+  try {
+    runbook = parseRunbook(text);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    // "line N: ...", or "... on lines A and B" where B is the offending one.
+    const at = /\blines? (\d+)(?: and (\d+))?/.exec(error.message);
+    const line = Number(at?.[2] ?? at?.[1] ?? 1);
+    return [{ line, severity: 'error', message: error.message }];
+  }
+  const runbookDir = path.dirname(path.resolve(runbookPath));
+  const steps = runbook.steps;
+  const shellcheck = opts.shellcheck ?? 'shellcheck';
+  const useShellcheck = shellcheck !== false && (await shellcheckAvailable(shellcheck));
+  const findings = [
+    ...frontMatterFindings(runbook, runbookDir),
+    ...steps.flatMap(attributeFindings),
+    ...(await variableFindings(steps, opts)),
+    ...(await findPathProblems(runbook, runbookDir)),
+    ...(useShellcheck ? await shellcheckFindings(steps, shellcheck as string) : []),
+  ];
+  return findings.sort((a, b) => a.line - b.line);
+}
+
+/** One line per finding: `file:line: error: message (step name)`. */
+export function formatFindings(findings: CheckFinding[], file: string): string {
+  return findings
+    .map((f) => `${file}:${f.line}: ${f.severity}: ${f.message}${f.step ? ` (${f.step})` : ''}`)
+    .join('\n');
+}

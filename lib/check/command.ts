@@ -1,0 +1,25 @@
+// `runbook check [FILE]`: the static checks, printed one per line; exit 1 when any is an error.
+import path from 'node:path';
+import { checkRunbook, formatFindings } from './check.ts';
+import type { CliOptions } from '../cli/cli.ts';
+import { EXIT } from '../core/errors.ts';
+
+export interface CheckIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function runCheck(file: string, options: CliOptions, io: CheckIO): Promise<number> {
+  const findings = await checkRunbook(file, { env: io.env, set: options.set });
+  const shown = path.relative(process.cwd(), file) || file;
+  if (findings.length) io.stdout.write(`${formatFindings(findings, shown)}\n`);
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.length - errors;
+  io.stderr.write(
+    errors || warnings
+      ? `runbook check: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`
+      : `runbook check: ${shown} looks good\n`,
+  );
+  return errors ? EXIT.stepFailed : EXIT.ok;
+}

@@ -1,0 +1,192 @@
+// The command line: arguments, help, exit codes. The only module that decides how the process ends.
+// Kept light: --help, --version and --list must not load zx, clack or marked-terminal.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
+import type { Runbook } from '../core/types.ts';
+
+export interface CliIO {
+  argv: string[];
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export const USAGE = `Usage: runbook [options] [FILE]        walk through FILE (default ./runbook.md)
+       runbook check [options] [FILE]  check FILE without running anything
+
+Options:
+  -y, --yes              run every step unattended (required when stdin is not a terminal)
+      --resume           continue the last run at its first step that is not done
+      --from N|NAME      start at this step
+      --to N|NAME        stop after this step
+      --only LIST        run only these steps (comma-separated numbers or names)
+      --set NAME=VALUE   seed a shell variable before the first step (repeatable)
+      --dry-run          show every step and the variables it would use; run nothing
+      --record DIR       write run.json, junit.xml and transcript.md to DIR at the end
+  -l, --list             list the steps (number, name, first line of code)
+      --json             with --list: a JSON array of the steps
+      --no-preflight     do not check the tools listed under requires:
+  -h, --help             show this help
+  -v, --version          show the version
+
+Exit codes:
+  0    every step ran or was deliberately skipped
+  1    a step failed (or runbook check found a problem)
+  2    usage or input error: unknown flag, missing file, bad front matter, missing tools or variables
+  130  interrupted (Ctrl-C or SIGTERM); --resume continues
+`;
+
+const OPTIONS = {
+  yes: { type: 'boolean', short: 'y' },
+  resume: { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  only: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  record: { type: 'string' },
+  list: { type: 'boolean', short: 'l' },
+  json: { type: 'boolean' },
+  'no-preflight': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+export type CliOptions = {
+  yes: boolean;
+  resume: boolean;
+  from?: string;
+  to?: string;
+  only?: string;
+  /** --set NAME=VALUE pairs, split once here; a later one for a name wins. */
+  set: Record<string, string>;
+  dryRun: boolean;
+  record?: string;
+  list: boolean;
+  json: boolean;
+  preflight: boolean;
+};
+
+export interface Parsed {
+  command: 'run' | 'check' | 'help' | 'version';
+  file: string;
+  options: CliOptions;
+}
+
+function parseSetPairs(pairs: string[]): Record<string, string> {
+  const set: Record<string, string> = {};
+  for (const pair of pairs) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair)) {
+      throw new UsageError(`--set takes NAME=VALUE, got ${JSON.stringify(pair)}`);
+    }
+    const eq = pair.indexOf('=');
+    set[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return set;
+}
+
+export function parseCli(argv: string[]): Parsed {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node's messages are long and mention internals; keep the first sentence.
+    const msg = (err as Error).message.split('. ')[0]?.replace(/^Unknown option/, 'unknown option');
+    throw new UsageError(`${msg} (see runbook --help)`);
+  }
+  const v = parsed.values;
+  const positionals = [...parsed.positionals];
+  let command: Parsed['command'] = 'run';
+  if (positionals[0] === 'check') {
+    command = 'check';
+    positionals.shift();
+  }
+  if (positionals.length > 1) throw new UsageError(`expected one runbook file, got ${positionals.length}`);
+  if (v.help) command = 'help';
+  else if (v.version) command = 'version';
+  const options: CliOptions = {
+    yes: v.yes ?? false,
+    resume: v.resume ?? false,
+    from: v.from,
+    to: v.to,
+    only: v.only,
+    set: parseSetPairs(v.set ?? []),
+    dryRun: v['dry-run'] ?? false,
+    record: v.record,
+    list: v.list ?? false,
+    json: v.json ?? false,
+    preflight: !v['no-preflight'],
+  };
+  if (options.json && !options.list) throw new UsageError('--json goes with --list');
+  if (options.only && (options.from || options.to))
+    throw new UsageError('--only cannot be combined with --from/--to');
+  return { command, file: positionals[0] ?? 'runbook.md', options };
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Reads and parses a runbook; a missing or unreadable file is an input error. */
+export async function loadRunbook(file: string): Promise<{ text: string; runbook: Runbook }> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code;
+    throw new UsageError(`cannot read runbook ${file}: ${why}`);
+  }
+  const { parseCached } = await import('../markdown/parse-cache.ts');
+  return { text, runbook: await parseCached(text, file) };
+}
+
+export async function main(io: CliIO): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  try {
+    const { command, file, options } = parseCli(io.argv);
+    if (command === 'help') {
+      stdout.write(USAGE);
+      return EXIT.ok;
+    }
+    if (command === 'version') {
+      stdout.write(`runbook ${version()}\n`);
+      return EXIT.ok;
+    }
+    const abs = path.resolve(io.cwd ?? process.cwd(), file);
+    if (command === 'check') {
+      const { runCheck } = await import('../check/command.ts');
+      return await runCheck(abs, options, { stdout, stderr, env: io.env ?? process.env });
+    }
+    if (options.list) {
+      const { runbook } = await loadRunbook(abs);
+      const { printList } = await import('../ui/list.ts');
+      await printList(runbook, abs, options.json, { stdout, stderr, env: io.env ?? process.env });
+      return EXIT.ok;
+    }
+    const { runRunbook } = await import('../run/run.ts');
+    return await runRunbook(abs, options, {
+      stdin: io.stdin ?? process.stdin,
+      stdout,
+      stderr,
+      env: io.env ?? process.env,
+    });
+  } catch (err) {
+    if (err instanceof RunbookError) {
+      stderr.write(`runbook: ${err.message}\n`);
+      return err.exitCode;
+    }
+    // A bug, not bad input: still one line, with the stack only on request.
+    const detail = (io.env ?? process.env).RUNBOOK_DEBUG ? (err as Error)?.stack : (err as Error)?.message;
+    stderr.write(`runbook: internal error: ${detail ?? String(err)}\n`);
+    return EXIT.stepFailed;
+  }
+}

@@ -1,0 +1,284 @@
+// The step state machine, without any rendering: runs one step at a time with the carried context, keeps
+// the run record current on disk, and reports what happened. The --yes driver and the interactive
+// walkthrough both drive it; neither knows how a step runs.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { changedNames, displayValue } from '../core/context.ts';
+import { InputError } from '../core/errors.ts';
+import { makeSecretTest, REDACTED, redactorCache, secretValues } from '../core/secrets.ts';
+import type { ShellOutcome, ShellSession, StepIO } from '../shell/session.ts';
+import { codeHash, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
+import type { Context, RunReport, Step, StepResult } from '../core/types.ts';
+
+export interface EngineOptions {
+  file: string;
+  steps: Step[];
+  record: RunRecord;
+  env: NodeJS.ProcessEnv;
+  /** Base directory steps start in (runbook dir + front matter cwd). */
+  baseDir: string;
+  io: StepIO;
+  /** Front matter `secrets:`; with secret-looking names, their values never reach the record. */
+  secrets?: string[];
+  /** Pause between retries (the retries= attribute). */
+  retryDelayMs?: number;
+  /** The step shell (started early by the caller, so bash starts while the runner does). */
+  session: ShellSession;
+}
+
+export interface StepRun {
+  result: StepResult;
+  outcome: ShellOutcome;
+  /** Warnings for the person (context not carried, retries, ...). */
+  warnings: string[];
+}
+
+export class Engine {
+  context: Context;
+  readonly record: RunRecord;
+  private current?: AbortController;
+  private readonly writer: RecordWriter;
+  private readonly session: ShellSession;
+  private readonly isSecret: (name: string) => boolean;
+  private redactor: (text: string) => string = (text) => text;
+  private redactorContext?: Context;
+  private readonly redactors = redactorCache();
+  /** The environment's secret-named variables, found once. */
+  private secretEnv?: Record<string, string | undefined>;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.record = opts.record;
+    this.context = opts.record.context;
+    this.writer = new RecordWriter(recordPath(opts.file));
+    this.session = opts.session;
+    this.isSecret = makeSecretTest(opts.secrets);
+  }
+
+  /** Hides secret values (carried or from the environment) in text the runner writes. */
+  redact(text: string): string {
+    // The engine replaces its context rather than changing it, so one redactor serves each context.
+    if (this.redactorContext !== this.context) {
+      this.redactorContext = this.context;
+      this.secretEnv ??= Object.fromEntries(Object.entries(this.opts.env).filter(([n]) => this.isSecret(n)));
+      this.redactor = this.redactors(secretValues(this.context, this.isSecret, this.secretEnv));
+    }
+    return this.redactor(text);
+  }
+
+  secret(name: string): boolean {
+    return this.isSecret(name);
+  }
+
+  get steps(): Step[] {
+    return this.opts.steps;
+  }
+
+  result(step: Step): StepResult {
+    const r = this.record.steps.find((s) => s.name === step.name);
+    if (!r) throw new Error(`no record entry for step ${step.name}`);
+    return r;
+  }
+
+  /**
+   * Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. `next` is
+   * the step the caller runs right after this one if it succeeds, as written: an unattended run says so,
+   * and the step can then be started the moment this one ends.
+   */
+  async run(
+    step: Step,
+    code = step.code,
+    onRetry?: (attempt: number, outcome: ShellOutcome) => void,
+    next?: Step,
+  ) {
+    const result = this.result(step);
+    const timeout = Number(step.attributes.timeout ?? 0);
+    const timeoutMs = timeout > 0 ? timeout * 1000 : undefined;
+    const retries = Number(step.attributes.retries ?? 0);
+    const before = this.context;
+    const warnings: string[] = [];
+    const started = new Date();
+    let outcome: ShellOutcome;
+    let attempt = 0;
+    // Not saved yet: a run killed outright mid-step resumes at this step either way, and a save per step
+    // instead of two is a measurable share of a short step.
+    result.status = 'running';
+    result.startedAt = started.toISOString();
+    // One controller for every attempt and the pauses between them, so Ctrl-C during a pause stops too.
+    const control = new AbortController();
+    this.current = control;
+    try {
+      for (;;) {
+        attempt++;
+        outcome = await this.runOnce(step, code, control.signal, timeoutMs, next);
+        const failed = outcome.exitCode !== 0 || outcome.timedOut;
+        if (!failed || outcome.interrupted || attempt > retries) break;
+        onRetry?.(attempt, outcome);
+        await pause(this.opts.retryDelayMs ?? 2000, control.signal);
+        if (control.signal.aborted) {
+          outcome = { ...outcome, interrupted: true };
+          break;
+        }
+      }
+    } finally {
+      this.current = undefined;
+    }
+    result.attempts += attempt;
+    result.durationMs = Date.now() - started.getTime();
+    result.exitCode = outcome.exitCode;
+    result.codeHash = codeHash(code);
+    if (code !== step.code) result.editedCode = code;
+    else delete result.editedCode;
+    delete result.message;
+    if (outcome.interrupted) {
+      result.status = 'interrupted';
+      result.message = 'interrupted';
+    } else if (outcome.timedOut) {
+      result.status = 'failed';
+      result.message = `timed out after ${timeout} s`;
+    } else if (outcome.exitCode !== 0) {
+      result.status = 'failed';
+      result.message = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`;
+    } else {
+      result.status = 'done';
+      if (outcome.context) {
+        // A step with its own cwd= runs there without moving where later steps start.
+        const after = step.attributes.cwd ? { ...outcome.context, cwd: before.cwd } : outcome.context;
+        this.context = after;
+        result.setVars = changedNames(before, after);
+        result.setValues = this.values(result.setVars);
+      } else if (outcome.warning) {
+        warnings.push(outcome.warning);
+        result.message = outcome.warning;
+      }
+    }
+    // After the context update, so secrets this very step set are hidden in its own tail.
+    result.tail = this.redact(outcome.tail);
+    this.save();
+    return { result, outcome, warnings } satisfies StepRun;
+  }
+
+  private async runOnce(
+    step: Step,
+    code: string,
+    signal: AbortSignal,
+    timeoutMs: number | undefined,
+    next?: Step,
+  ): Promise<ShellOutcome> {
+    let context = this.context;
+    if (typeof step.attributes.cwd === 'string') {
+      context = { ...context, cwd: path.resolve(this.opts.baseDir, step.attributes.cwd) };
+    }
+    if (step.kind === 'js') {
+      const { runJsStep } = await import('../js/step.ts');
+      const { io, env, file } = this.opts;
+      return runJsStep({ step, code, context, io, signal, timeoutMs, env, file });
+    }
+    // Started ahead only where its context is exactly what this step leaves: no cwd= on either.
+    const then =
+      next?.kind === 'shell' && step.attributes.cwd === undefined && next.attributes.cwd === undefined
+        ? { name: next.name, code: next.code }
+        : undefined;
+    const { io } = this.opts;
+    return this.session.run({ name: step.name, code, context, io, signal, timeoutMs, then });
+  }
+
+  /** Ends the running step's whole process tree; its run() then resolves as interrupted. */
+  interrupt(): boolean {
+    if (!this.current) return false;
+    this.current.abort();
+    return true;
+  }
+
+  get running(): boolean {
+    return this.current !== undefined;
+  }
+
+  skip(step: Step): void {
+    const r = this.result(step);
+    r.status = 'skipped';
+    this.save();
+  }
+
+  /** Sets a variable in the carried context (an answer to a prompt, --set). */
+  setContext(context: Context): void {
+    this.context = context;
+    this.save();
+  }
+
+  report(exitCode: number, startedAt: string): RunReport {
+    return {
+      runbookPath: this.opts.file,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      exitCode,
+      steps: this.record.steps,
+    };
+  }
+
+  /** Waits until the newest save of the record is on disk (it fails here if it could not be written). */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Ends the step shell and waits for the last save of the record to reach the disk. */
+  async close(): Promise<void> {
+    await this.session.close();
+    await this.writer.flush();
+  }
+
+  private values(names: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const n of names) {
+      const v = this.context.vars[n];
+      if (v) out[n] = this.isSecret(n) ? REDACTED : this.redact(displayValue(v));
+    }
+    return out;
+  }
+
+  /** The record on disk never holds a secret's value; resume asks for it again. */
+  save(): void {
+    const context = this.context;
+    this.record.context = context;
+    this.writer.save(() => {
+      const vars = { ...context.vars };
+      const withheld: string[] = [];
+      for (const name of Object.keys(vars)) {
+        if (this.isSecret(name)) {
+          delete vars[name];
+          withheld.push(name);
+        }
+      }
+      return { ...this.record, context: { ...context, vars }, withheld };
+    });
+  }
+}
+
+/** Waits `ms`, or less if `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Where steps start: the runbook's directory, or front matter cwd relative to it. */
+export function baseDirFor(file: string, cwd: string | undefined): string {
+  return path.resolve(path.dirname(file), cwd ?? '.');
+}
+
+export function assertDir(dir: string, what: string): void {
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch (err) {
+    throw new InputError(
+      `${what} ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+  if (!ok) throw new InputError(`${what} ${dir} is not a directory`);
+}

@@ -1,0 +1,246 @@
+// The resumable run record: one JSON file per runbook under .runbook/ beside it, rewritten atomically after
+// every step change, mode 0600 because carried values can be secrets.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { validateContext } from '../core/context.ts';
+import { StateError } from '../core/errors.ts';
+import { replaceFile } from '../os/replace-file.ts';
+import type { Context, Step, StepResult } from '../core/types.ts';
+
+export const STATE_FORMAT = 'runbook-state/1';
+const STATUSES = new Set(['pending', 'running', 'done', 'failed', 'skipped', 'interrupted']);
+
+export interface RunRecord {
+  format: typeof STATE_FORMAT;
+  runbook: string;
+  startedAt: string;
+  updatedAt: string;
+  /** Context after the last step that completed. */
+  context: Context;
+  /** Secret variables whose values were not written (they must be provided again on resume). */
+  withheld: string[];
+  steps: StepResult[];
+}
+
+/** Asked for each step when the record is made and again when it runs: each code is hashed once. */
+const hashes = new Map<string, string>();
+
+export function codeHash(code: string): string {
+  let hash = hashes.get(code);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+    hashes.set(code, hash);
+  }
+  return hash;
+}
+
+export function recordPath(runbookFile: string): string {
+  const dir = path.join(path.dirname(runbookFile), '.runbook');
+  return path.join(dir, `${path.basename(runbookFile).replace(/\.md$/i, '')}.state.json`);
+}
+
+export function newRecord(runbookFile: string, steps: Step[], context: Context): RunRecord {
+  const now = new Date().toISOString();
+  return {
+    format: STATE_FORMAT,
+    runbook: path.resolve(runbookFile),
+    startedAt: now,
+    updatedAt: now,
+    context,
+    withheld: [],
+    steps: steps.map((s) => ({
+      index: s.index,
+      name: s.name,
+      status: 'pending',
+      exitCode: null,
+      durationMs: 0,
+      attempts: 0,
+      codeHash: codeHash(s.code),
+      setVars: [],
+      tail: '',
+    })),
+  };
+}
+
+/** Saves closer together than this are written as one (see RecordWriter). */
+const RECORD_INTERVAL_MS = 50;
+
+/**
+ * Keeps the run record on disk: every save goes to a temp file then a rename, so a crash or Ctrl-C never
+ * leaves half a record. The work is done after the current turn of the event loop, when the next step has
+ * usually been started, and the file system calls run off the main thread (on ext4 a rename over the old
+ * record costs a flush of about half a millisecond). A save comes out at once after a quiet spell; saves
+ * made within RECORD_INTERVAL_MS of the last write are written together at the end of that interval, so
+ * a run of quick steps costs a few writes, not one per step. `flush()` writes what is pending at once;
+ * every way a run ends calls it. Only a run killed outright (SIGKILL, power loss) can lose the steps of
+ * its last interval, which --resume then runs again, as it does the step that was running.
+ */
+export class RecordWriter {
+  private writing?: Promise<void>;
+  private next?: () => RunRecord;
+  private failed?: Error;
+  private madeDir = false;
+  /** Ends the wait between writes early. */
+  private hurry?: () => void;
+  private flushing = false;
+
+  constructor(
+    readonly file: string,
+    private readonly intervalMs = RECORD_INTERVAL_MS,
+  ) {}
+
+  /** Schedules a save of the record `snapshot` returns (called once, when the save is written). */
+  save(snapshot: () => RunRecord): void {
+    if (this.failed) throw this.failed;
+    this.next = snapshot;
+    this.writing ??= this.drain();
+  }
+
+  /** Writes what is pending now; resolves once the newest save is on disk, rejects if one failed. */
+  async flush(): Promise<void> {
+    this.flushing = true;
+    this.hurry?.();
+    try {
+      await this.writing;
+    } finally {
+      this.flushing = false;
+    }
+    if (this.failed) throw this.failed;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!this.madeDir) {
+        await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        this.madeDir = true;
+      }
+      for (let snapshot = this.next; snapshot; snapshot = this.next) {
+        this.next = undefined;
+        const record = snapshot();
+        record.updatedAt = new Date().toISOString();
+        // Compact: it is rewritten after every step, and tools read it with jq as easily.
+        await replaceFile(this.file, `${JSON.stringify(record)}\n`, 0o600);
+        await this.pause();
+      }
+    } catch (err) {
+      this.failed = new StateError(`cannot write the run record ${this.file}: ${(err as Error).message}`);
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /** Waits out the interval after a write, unless flush() hurries it. */
+  private pause(): Promise<void> {
+    if (this.flushing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.hurry = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.intervalMs);
+      this.hurry = done;
+    });
+  }
+}
+
+/** Reads a record for --resume; anything unusable is a StateError that suggests a fresh run. */
+export function loadRecord(file: string, runbookFile: string): RunRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateError(`cannot read the run record ${file}: ${(err as Error).message}`);
+  }
+  const fresh = 'run without --resume to start afresh';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new StateError(`the run record ${file} is corrupt (${(err as Error).message}); ${fresh}`);
+  }
+  const r = raw as Partial<RunRecord> | null;
+  if (typeof r !== 'object' || r === null || r.format !== STATE_FORMAT) {
+    throw new StateError(`${file} is not a run record of this version of runbook; ${fresh}`);
+  }
+  if (r.runbook !== path.resolve(runbookFile)) {
+    throw new StateError(
+      `the run record ${file} belongs to ${String(r.runbook)}, not this runbook; ${fresh}`,
+    );
+  }
+  try {
+    if (!Array.isArray(r.steps)) throw new StateError('steps missing');
+    for (const s of r.steps) {
+      if (typeof s !== 'object' || s === null || typeof s.name !== 'string' || !STATUSES.has(s.status)) {
+        throw new StateError('a step entry is malformed');
+      }
+    }
+    if (!Array.isArray(r.withheld)) throw new StateError('withheld list missing');
+    validateContext(r.context);
+  } catch (err) {
+    throw new StateError(`the run record ${file} is corrupt (${(err as Error).message}); ${fresh}`);
+  }
+  return r as RunRecord;
+}
+
+export interface ResumePoint {
+  /** Index (1-based) of the first step that is not done; steps.length + 1 when all are. */
+  from: number;
+  /** Done steps whose code changed since they ran. */
+  stale: Step[];
+}
+
+/** Where --resume continues: the first step that is not done or deliberately skipped. */
+export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
+  const byName = new Map(record.steps.map((s) => [s.name, s]));
+  const stale: Step[] = [];
+  let from = steps.length + 1;
+  for (const step of steps) {
+    const prev = byName.get(step.name);
+    const finished = prev && (prev.status === 'done' || prev.status === 'skipped');
+    if (!finished) {
+      from = step.index;
+      break;
+    }
+    if (prev.status === 'done' && !prev.editedCode && prev.codeHash !== codeHash(step.code)) stale.push(step);
+  }
+  return { from, stale };
+}
+
+/**
+ * Takes the runbook's run lock, so two runs of one runbook cannot overwrite each other's record. A lock
+ * left by a process that no longer exists is taken over. Returns the function that releases it.
+ */
+export function lockRun(runbookFile: string): () => void {
+  const file = recordPath(runbookFile).replace(/\.state\.json$/, '.lock');
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new StateError(
+          `another run of this runbook (pid ${holder}) is in progress; wait for it or stop it`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new StateError(`cannot take the run lock ${file}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

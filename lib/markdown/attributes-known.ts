@@ -1,0 +1,112 @@
+// The attributes a step's info string may carry, and what their values must look like.
+import type { AttributeValue } from '../core/types.ts';
+
+/** Attributes this runner acts on. */
+export const RUNNER_ATTRIBUTES = [
+  'name',
+  'timeout',
+  'retries',
+  'continue-on-error',
+  'cwd',
+  'skip',
+  'ignore',
+] as const;
+
+/** Runme's cell attributes: accepted so Runme runbooks check clean; this runner ignores most of them. */
+export const RUNME_ATTRIBUTES = [
+  'id',
+  'excludeFromRunAll',
+  'interactive',
+  'background',
+  'closeTerminalOnSuccess',
+  'promptEnv',
+  'interpreter',
+  'mimeType',
+  'terminalRows',
+  'category',
+] as const;
+
+export const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set<string>([
+  ...RUNNER_ATTRIBUTES,
+  ...RUNME_ATTRIBUTES,
+]);
+
+export interface AttributeProblem {
+  attribute: string;
+  message: string;
+}
+
+/** Levenshtein distance, to suggest the attribute a typo meant. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] as number;
+      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+function suggestion(name: string): string {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const known of KNOWN_ATTRIBUTES) {
+    const d = distance(name, known);
+    if (d < bestDistance) [best, bestDistance] = [known, d];
+  }
+  return best && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : '';
+}
+
+const BOOLEAN_TEXT = new Set(['true', 'false']);
+
+function checkValue(name: string, value: AttributeValue): string | undefined {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  switch (name) {
+    case 'timeout':
+      if (text === undefined || text === '' || !(Number(text) > 0) || !Number.isFinite(Number(text))) {
+        return `timeout must be a positive number of seconds, got ${describe(value)}`;
+      }
+      return undefined;
+    case 'retries':
+      if (text === undefined || !/^\d+$/.test(text)) {
+        return `retries must be a whole number (0 or more), got ${describe(value)}`;
+      }
+      return undefined;
+    case 'cwd':
+    case 'name':
+      if (text === undefined || text === '') return `${name} needs a value, like ${name}=...`;
+      return undefined;
+    case 'continue-on-error':
+    case 'skip':
+    case 'ignore':
+      if (value !== true && !BOOLEAN_TEXT.has(text ?? '')) {
+        return `${name} is a flag: write it bare, or as ${name}=true or ${name}=false; got ${describe(value)}`;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function describe(value: AttributeValue): string {
+  return value === true ? 'a bare flag' : JSON.stringify(value);
+}
+
+/** Unknown attributes and values the runner cannot use. */
+export function attributeProblems(attributes: Record<string, AttributeValue>): AttributeProblem[] {
+  const problems: AttributeProblem[] = [];
+  for (const [name, value] of Object.entries(attributes)) {
+    if (!KNOWN_ATTRIBUTES.has(name)) {
+      problems.push({ attribute: name, message: `unknown attribute ${name}${suggestion(name)}` });
+      continue;
+    }
+    const message = checkValue(name, value);
+    if (message) problems.push({ attribute: name, message });
+  }
+  return problems;
+}

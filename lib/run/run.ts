@@ -1,0 +1,213 @@
+// One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
+// unattended (--yes) or interactive driver over the same engine.
+import path from 'node:path';
+import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
+import type { CliOptions } from '../cli/cli.ts';
+import { loadRunbook } from '../cli/cli.ts';
+import { emptyContext, withValue } from '../core/context.ts';
+import { assertDir, baseDirFor, Engine } from '../engine/engine.ts';
+import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
+import { warnParse } from '../ui/list.ts';
+import { findMissing, formatMissing } from '../analysis/needs.ts';
+import { type Selection, selectSteps } from '../core/select.ts';
+import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
+import { loadRecord, lockRun, newRecord, type RunRecord, recordPath, resumePoint } from '../engine/run-record.ts';
+import { colorEnabled, painter } from '../core/style.ts';
+import type { Runbook, Step } from '../core/types.ts';
+
+export interface RunIO {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Aligns a previous record with the runbook as it is now: results kept by step name. */
+function continueRecord(prev: RunRecord, fresh: RunRecord): RunRecord {
+  const byName = new Map(prev.steps.map((s) => [s.name, s]));
+  return {
+    ...fresh,
+    startedAt: prev.startedAt,
+    context: prev.context,
+    steps: fresh.steps.map((s) => byName.get(s.name) ?? s),
+  };
+}
+
+function describe(steps: Step[]): string {
+  const names = steps.map((s) => `${s.index} ${s.name}`);
+  return names.length > 6 ? `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}` : names.join(', ');
+}
+
+export async function runRunbook(file: string, options: CliOptions, io: RunIO): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const { text, runbook } = await loadRunbook(file);
+  const paint = painter(colorEnabled(io.stderr, io.env));
+  warnParse(runbook, file, io.stderr);
+  if (runbook.steps.length === 0) {
+    io.stderr.write(`runbook: ${file} has no steps (fenced sh, bash, shell or js blocks); nothing to run\n`);
+    return EXIT.ok;
+  }
+  checkAttributes(runbook, file, io, paint);
+  const interactive = !options.yes && !options.dryRun;
+  if (interactive && !io.stdin.isTTY) {
+    throw new UsageError('stdin is not a terminal: pass --yes to run every step unattended (or --dry-run)');
+  }
+  const fm = runbook.frontMatter;
+  const baseDir = baseDirFor(file, fm.cwd);
+  assertDir(baseDir, fm.cwd ? 'front matter cwd' : 'runbook directory');
+  // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
+  const unlock = options.dryRun ? undefined : lockRun(file);
+  // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
+  const stepIO: StepIO = { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr };
+  const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, io.env);
+  session?.warmUp(stepIO);
+  try {
+    const setup = { file, options, io, runbook, text, baseDir, interactive, startedAt, paint };
+    return await runLocked({ ...setup, session, stepIO });
+  } finally {
+    session?.dispose();
+    unlock?.();
+  }
+}
+
+interface RunSetup {
+  file: string;
+  options: CliOptions;
+  io: RunIO;
+  runbook: Runbook;
+  text: string;
+  baseDir: string;
+  interactive: boolean;
+  startedAt: string;
+  paint: ReturnType<typeof painter>;
+  session?: ShellSession;
+  stepIO: StepIO;
+}
+
+async function runLocked(setup: RunSetup): Promise<number> {
+  const { file, options, io, runbook, text, baseDir, interactive, startedAt, paint, session } = setup;
+  const fm = runbook.frontMatter;
+
+  const fresh = newRecord(file, runbook.steps, emptyContext(baseDir));
+  let record = fresh;
+  let selection: Selection;
+  if (options.resume) {
+    const prev = loadRecord(recordPath(file), file);
+    if (!prev) throw new StateError(`no earlier run of ${file} to resume; run without --resume`);
+    record = continueRecord(prev, fresh);
+    const point = resumePoint(record, runbook.steps);
+    for (const s of point.stale) {
+      io.stderr.write(
+        paint('yellow', `runbook: warning: step ${s.index} ${s.name} changed since it ran (stale)\n`),
+      );
+    }
+    if (point.from > runbook.steps.length) {
+      io.stderr.write(`runbook: every step of ${file} is already done; nothing to resume\n`);
+      return EXIT.ok;
+    }
+    assertDir(record.context.cwd, 'the working directory the last run ended in,');
+    selection = selectSteps(runbook.steps, { from: options.from ?? String(point.from), to: options.to });
+    for (const name of prev.withheld) {
+      if (!(name in record.context.vars)) {
+        io.stderr.write(
+          `runbook: note: secret ${name} was not saved with the run; it must be provided again\n`,
+        );
+      }
+    }
+  } else {
+    selection = selectSteps(runbook.steps, options);
+  }
+  for (const [name, value] of Object.entries(options.set)) {
+    record.context = withValue(record.context, name, value);
+  }
+  if (selection.skippedOver.length && !options.resume) {
+    io.stderr.write(`runbook: passing over steps ${describe(selection.skippedOver)}\n`);
+  } else if (selection.skippedOver.length) {
+    io.stderr.write(
+      `runbook: resuming at step ${selection.selected[0]?.index} (${selection.skippedOver.length} done)\n`,
+    );
+  }
+
+  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file);
+  if (needs.missing.length) {
+    if (!interactive && !options.dryRun) {
+      io.stderr.write(`runbook: ${formatMissing(needs)}\n`);
+      return EXIT.usage;
+    }
+    // Interactively each is asked for just before the step that needs it.
+    io.stderr.write(paint('yellow', `runbook: note: ${formatMissing(needs)}\n`));
+  }
+
+  if (options.preflight && !options.dryRun) {
+    const code = await preflight(runbook, interactive, io);
+    if (code !== undefined) return code;
+  }
+
+  if (options.dryRun || !session) {
+    const { dryRun } = await import('../ui/dry-run.ts');
+    return dryRun(runbook, selection, record.context, io, file);
+  }
+
+  const engine = new Engine({
+    file,
+    steps: runbook.steps,
+    record,
+    env: io.env,
+    baseDir,
+    secrets: fm.secrets,
+    retryDelayMs: Number(io.env.RUNBOOK_RETRY_DELAY_MS ?? 2000) || 0,
+    io: setup.stepIO,
+    session,
+  });
+  let exitCode: number;
+  try {
+    // Before any step runs: a record that cannot be written stops the run here.
+    engine.save();
+    await engine.flush();
+    if (interactive) {
+      const { walkthrough } = await import('../ui/walkthrough.ts');
+      exitCode = await walkthrough(engine, runbook, selection, io);
+    } else {
+      const { runUnattended } = await import('./unattended.ts');
+      exitCode = await runUnattended(engine, selection, io);
+    }
+  } finally {
+    await engine.close();
+  }
+  if (options.record) {
+    const { writeRecords } = await import('../records/write.ts');
+    const dir = path.resolve(options.record);
+    const report = engine.report(exitCode, startedAt);
+    await writeRecords(dir, report, text, runbook.steps, (s) => engine.redact(s));
+    io.stderr.write(`runbook: records written to ${dir}\n`);
+  }
+  return exitCode;
+}
+
+/** Checks front matter `requires:`; returns an exit code when the run must not go on. */
+async function preflight(runbook: Runbook, interactive: boolean, io: RunIO): Promise<number | undefined> {
+  const requires = runbook.frontMatter.requires;
+  if (!requires?.length) return undefined;
+  const { checkRequirements, formatProblems } = await import('./preflight.ts');
+  const problems = await checkRequirements(requires, { env: io.env });
+  if (problems.length === 0) return undefined;
+  io.stderr.write(`${formatProblems(problems)}\n`);
+  if (!interactive) return EXIT.usage;
+  const { confirmContinue } = await import('../ui/prompts.ts');
+  return (await confirmContinue('Some required tools are missing. Continue anyway?', io))
+    ? undefined
+    : EXIT.usage;
+}
+
+/** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */
+function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: ReturnType<typeof painter>): void {
+  const invalid: string[] = [];
+  for (const step of runbook.steps) {
+    for (const p of attributeProblems(step.attributes)) {
+      const where = `${file}:${step.line}: step ${step.name}`;
+      if (KNOWN_ATTRIBUTES.has(p.attribute)) invalid.push(`${where}: ${p.message}`);
+      else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
+    }
+  }
+  if (invalid.length) throw new InputError(invalid.join('\nrunbook: '));
+}

@@ -1,0 +1,163 @@
+// The step server as a process: bash started through zx with the runbook's interpreter line, its output
+// forwarded live with a bounded tail, its events read, and ended with its process group. What it runs
+// and what it holds is ShellSession's business (shell.ts); the script it runs is server-script.ts.
+import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { Readable, Writable } from 'node:stream';
+import { EXIT_OLD_BASH } from './restore-script.ts';
+import { InputError } from '../core/errors.ts';
+import { endLeftovers } from '../os/kill.ts';
+import { EventReader } from './events.ts';
+import { MarkerFilter } from './sync-marker.ts';
+import { discardingStore, TailBuffer } from '../os/tail.ts';
+
+export interface StepIO {
+  stdin: 'inherit' | 'ignore';
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export interface ServerOptions {
+  /** The interpreter line, `{0}` where the script goes. */
+  shellLine: string;
+  script: string;
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  /** Marks the end of a step's output on stdout and stderr; unguessable, so no output looks like it. */
+  nonce: string;
+  io: StepIO;
+}
+
+/** Splits a front matter `shell:` line into argv; `{0}` marks where the script goes (appended if absent). */
+function shellArgv(line: string, script: string): string[] {
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) throw new InputError('front matter shell: is empty');
+  return words.includes('{0}') ? words.map((w) => (w === '{0}' ? script : w)) : [...words, script];
+}
+
+let zx: typeof import('zx/core') | undefined;
+/** zx's CommonJS build loads in about half the time of its ESM entry, which re-exports the same code. */
+function loadZx(): typeof import('zx/core') {
+  zx ??= createRequire(import.meta.url)('zx/core') as typeof import('zx/core');
+  return zx;
+}
+
+export class StepServer {
+  readonly events: EventReader;
+  /** Commands sent: the server counts its subshells the same way, so the count is the next token. */
+  sent = 0;
+  /** The running step's output, as much as is kept. */
+  tail = new TailBuffer(4096);
+  /** The token of the step whose end is awaited, and which streams' markers have come for it. */
+  private awaited = '';
+  private outReport?: string;
+  private errDone = false;
+  private onEnded?: (report: string) => void;
+
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly done: Promise<{ exitCode: number | null }>,
+    private readonly shellLine: string,
+  ) {
+    this.events = new EventReader(child.stdio[4] as Readable);
+    this.commands.on('error', () => {});
+  }
+
+  private get commands(): Writable {
+    return this.child.stdio[3] as Writable;
+  }
+
+  /** Starts the process; its first event says whether the shell came up (see `started`). */
+  static async spawn(opts: ServerOptions): Promise<StepServer> {
+    const { $ } = loadZx();
+    const argv = shellArgv(opts.shellLine, opts.script);
+    const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
+    const holder: { server?: StepServer } = {};
+    // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
+    // `sh -c` with zx's prefix, add the two command pipes, and forward output with backpressure.
+    const spawn = ((_cmd: string, _args: readonly string[], spawnOpts: SpawnOptions) => {
+      const [file, ...args] = argv as [string, ...string[]];
+      const child = spawnChild(file, args, {
+        ...spawnOpts,
+        shell: false,
+        stdio: [opts.io.stdin, 'pipe', 'pipe', 'pipe', 'pipe'],
+      });
+      for (const [from, to, stream] of [
+        [child.stdout, opts.io.stdout, 'out'],
+        [child.stderr, opts.io.stderr, 'err'],
+      ] as const) {
+        const filter = new MarkerFilter(marker, (report) => holder.server?.marked(stream, report));
+        filter.on('data', (d: Buffer) => holder.server?.tail.push(d));
+        from?.pipe(filter).pipe(to, { end: false });
+      }
+      return child;
+    }) as typeof spawnChild;
+    const done = $({
+      cwd: opts.dir,
+      env: { ...opts.env, __RB_DIR: opts.dir, __RB_NONCE: opts.nonce },
+      spawn,
+      detached: true,
+      nothrow: true,
+      quiet: true,
+      verbose: false,
+      // biome-ignore lint/suspicious/noExplicitAny: zx types its store as array-like; ours keeps nothing
+      store: discardingStore() as any,
+    })`${'server'}`;
+    const child = await waitForChild(done);
+    if (!child) throw new InputError(`cannot start the step shell (${opts.shellLine})`);
+    holder.server = new StepServer(child, done, opts.shellLine);
+    return holder.server;
+  }
+
+  /** Waits for the shell to report its own state; throws with the reason when it could not start. */
+  async started(): Promise<void> {
+    if ((await this.events.next()) === 'snap 0') return;
+    const out = await this.done;
+    const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : this.tail.text().trim();
+    throw new InputError(`cannot start the step shell (${this.shellLine}): ${why || `exit ${out.exitCode}`}`);
+  }
+
+  /**
+   * Sends the next step (`file`: its script's name in the session directory). Returns its token, and a
+   * promise of how it ended ("exit STATUS LEFT", LEFT 1 when its process group still has members) once all
+   * the output it wrote has been forwarded: the marker on both streams seen.
+   */
+  send(file: string): { token: string; ended: Promise<string> } {
+    const token = String(++this.sent);
+    this.tail = new TailBuffer();
+    this.awaited = token;
+    this.outReport = undefined;
+    this.errDone = false;
+    const ended = new Promise<string>((resolve) => {
+      this.onEnded = resolve;
+    });
+    // Framed by its length (4 digits): the waiting subshell reads it in two calls, not a byte at a time.
+    const command = `run ${token} ${file}`;
+    this.commands.write(`${String(command.length).padStart(4, '0')}${command}`);
+    return { token, ended };
+  }
+
+  /** A marker: "TOKEN exit STATUS LEFT" on stdout, "TOKEN" on stderr; one for another step is ignored. */
+  private marked(stream: 'out' | 'err', report: string): void {
+    const [token, ...rest] = report.split(' ');
+    if (token !== this.awaited) return;
+    if (stream === 'out') this.outReport = rest.join(' ');
+    else this.errDone = true;
+    if (this.outReport !== undefined && this.errDone) this.onEnded?.(this.outReport);
+  }
+
+  /**
+   * Ends the server: closing the command pipe ends the subshell it forked for the next step, and its
+   * process group (its own: it runs detached) gets SIGTERM, then SIGKILL if it lingers.
+   */
+  end(): void {
+    this.commands.destroy();
+    if (this.child.pid) endLeftovers(this.child.pid);
+  }
+}
+
+/** zx creates the child on the next turn; its ProcessPromise exposes it once running. */
+async function waitForChild(p: { child?: ChildProcess }): Promise<ChildProcess | undefined> {
+  for (let i = 0; i < 100 && !p.child; i++) await new Promise((r) => setImmediate(r));
+  return p.child;
+}

@@ -1,0 +1,60 @@
+// What the runner leaves for the step server in the session directory before a step (server-script.ts
+// says how they are read): the step's script, where it starts (cwd.in), and only when there is something
+// to hand over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (the runner's own
+// values as NUL-separated data). Each is written only when it changes.
+import { unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { encodeContext } from '../core/context.ts';
+import type { Context } from '../core/types.ts';
+
+export class SessionFiles {
+  /** Scripts as written, by file name: a step's script may be written ahead while the one before runs. */
+  private readonly scripts = new Map<string, string>();
+  /** Hand-over files that exist now. */
+  private readonly present = new Set<string>();
+  private cwd?: string;
+
+  constructor(readonly dir: string) {}
+
+  path(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Writes a step's script, named after the step so bash's own messages name it; returns the name. */
+  script(step: { name: string; code: string }): string {
+    const name = `${step.name.replace(/[^\w.-]/g, '_').slice(0, 100)}.sh`;
+    if (this.scripts.get(name) !== step.code) {
+      writeFileSync(this.path(name), `${step.code}\n`, { mode: 0o600 });
+      this.scripts.set(name, step.code);
+    }
+    return name;
+  }
+
+  /** What the next step starts from: the runner's own values, bash lines to source, its directory. */
+  handOver(values: Context, adopt: string): void {
+    const hasValues = values.unset.length > 0 || Object.keys(values.vars).length > 0;
+    this.only('ctx.in', hasValues ? encodeContext(values) : '');
+    this.only('adopt.sh', adopt);
+    if (values.cwd !== this.cwd) {
+      writeFileSync(this.path('cwd.in'), values.cwd, { mode: 0o600 });
+      this.cwd = values.cwd;
+    }
+  }
+
+  /** The file exists only while it has something in it: most steps hand nothing over. */
+  private only(name: string, content: string | Buffer): void {
+    if (content.length) {
+      writeFileSync(this.path(name), content, { mode: 0o600 });
+      this.present.add(name);
+    } else if (this.present.delete(name)) removeFile(this.path(name));
+  }
+}
+
+/** Removes a file of the session directory; one already gone (a step may clean up) is no error. */
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already.
+  }
+}

@@ -1,0 +1,280 @@
+// Runs shell steps: one bash per run (the step server, step-server.ts), each step a forked subshell of it
+// in a process group of its own. Output streams live with only a bounded tail kept; what a step leaves is
+// read from bash's own `declare -p` and handed back to the server in bash's own quoting.
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import { endLeftovers, killTree } from '../os/kill.ts';
+import { scratchDir } from '../os/scratch.ts';
+import { readSnapshot } from './events.ts';
+import { SERVER } from './server-script.ts';
+import { SessionFiles } from './session-files.ts';
+import { type StepIO, StepServer } from './server-process.ts';
+import { ShellState } from './server-state.ts';
+import type { Context } from '../core/types.ts';
+
+export type { StepIO } from './server-process.ts';
+
+/** GitHub Actions' default: no profile, no rc files, stop at the first failure, including inside pipes. */
+export const DEFAULT_SHELL = 'bash --noprofile --norc -e -o pipefail {0}';
+
+/** A step as the session runs it. */
+interface ShellStep {
+  /** File name for the step's script, so bash's own messages name the step. */
+  name: string;
+  code: string;
+  context: Context;
+}
+
+interface Watch {
+  /** Ends the step's whole process tree when aborted (Ctrl-C, quit). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /**
+   * The step the caller runs next if this one succeeds, in the context it leaves (unattended runs): its
+   * command goes out as soon as this one has ended, while the caller is still busy with the results.
+   */
+  then?: { name: string; code: string };
+}
+
+export interface ShellStepOptions extends ShellStep, Watch {
+  io: StepIO;
+}
+
+export interface ShellOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  tail: string;
+  interrupted: boolean;
+  timedOut: boolean;
+  /** The context after the step, when it succeeded and its shell reported one. */
+  context?: Context;
+  /** Why variables could not be carried, when the step succeeded but reported nothing. */
+  warning?: string;
+}
+
+/** A step whose command has gone to the server. */
+interface Launched extends ShellStep {
+  token: string;
+  started: number;
+  /** How it ended ("exit STATUS LEFT"), once all its output is forwarded. */
+  ended: Promise<string>;
+}
+
+/** One per run: a private directory and the step server, started early or on the first step. */
+export class ShellSession {
+  readonly dir: string;
+  private readonly files: SessionFiles;
+  private server?: StepServer;
+  private starting?: Promise<StepServer>;
+  /** A server started but not ready yet: ended too if the session is disposed meanwhile. */
+  private launching?: StepServer;
+  private disposed = false;
+  private baseline?: ShellState;
+  private held?: ShellState;
+  /** What the last step changed, for the server to take over before the next one. */
+  private pendingAdopt = '';
+  /** The step launched ahead of its run (see `then`). */
+  private ahead?: Launched;
+  private readonly nonce = randomBytes(8).toString('hex');
+
+  constructor(
+    private readonly shellLine: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.dir = scratchDir('runbook-', env);
+    this.files = new SessionFiles(this.dir);
+    writeFileSync(this.files.path('server.sh'), SERVER, { mode: 0o600 });
+  }
+
+  /** Starts the server ahead of the first step: bash starts up while the runner finishes its own start. */
+  warmUp(io: StepIO): void {
+    if (this.server || this.starting) return;
+    this.starting = this.start(io);
+    // A failure to start is reported to the step that waits for the server.
+    this.starting.catch(() => {});
+  }
+
+  async run(opts: ShellStepOptions): Promise<ShellOutcome> {
+    let launched = this.ahead;
+    this.ahead = undefined;
+    const same =
+      launched?.name === opts.name && launched.code === opts.code && launched.context === opts.context;
+    if (launched && !same) {
+      await this.cancel(launched);
+      launched = undefined;
+    }
+    const server = await this.ready(opts.io);
+    launched ??= this.launch(server, opts);
+    return this.finish(server, launched, opts);
+  }
+
+  /** Ends a step launched ahead that is not run after all, and the server. */
+  async close(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead) await this.cancel(ahead);
+    this.dispose();
+  }
+
+  /** Ends the server (also one still starting) and removes the session directory; safe to call twice. */
+  dispose(): void {
+    this.disposed = true;
+    this.server?.end();
+    this.launching?.end();
+    this.server = undefined;
+    this.launching = undefined;
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async cancel(launched: Launched): Promise<void> {
+    if (this.server) await this.finish(this.server, launched, { signal: AbortSignal.abort() });
+  }
+
+  private async ready(io: StepIO): Promise<StepServer> {
+    if (this.server) return this.server;
+    try {
+      return await (this.starting ?? this.start(io));
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  /** Hands the server what the step needs (the runner's own changes to its context) and sends it. */
+  private launch(server: StepServer, step: ShellStep): Launched {
+    const { values, functionsScript } = (this.held as ShellState).handOver(step.context);
+    return this.send(server, step, values, functionsScript);
+  }
+
+  /**
+   * Launches the step that follows in the state the server's shell holds after the last one: nothing of
+   * the runner's to hand over, only what that step changed. Its context is set once it has been made.
+   */
+  private launchAhead(server: StepServer, step: { name: string; code: string }): Launched {
+    const nothing = { vars: {}, unset: [], functions: '', cwd: (this.held as ShellState).cwd };
+    return this.send(server, { ...step, context: nothing }, nothing, '');
+  }
+
+  private send(server: StepServer, step: ShellStep, values: Context, functionsScript: string): Launched {
+    const file = this.files.script(step);
+    this.files.handOver(values, `${this.pendingAdopt}${functionsScript}`);
+    this.pendingAdopt = '';
+    return { ...step, started: performance.now(), ...server.send(file) };
+  }
+
+  /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */
+  private async finish(server: StepServer, launched: Launched, watch: Watch): Promise<ShellOutcome> {
+    let pgid: number | undefined;
+    let timedOut = false;
+    let interrupted = watch.signal?.aborted ?? false;
+    const stop = () => {
+      if (pgid) void killTree(pgid, 'SIGTERM', 3000);
+    };
+    const onAbort = () => {
+      interrupted = true;
+      stop();
+    };
+    watch.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = watch.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, watch.timeoutMs)
+      : undefined;
+    try {
+      // The subshell that takes this command was announced when it was forked, maybe before it.
+      const ready = server.events.next().then((event) => {
+        if (!event?.startsWith('ready ')) return;
+        pgid = Number(event.slice(6));
+        if (interrupted || timedOut) stop();
+      });
+      if (watch.then) this.files.script(watch.then);
+      const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
+      if (report === undefined) {
+        if (pgid) endLeftovers(pgid);
+        return this.lost(server, launched.started, interrupted, timedOut);
+      }
+      const [, status, left] = report.split(' ');
+      if (left === '1') {
+        await ready;
+        if (pgid) endLeftovers(pgid);
+      }
+      const outcome: ShellOutcome = {
+        exitCode: interrupted || timedOut ? null : Number(status),
+        signal: null,
+        durationMs: performance.now() - launched.started,
+        tail: server.tail.text(),
+        interrupted,
+        timedOut,
+      };
+      if (outcome.exitCode === 0) this.carry(server, outcome, launched.token, watch.then);
+      return outcome;
+    } finally {
+      if (timer) clearTimeout(timer);
+      watch.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it. */
+  private carry(server: StepServer, outcome: ShellOutcome, token: string, then: Watch['then']): void {
+    const held = this.held as ShellState;
+    const snap = readSnapshot(this.dir, token);
+    if (!snap) {
+      outcome.warning =
+        "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
+      return;
+    }
+    this.pendingAdopt = held.absorb(snap);
+    const ahead = then ? this.launchAhead(server, then) : undefined;
+    outcome.context = held.context();
+    if (ahead) {
+      ahead.context = outcome.context;
+      this.ahead = ahead;
+    }
+  }
+
+  /** The server ended under a step (the step killed it, or it could not start). */
+  private lost(server: StepServer, started: number, interrupted: boolean, timedOut: boolean): ShellOutcome {
+    this.server = undefined;
+    this.held = undefined;
+    this.pendingAdopt = '';
+    server.end();
+    return {
+      exitCode: interrupted || timedOut ? null : 1,
+      signal: null,
+      durationMs: performance.now() - started,
+      tail: `${server.tail.text()}\nrunbook: the step's shell ended unexpectedly\n`,
+      interrupted,
+      timedOut,
+    };
+  }
+
+  /** Starts the server (once, or again after a step took it down) and reads the plain shell's state. */
+  private async start(io: StepIO): Promise<StepServer> {
+    const script = this.files.path('server.sh');
+    const { shellLine, env, dir, nonce } = this;
+    const server = await StepServer.spawn({ shellLine, script, env, dir, nonce, io });
+    const ended = () => new Error('the run ended before the step shell started');
+    if (this.disposed) {
+      server.end();
+      throw ended();
+    }
+    this.launching = server;
+    try {
+      await server.started();
+    } finally {
+      this.launching = undefined;
+    }
+    if (this.disposed) throw ended();
+    const plain = readSnapshot(this.dir, '0');
+    if (!plain) throw new InputError(`the step shell (${this.shellLine}) reported no state`);
+    const snapshot = new ShellState();
+    snapshot.absorb(plain);
+    this.baseline ??= snapshot;
+    this.held = ShellState.startingFrom(this.baseline);
+    this.pendingAdopt = '';
+    this.server = server;
+    return server;
+  }
+}

@@ -1,0 +1,60 @@
+// `--dry-run`: the whole walk on paper. Every selected step's prose, code and the variables it would use,
+// with where each value would come from; nothing runs and nothing is asked, so it works in a pipe.
+import { EXIT } from '../core/errors.ts';
+import { paintFor, renderProse } from './render.ts';
+import type { RunIO } from '../run/run.ts';
+import { makeRedactor, makeSecretTest } from '../core/secrets.ts';
+import type { Selection } from '../core/select.ts';
+import { analyze, usedVars } from './step-vars.ts';
+import { colorEnabled } from '../core/style.ts';
+import type { Context, Runbook, Step } from '../core/types.ts';
+import { runbookTitle, stepCount, stepView } from './view.ts';
+
+/** `file` names the runbook in the title when it has neither a title nor a heading. */
+export async function dryRun(
+  runbook: Runbook,
+  selection: Selection,
+  context: Context,
+  io: Pick<RunIO, 'stdout' | 'env'>,
+  file?: string,
+): Promise<number> {
+  const color = colorEnabled(io.stdout, io.env);
+  const opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
+  const paint = paintFor(color);
+  const total = runbook.steps.length;
+  const { selected } = selection;
+  const secrets = runbook.frontMatter.secrets;
+  const sources = {
+    context,
+    env: io.env,
+    isSecret: makeSecretTest(secrets),
+    redact: makeRedactor(context, secrets, io.env),
+    width: opts.width - 20,
+  };
+  const analyses = await Promise.all(selected.map((s) => analyze(s)));
+  const setBy = new Map<string, Step>();
+  const out: string[] = [
+    `${paint('bold', runbookTitle(runbook, file))}\n`,
+    paint(
+      'dim',
+      `Dry run of ${selected.length === total ? stepCount(total) : `${selected.length} of ${total} steps`}; nothing is run.\n`,
+    ),
+  ];
+  selected.forEach((step, i) => {
+    const analysis = analyses[i] ?? { sets: [], needs: [] };
+    const vars = usedVars(analysis, step.code, sources, (name) => {
+      const by = setBy.get(name);
+      return by ? `set by step ${by.index} ${by.name}` : 'not set; the walkthrough would ask for it';
+    });
+    const sets = analysis.sets.length ? `${paint('dim', 'Sets:')} ${analysis.sets.join(', ')}\n` : undefined;
+    out.push(stepView(step, total, { prose: true, code: step.code, vars, footer: sets }, opts));
+    for (const name of analysis.sets) setBy.set(name, step);
+  });
+  if (selected.at(-1)?.index === total) {
+    const epilogue = renderProse(runbook.epilogue, opts);
+    if (epilogue) out.push(`\n${epilogue}`);
+  }
+  out.push(paint('dim', `\nDry run done: ${stepCount(selected.length)} shown, none run.\n`));
+  io.stdout.write(out.join(''));
+  return EXIT.ok;
+}

@@ -1,0 +1,181 @@
+// Markdown prose and step code as terminal text. Pure: strings in, strings out. Whether to colour and how
+// wide to wrap are the caller's decision (NO_COLOR, a terminal or not, a test), never detected here, so
+// chalk's and highlight.js's own colour detection is bypassed: every style goes through `paintFor`.
+import { styleText } from 'node:util';
+import { DEFAULT_THEME, highlight, supportsLanguage, type Theme } from 'cli-highlight';
+import { Marked, type Tokens } from 'marked';
+import { markedTerminal } from 'marked-terminal';
+import type { Paint } from '../core/style.ts';
+
+export interface RenderOptions {
+  color: boolean;
+  /** Columns prose is wrapped to. */
+  width: number;
+}
+
+/** Like style.ts's painter, minus Node's own stream check: the caller has already decided. */
+export function paintFor(color: boolean): Paint {
+  return color ? (style, text) => styleText(style, text, { validateStream: false }) : (_style, text) => text;
+}
+
+// C0 controls other than tab and newline, DEL and C1: text from a runbook must not drive the terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters removed
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+export function stripControl(text: string): string {
+  return text.replace(CONTROL, '');
+}
+
+const LANGUAGES: Record<string, string> = {
+  sh: 'bash',
+  shell: 'bash',
+  zsh: 'bash',
+  console: 'bash',
+  js: 'javascript',
+  mjs: 'javascript',
+  yml: 'yaml',
+};
+
+type ThemeStyle = Parameters<Paint>[0];
+const THEME_STYLES: Record<string, ThemeStyle> = {
+  keyword: 'blue',
+  built_in: 'cyan',
+  type: 'cyan',
+  literal: 'blue',
+  number: 'magenta',
+  regexp: 'red',
+  string: 'green',
+  variable: 'yellow',
+  template_variable: 'yellow',
+  function: 'yellow',
+  title: 'yellow',
+  attr: 'cyan',
+  comment: 'gray',
+  doctag: 'gray',
+  meta: 'gray',
+  name: 'blue',
+  tag: 'gray',
+  emphasis: 'italic',
+  strong: 'bold',
+};
+
+const themes = new Map<boolean, Theme>();
+
+/** A full cli-highlight theme, so no token falls back to its chalk-coloured default. */
+function themeFor(color: boolean): Theme {
+  let theme = themes.get(color);
+  if (!theme) {
+    const paint = paintFor(color);
+    const plain = (text: string) => text;
+    const entries = Object.keys({ ...DEFAULT_THEME, ...THEME_STYLES, default: plain }).map((token) => {
+      const style = THEME_STYLES[token];
+      return [token, style ? (text: string) => paint(style, text) : plain];
+    });
+    theme = Object.fromEntries(entries) as Theme;
+    themes.set(color, theme);
+  }
+  return theme;
+}
+
+/** Syntax-highlighted code (bash for shell steps); plain when colour is off or the language is unknown. */
+export function highlightCode(code: string, lang: string | undefined, color: boolean): string {
+  const clean = stripControl(code);
+  const language = LANGUAGES[lang ?? ''] ?? lang;
+  if (!color || !language || !supportsLanguage(language)) return clean;
+  try {
+    return highlight(clean, { language, ignoreIllegals: true, theme: themeFor(color) });
+  } catch {
+    return clean;
+  }
+}
+
+/** A step's code with a gutter, so it reads as a block apart from the prose around it. */
+export function renderCode(code: string, lang: string, opts: RenderOptions): string {
+  const paint = paintFor(opts.color);
+  const bar = paint('dim', '│');
+  const lines = highlightCode(code, lang, opts.color).split('\n');
+  return `${lines.map((line) => `  ${bar} ${line}`.trimEnd()).join('\n')}\n`;
+}
+
+const renderers = new Map<string, Marked>();
+
+function markdownFor(opts: RenderOptions): Marked {
+  const key = `${opts.color}:${opts.width}`;
+  const cached = renderers.get(key);
+  if (cached) return cached;
+  const paint = paintFor(opts.color);
+  const style = (s: ThemeStyle) => (text: string) => paint(s, text);
+  const same = (text: string) => text;
+  const marked = new Marked();
+  marked.use(
+    markedTerminal({
+      code: style('yellow'),
+      blockquote: style(['gray', 'italic']),
+      html: style('gray'),
+      heading: style(['green', 'bold']),
+      firstHeading: style(['magenta', 'bold']),
+      hr: same,
+      listitem: same,
+      table: same,
+      paragraph: same,
+      strong: style('bold'),
+      em: style('italic'),
+      codespan: style('yellow'),
+      del: style(['dim', 'strikethrough']),
+      link: style('blue'),
+      href: style(['blue', 'underline']),
+      text: same,
+      emoji: false,
+      reflowText: true,
+      width: opts.width,
+      tab: 2,
+      // cli-table3 colours its borders and header on its own unless told otherwise.
+      tableOptions: { style: { head: opts.color ? ['bold'] : [], border: opts.color ? ['gray'] : [] } },
+    }),
+  );
+  marked.use({
+    renderer: {
+      // marked-terminal renders a text token from its raw text, and a tight list item's content is one such
+      // token, so `- **bold** and \`code\`` came out with the markers (mikaelbr/marked-terminal#304, #371).
+      text(token: Tokens.Text | Tokens.Escape) {
+        return 'tokens' in token && token.tokens ? this.parser.parseInline(token.tokens) : false;
+      },
+      // Always "text (url)": terminal hyperlinks hide the address, and a runbook's reader may need to copy it.
+      link(token: Tokens.Link) {
+        const text = this.parser.parseInline(token.tokens);
+        const href = paint(['blue', 'underline'], stripControl(token.href));
+        const plainText = stripAnsi(text);
+        if (!plainText || plainText === token.href || `mailto:${plainText}` === token.href) return href;
+        return `${paint('blue', text)} (${href})`;
+      },
+      code(token: Tokens.Code) {
+        const body = highlightCode(token.text, token.lang?.split(/\s/)[0], opts.color);
+        return `${body
+          .split('\n')
+          .map((line) => `  ${line}`.trimEnd())
+          .join('\n')}\n\n`;
+      },
+      // Comments are notes to the runbook's editors; on GitHub they are invisible too.
+      html(token: Tokens.HTML | Tokens.Tag) {
+        return /^\s*<!--[\s\S]*-->\s*$/.test(token.text) ? '' : false;
+      },
+    },
+  });
+  renderers.set(key, marked);
+  return marked;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escapes is the point
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** Markdown for the terminal: headings, emphasis, lists, links, code; empty when the prose is blank. */
+export function renderProse(markdown: string, opts: RenderOptions): string {
+  if (!markdown.trim()) return '';
+  const out = markdownFor(opts).parse(markdown, { async: false });
+  const text = out.replace(/\n{3,}/g, '\n\n').trim();
+  return text ? `${text}\n` : '';
+}

@@ -1,0 +1,134 @@
+// What the walkthrough and the dry run show around a step: its title, the variables it uses, the summary
+// table. Pure: data in, terminal text out.
+import path from 'node:path';
+import { displayValue } from '../core/context.ts';
+import { paintFor, type RenderOptions, renderCode, renderProse, stripControl } from './render.ts';
+import { REDACTED } from '../core/secrets.ts';
+import { formatDuration, type Paint } from '../core/style.ts';
+import type { CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
+import { header } from '../run/unattended.ts';
+
+/** One line of "variables it uses": a carried value, or a note on where the value will come from. */
+export interface VarView {
+  name: string;
+  value?: string;
+  note?: string;
+}
+
+/** Names a step's code reads as `$NAME` or `${NAME...}`: the fallback when the bash analysis failed. */
+export function referencedNames(code: string): string[] {
+  const names = new Set<string>();
+  for (const m of code.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] as string);
+  return [...names];
+}
+
+/** A value on one line, cut to `max` columns: the first line of a multi-line value, with the line count. */
+export function oneLine(text: string, max: number): string {
+  if (text === '') return "''";
+  const lines = text.split('\n');
+  let first = stripControl(lines[0] ?? '');
+  const more = lines.length > 1 ? ` … (${lines.length} lines)` : '';
+  const room = Math.max(8, max - more.length);
+  if (first.length > room) first = `${first.slice(0, room - 1)}…`;
+  return `${first}${more}`;
+}
+
+/** A carried variable as shown to a person: secrets as ****, other values with embedded secrets hidden. */
+export function carriedView(
+  name: string,
+  variable: CarriedVar,
+  isSecret: (name: string) => boolean,
+  redact: (text: string) => string,
+  max: number,
+): VarView {
+  return { name, value: isSecret(name) ? REDACTED : oneLine(redact(displayValue(variable)), max) };
+}
+
+export function renderVars(vars: VarView[], paint: Paint, label = 'Variables it uses'): string {
+  if (vars.length === 0) return '';
+  const width = Math.max(...vars.map((v) => v.name.length));
+  const lines = vars.map((v) => {
+    const name = paint('cyan', v.name.padEnd(width));
+    return v.value !== undefined
+      ? `  ${name} = ${v.value}`
+      : `  ${name}   ${paint('yellow', v.note ?? 'not set')}`;
+  });
+  return `${paint('dim', `${label}:`)}\n${lines.join('\n')}\n`;
+}
+
+/** Front matter title, else the first heading, else the file's name. */
+export function runbookTitle(runbook: Runbook, file?: string): string {
+  const fm = runbook.frontMatter.title;
+  if (typeof fm === 'string' && fm.trim()) return stripControl(fm.trim());
+  const texts = [...runbook.steps.map((s) => s.prose), runbook.epilogue];
+  for (const text of texts) {
+    const m = /^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(text);
+    if (m?.[1]) return stripControl(m[1].replace(/[*_`]/g, ''));
+  }
+  return file ? path.basename(file) : 'runbook';
+}
+
+export function stepCount(n: number): string {
+  return n === 1 ? '1 step' : `${n} steps`;
+}
+
+export interface StepViewParts {
+  prose: boolean;
+  code: string;
+  vars: VarView[];
+  /** Extra lines after the variables (the dry run lists what the step sets). */
+  footer?: string;
+}
+
+/** Prose before the step (first showing only), header, highlighted code, the variables it uses. */
+export function stepView(step: Step, total: number, parts: StepViewParts, opts: RenderOptions): string {
+  const paint = paintFor(opts.color);
+  const out: string[] = [];
+  const prose = parts.prose ? renderProse(step.prose, opts) : '';
+  if (prose) out.push(prose);
+  const lang = step.kind === 'js' ? 'javascript' : 'bash';
+  const edited = parts.code !== step.code ? ` ${paint('yellow', '(edited)')}` : '';
+  out.push(`${header(step, total, paint).trimEnd()}${edited}\n${renderCode(parts.code, lang, opts)}`);
+  const vars = renderVars(parts.vars, paint);
+  if (vars) out.push(vars);
+  if (parts.footer) out.push(parts.footer);
+  return `\n${out.join('\n')}`;
+}
+
+const STATUS: Record<StepResult['status'], [string, Parameters<Paint>[0], string]> = {
+  done: ['✔', 'green', 'done'],
+  skipped: ['↷', 'yellow', 'skipped'],
+  failed: ['✖', 'red', 'failed'],
+  interrupted: ['■', 'yellow', 'interrupted'],
+  running: ['…', 'yellow', 'running'],
+  pending: ['·', 'dim', 'not run'],
+};
+
+/** The end-of-run table: step, status (edited, retried), duration. */
+export function summaryTable(results: StepResult[], total: number, paint: Paint): string {
+  const rows = results.map((r) => {
+    const [mark, color, word] = STATUS[r.status];
+    const notes: string[] = [];
+    if (r.editedCode !== undefined && r.status !== 'pending') notes.push('edited');
+    if (r.attempts > 1) notes.push(`${r.attempts} attempts`);
+    const status = `${word}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+    const time = r.attempts > 0 && r.status !== 'skipped' ? formatDuration(r.durationMs) : '';
+    return { step: `${r.index}/${total} ${r.name}`, mark: paint(color, mark), status, time };
+  });
+  const stepWidth = Math.max(4, ...rows.map((r) => r.step.length));
+  const statusWidth = Math.max(6, ...rows.map((r) => r.status.length));
+  const head = paint('dim', `  ${'Step'.padEnd(stepWidth)}  ${'Status'.padEnd(statusWidth + 2)}  Time`);
+  const lines = rows.map(
+    (r) => `  ${r.step.padEnd(stepWidth)}  ${r.mark} ${r.status.padEnd(statusWidth)}  ${r.time}`,
+  );
+  return `${head}\n${lines.map((l) => l.trimEnd()).join('\n')}\n`;
+}
+
+/** "3 done, 1 skipped": the end of a run in a few words. */
+export function tally(results: StepResult[]): string {
+  const count = (status: StepResult['status']) => results.filter((r) => r.status === status).length;
+  const parts = [`${count('done')} done`];
+  if (count('skipped')) parts.push(`${count('skipped')} skipped`);
+  if (count('failed')) parts.push(`${count('failed')} failed (allowed)`);
+  return parts.join(', ');
+}

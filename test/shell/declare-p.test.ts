@@ -1,0 +1,88 @@
+// bash's own `declare -p` output, read back as data: every value must come out exactly as bash held it.
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { adoptableLine, declarationLines, parseDeclaration } from '../../lib/shell/declare-p.ts';
+
+/** Runs bash code, then returns `declare -p NAME` and the value bash holds, as JSON via printf %q-free NULs. */
+function fromBash(setup: string, name: string) {
+  const out = execFileSync(
+    'bash',
+    [
+      '--noprofile',
+      '--norc',
+      '-c',
+      `${setup}\ndeclare -p ${name}\nprintf '\\0'\nif [[ \${${name}@a} == *[aA]* ]]; then declare -n r=${name}; for k in "\${!r[@]}"; do printf '%s\\0%s\\0' "$k" "\${r[$k]}"; done; else printf '%s' "\${!name}"; fi`,
+    ],
+    { env: { name }, encoding: 'buffer' },
+  );
+  const text = out.toString('utf8');
+  const cut = text.indexOf('\n\0');
+  return { line: text.slice(0, cut), rest: text.slice(cut + 2) };
+}
+
+const scalars: Array<[string, string]> = [
+  ['plain', 'X=hello'],
+  ['empty', 'X='],
+  ['newlines and tabs', "X=$'a\\nb\\tc\\r'"],
+  ['quotes and expansions', "X='it'\"'\"'s \"q\" $(touch x) `id` ${y} \\\\ !'"],
+  ['unicode', 'X="ünïcødé ☃ 😀"'],
+  ['control bytes', "X=$'\\001\\177\\033[31m'"],
+  ['integer', 'declare -i X=41+1'],
+  ['exported', 'export X=1'],
+  ['lowercase', 'declare -l X=ABC'],
+];
+
+describe('parseDeclaration', () => {
+  it.each(scalars)('reads a scalar: %s', (_what, setup) => {
+    const { line, rest } = fromBash(setup, 'X');
+    const d = parseDeclaration(line);
+    expect(d.name).toBe('X');
+    expect(d.value).toMatchObject({ type: 'scalar', value: rest });
+  });
+
+  it.each([
+    ['indexed, sparse, odd values', `declare -a X=([0]="x y" [5]=$'n\\nl' [7]='$(id)' [9]='"q"')`, 'indexed'],
+    [
+      'associative, odd keys',
+      `declare -A X=([k]=v ["a b"]=c [$'x\\ny']=z ['q"]']=1 ['$(id)']=2 [" "]=sp)`,
+      'assoc',
+    ],
+    ['exported array', 'declare -ax X=(1 2)', 'indexed'],
+    ['empty array', 'declare -a X=()', 'indexed'],
+  ])('reads an array: %s', (_what, setup, type) => {
+    const { line, rest } = fromBash(setup, 'X');
+    const fields = rest.split('\0').slice(0, -1);
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) expected[fields[i] as string] = fields[i + 1] as string;
+    expect(parseDeclaration(line).value).toEqual({
+      type,
+      attrs: line.includes('-ax') ? 'x' : '',
+      value: expected,
+    });
+  });
+
+  it('reads attributes, namerefs and declared-but-unset variables', () => {
+    expect(parseDeclaration('declare -n R="X"').value).toEqual({ type: 'scalar', attrs: 'n', value: 'X' });
+    expect(parseDeclaration('declare -rx R="1"')).toMatchObject({ flags: 'rx', value: { attrs: 'x' } });
+    expect(parseDeclaration('declare -- U')).toEqual({ name: 'U', flags: '' });
+  });
+
+  it('refuses what is not declare -p output', () => {
+    expect(() => parseDeclaration('X=1')).toThrow(/unreadable/);
+    expect(() => parseDeclaration('declare -- X="open')).toThrow(/unterminated/);
+    expect(() => parseDeclaration('declare -- X="a" ; touch y')).toThrow(/trailing/);
+  });
+});
+
+describe('declarationLines and adoptableLine', () => {
+  it('maps names to their lines', () => {
+    const lines = declarationLines('declare -- A="1"\ndeclare -x B="2"\n');
+    expect([...lines.keys()]).toEqual(['A', 'B']);
+  });
+
+  it('drops readonly and keeps the rest, global', () => {
+    expect(adoptableLine('declare -r X="1"')).toBe('declare -g X="1"');
+    expect(adoptableLine('declare -arx X=([0]="1")')).toBe('declare -gax X=([0]="1")');
+    expect(adoptableLine('declare -- X="a=b"')).toBe('declare -g X="a=b"');
+  });
+});

@@ -1,0 +1,82 @@
+// ShellSession with real bash: a step launched ahead of its run (unattended runs) is the one that runs
+// next, and one that will not be run after all is ended, never left behind.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { emptyContext } from '../../lib/core/context.ts';
+import { DEFAULT_SHELL, ShellSession, type StepIO } from '../../lib/shell/session.ts';
+import { waitFor } from '../helpers/cli.ts';
+
+const sessions: ShellSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.close();
+});
+
+function setup() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'runbook-session-test-'));
+  const session = new ShellSession(DEFAULT_SHELL, process.env);
+  sessions.push(session);
+  let out = '';
+  const stdout = new PassThrough();
+  stdout.on('data', (d) => {
+    out += d;
+  });
+  const io: StepIO = { stdin: 'ignore', stdout, stderr: new PassThrough() };
+  return { dir, session, io, out: () => out, at: (f: string) => path.join(dir, f) };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('ShellSession look-ahead', () => {
+  it('starts the next step as soon as one ends, in the context it left', async () => {
+    const { dir, session, io, out, at } = setup();
+    const then = { name: 'second', code: 'touch second-started\necho "second sees $GREETING"' };
+    const first = await session.run({
+      name: 'first',
+      code: 'GREETING=hi',
+      context: emptyContext(dir),
+      io,
+      then,
+    });
+    expect(first.exitCode).toBe(0);
+    // Nobody has asked for the second step yet, and it is running already.
+    await waitFor(() => existsSync(at('second-started')), 5000, 'the second step to start');
+    const context = first.context ?? emptyContext(dir);
+    const second = await session.run({ ...then, context, io });
+    expect(second.exitCode).toBe(0);
+    expect(out()).toBe('second sees hi\n');
+  });
+
+  it('ends a step launched ahead when something else runs instead, or the session closes', async () => {
+    const { dir, session, io, out, at } = setup();
+    const then = { name: 'slow', code: 'echo $BASHPID > slow.pid\nsleep 30\ntouch slow-finished' };
+    const first = await session.run({ name: 'first', code: 'true', context: emptyContext(dir), io, then });
+    await waitFor(() => existsSync(at('slow.pid')), 5000, 'the slow step to start');
+    const pid = Number(readFileSync(at('slow.pid'), 'utf8'));
+    const other = await session.run({
+      name: 'other',
+      code: 'echo other ran',
+      context: first.context ?? emptyContext(dir),
+      io,
+      then,
+    });
+    expect(other.exitCode).toBe(0);
+    expect(out()).toBe('other ran\n');
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(at('slow-finished'))).toBe(false);
+    // `then` launched the slow step again after `other`; closing the session ends it too.
+    await waitFor(() => Number(readFileSync(at('slow.pid'), 'utf8')) !== pid, 5000, 'a second launch');
+    const again = Number(readFileSync(at('slow.pid'), 'utf8'));
+    await session.close();
+    expect(alive(again)).toBe(false);
+  });
+});
