@@ -1,11 +1,10 @@
 // Variables each step sets and needs, and the ones no earlier step, environment or --set provides.
-import { loadShellParser } from './bash-parser.ts';
+
 import type { Step } from '../core/types.ts';
+import { loadShellParser } from './bash-parser.ts';
 import { analyzeJs } from './js-vars.ts';
 import { analyzeShellTree, type VariableAnalysis } from './shell-vars.ts';
 
-export { isShellOwnVariable } from './shell-own.ts';
-export { analyzeRunbookCached, type MissingVariable, missingVariables } from './cache.ts';
 export { analyzeJs } from './js-vars.ts';
 export type { VariableAnalysis } from './shell-vars.ts';
 

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { replaceFile } from '../os/replace-file.ts';
 import type { Step } from '../core/types.ts';
+import { replaceFile } from '../os/replace-file.ts';
 import type { VariableAnalysis } from './shell-vars.ts';
 
 /** Bump when the analysis itself changes, so cached results from older rules are not reused. */

@@ -1,8 +1,6 @@
-// Which variables a run needs that nothing provides: found before anything runs, so an unattended run
-// fails at once with the whole list instead of half-way through with an empty value.
-import path from 'node:path';
 import type { Selection } from '../core/select.ts';
 import type { Context, Step } from '../core/types.ts';
+import { sharedStateFile } from '../os/state-dir.ts';
 import type { MissingVariable } from './cache.ts';
 import type { VariableAnalysis } from './shell-vars.ts';
 
@@ -33,7 +31,7 @@ async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
 
 export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Map<number, VariableAnalysis>> {
   const { analyzeRunbookCached } = await import('./cache.ts');
-  const cache = path.join(path.dirname(runbookFile), '.runbook', 'analysis-cache.json');
+  const cache = sharedStateFile(runbookFile, 'analysis-cache.json');
   const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
   return new Map(steps.map((s, i) => [s.index, analyses[i] as VariableAnalysis]));
 }

@@ -1,5 +1,5 @@
 // Variables that bash itself, or an ordinary login, provides: reading them never needs an earlier step.
-import { NOT_CARRIED_PATTERN } from '../shell/restore-script.ts';
+import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
 
 const SHELL_OWN = new Set([
   // bash (Shell Variables in the bash manual), besides the ones it changes itself (NOT_CARRIED)

@@ -9,8 +9,9 @@
 // - Bare names in array subscripts (`${a[key]}`) are not reads: for associative arrays they are strings.
 // - `X=1 cmd` sets X for cmd only: not a set.
 
-import { assignedByCommand } from './builtin-assignments.ts';
+import { IDENTIFIER } from '../core/identifiers.ts';
 import { forEachChild, literalWord, type ShellParser, type ShNode } from './bash-parser.ts';
+import { assignedByCommand } from './builtin-assignments.ts';
 import { isShellOwnVariable } from './shell-own.ts';
 
 export interface VariableAnalysis {
@@ -18,8 +19,6 @@ export interface VariableAnalysis {
   needs: string[];
   error?: string;
 }
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface Scope {
   assigned: Set<string>;

@@ -2,21 +2,17 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { attributeProblems } from '../markdown/attributes-known.ts';
-import { findPathProblems } from './paths.ts';
+import { analyzeRunbook } from '../analysis/analyze.ts';
+import { missingVariables } from '../analysis/cache.ts';
 import { InputError } from '../core/errors.ts';
-import { parseRunbook } from '../markdown/parse.ts';
-import { shellcheckAvailable, shellcheckStep } from './shellcheck.ts';
 import type { Runbook, Step } from '../core/types.ts';
-import { analyzeRunbook, missingVariables } from '../analysis/analyze.ts';
+import { attributeProblems } from '../markdown/attributes-known.ts';
+import { parseRunbook } from '../markdown/parse.ts';
+import type { CheckFinding } from './finding.ts';
+import { findPathProblems } from './paths.ts';
+import { shellcheckAvailable, shellcheckStep } from './shellcheck.ts';
 
-export interface CheckFinding {
-  /** 1-based line of the runbook file. */
-  line: number;
-  step?: string;
-  severity: 'error' | 'warning';
-  message: string;
-}
+export type { CheckFinding } from './finding.ts';
 
 export interface CheckOptions {
   env?: NodeJS.ProcessEnv;

@@ -1,8 +1,8 @@
 // `runbook check [FILE]`: the static checks, printed one per line; exit 1 when any is an error.
 import path from 'node:path';
-import { checkRunbook, formatFindings } from './check.ts';
-import type { CliOptions } from '../cli/cli.ts';
 import { EXIT } from '../core/errors.ts';
+import type { RunOptions } from '../core/options.ts';
+import { checkRunbook, formatFindings } from './check.ts';
 
 export interface CheckIO {
   stdout: NodeJS.WritableStream;
@@ -10,7 +10,7 @@ export interface CheckIO {
   env: NodeJS.ProcessEnv;
 }
 
-export async function runCheck(file: string, options: CliOptions, io: CheckIO): Promise<number> {
+export async function runCheck(file: string, options: RunOptions, io: CheckIO): Promise<number> {
   const findings = await checkRunbook(file, { env: io.env, set: options.set });
   const shown = path.relative(process.cwd(), file) || file;
   if (findings.length) io.stdout.write(`${formatFindings(findings, shown)}\n`);

@@ -2,9 +2,9 @@
 // A file an earlier command visibly creates (a redirection, tee, cp, curl -o, git clone...) counts as there.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { CheckFinding } from './check.ts';
 import { resolvePath, stepCommands, writtenByCommand } from '../analysis/commands.ts';
 import type { Runbook } from '../core/types.ts';
+import type { CheckFinding } from './finding.ts';
 
 /** Long options that name a file or directory for whatever command takes them. */
 const PATH_OPTIONS = new Set(['--config', '--values', '--filename', '--kustomize']);

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
-import type { Runbook } from '../core/types.ts';
+import { isIdentifier } from '../core/identifiers.ts';
+import type { RunOptions } from '../core/options.ts';
+import { loadRunbook } from '../markdown/load.ts';
 
 export interface CliIO {
   argv: string[];
@@ -56,34 +58,19 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-export type CliOptions = {
-  yes: boolean;
-  resume: boolean;
-  from?: string;
-  to?: string;
-  only?: string;
-  /** --set NAME=VALUE pairs, split once here; a later one for a name wins. */
-  set: Record<string, string>;
-  dryRun: boolean;
-  record?: string;
-  list: boolean;
-  json: boolean;
-  preflight: boolean;
-};
-
 export interface Parsed {
   command: 'run' | 'check' | 'help' | 'version';
   file: string;
-  options: CliOptions;
+  options: RunOptions;
 }
 
 function parseSetPairs(pairs: string[]): Record<string, string> {
   const set: Record<string, string> = {};
   for (const pair of pairs) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(pair)) {
+    const eq = pair.indexOf('=');
+    if (eq === -1 || !isIdentifier(pair.slice(0, eq))) {
       throw new UsageError(`--set takes NAME=VALUE, got ${JSON.stringify(pair)}`);
     }
-    const eq = pair.indexOf('=');
     set[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return set;
@@ -108,7 +95,7 @@ export function parseCli(argv: string[]): Parsed {
   if (positionals.length > 1) throw new UsageError(`expected one runbook file, got ${positionals.length}`);
   if (v.help) command = 'help';
   else if (v.version) command = 'version';
-  const options: CliOptions = {
+  const options: RunOptions = {
     yes: v.yes ?? false,
     resume: v.resume ?? false,
     from: v.from,
@@ -132,20 +119,6 @@ export function version(): string {
     version: string;
   };
   return pkg.version;
-}
-
-/** Reads and parses a runbook; a missing or unreadable file is an input error. */
-export async function loadRunbook(file: string): Promise<{ text: string; runbook: Runbook }> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code;
-    throw new UsageError(`cannot read runbook ${file}: ${why}`);
-  }
-  const { parseCached } = await import('../markdown/parse-cache.ts');
-  return { text, runbook: await parseCached(text, file) };
 }
 
 export async function main(io: CliIO): Promise<number> {

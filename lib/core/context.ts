@@ -1,11 +1,11 @@
 // Carried shell state on the runner's side: contexts, how they differ, how values are shown, how the
 // runner's own values travel to the shell (NUL-separated data), and the check of one read back from disk.
 import { StateError } from './errors.ts';
+import { IDENTIFIER, IDENTIFIER_SOURCE } from './identifiers.ts';
 import type { CarriedVar, Context } from './types.ts';
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A nameref may point at a variable or one element of an indexed array; anything else could run code.
-const NAMEREF_TARGET = /^[A-Za-z_][A-Za-z0-9_]*(\[[0-9]+\])?$/;
+const NAMEREF_TARGET = new RegExp(`^${IDENTIFIER_SOURCE}(\\[[0-9]+\\])?$`);
 const INDEX = /^[0-9]+$/;
 const ATTRS = /^[xilutc]*$/;
 
@@ -64,7 +64,7 @@ export function displayValue(v: CarriedVar): string {
 
 /** `--set NAME=VALUE` and answers to prompts become plain, unexported shell variables. */
 export function withValue(ctx: Context, name: string, value: string): Context {
-  if (!NAME.test(name)) throw new StateError(`not a shell variable name: ${JSON.stringify(name)}`);
+  if (!IDENTIFIER.test(name)) throw new StateError(`not a shell variable name: ${JSON.stringify(name)}`);
   const prev = ctx.vars[name];
   const attrs = prev?.type === 'scalar' ? prev.attrs.replace('n', '') : '';
   return {
@@ -82,12 +82,12 @@ export function validateContext(raw: unknown): Context {
   if (typeof raw !== 'object' || raw === null) return bad('not an object');
   const c = raw as Record<string, unknown>;
   if (typeof c.cwd !== 'string' || typeof c.functions !== 'string') return bad('cwd or functions missing');
-  if (!Array.isArray(c.unset) || !c.unset.every((n) => typeof n === 'string' && NAME.test(n))) {
+  if (!Array.isArray(c.unset) || !c.unset.every((n) => typeof n === 'string' && IDENTIFIER.test(n))) {
     return bad('unset list');
   }
   if (typeof c.vars !== 'object' || c.vars === null) return bad('vars missing');
   for (const [name, v] of Object.entries(c.vars as Record<string, CarriedVar>)) {
-    if (!NAME.test(name)) bad(`variable name ${JSON.stringify(name)}`);
+    if (!IDENTIFIER.test(name)) bad(`variable name ${JSON.stringify(name)}`);
     if (typeof v !== 'object' || v === null || typeof v.attrs !== 'string') bad(`variable ${name}`);
     if (!ATTRS.test(v.attrs.replace('n', ''))) bad(`attributes of ${name}`);
     if (v.type === 'scalar') {

@@ -12,8 +12,11 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 
 export type Paint = (style: Style, text: string) => string;
 
+/** Colours on or off as the caller decided (colorEnabled, a test): styleText's own stream check is bypassed. */
 export function painter(enabled: boolean): Paint {
-  return enabled ? (style, text) => styleText(style, text) : (_style, text) => text;
+  return enabled
+    ? (style, text) => styleText(style, text, { validateStream: false })
+    : (_style, text) => text;
 }
 
 /** `350 ms`, `1.2 s`, `2 min 3 s`. */

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { changedNames, displayValue } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import { makeSecretTest, REDACTED, redactorCache, secretValues } from '../core/secrets.ts';
+import type { Context, RunReport, Step, StepResult } from '../core/types.ts';
 import type { ShellOutcome, ShellSession, StepIO } from '../shell/session.ts';
 import { codeHash, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
-import type { Context, RunReport, Step, StepResult } from '../core/types.ts';
 
 export interface EngineOptions {
   file: string;

@@ -6,8 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { validateContext } from '../core/context.ts';
 import { StateError } from '../core/errors.ts';
-import { replaceFile } from '../os/replace-file.ts';
 import type { Context, Step, StepResult } from '../core/types.ts';
+import { replaceFile } from '../os/replace-file.ts';
+import { stateFile } from '../os/state-dir.ts';
 
 export const STATE_FORMAT = 'runbook-state/1';
 const STATUSES = new Set(['pending', 'running', 'done', 'failed', 'skipped', 'interrupted']);
@@ -37,8 +38,7 @@ export function codeHash(code: string): string {
 }
 
 export function recordPath(runbookFile: string): string {
-  const dir = path.join(path.dirname(runbookFile), '.runbook');
-  return path.join(dir, `${path.basename(runbookFile).replace(/\.md$/i, '')}.state.json`);
+  return stateFile(runbookFile, 'state');
 }
 
 export function newRecord(runbookFile: string, steps: Step[], context: Context): RunRecord {

@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import nodePath from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type JsStepResult, makeVars } from './vars-object.ts';
+import { IDENTIFIER } from '../core/identifiers.ts';
 import type { CarriedVar } from '../core/types.ts';
+import { type JsStepResult, makeVars } from './vars-object.ts';
 
 export interface JsStepInput {
   vars: Record<string, CarriedVar>;
@@ -23,8 +24,6 @@ export interface JsStepInput {
   env: Record<string, string>;
   cwd: string;
 }
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 // zx's globals, loaded on first use: `zx/core` (for $, cd, within...) costs ~20 ms and all of `zx` (fs-extra,
 // globby, YAML...) ~75 ms, and most steps touch few of them. Names as zx/globals (zx 8.8.5) defines them.
@@ -191,13 +190,17 @@ function save(): boolean {
   try {
     const { vars, deleted } = jsVars.collect();
     for (const name of Object.keys(vars)) {
-      if (NAME.test(name)) continue;
+      if (IDENTIFIER.test(name)) continue;
       process.stderr.write(
         `runbook: vars[${JSON.stringify(name)}] is not a shell variable name; not carried\n`,
       );
       delete vars[name];
     }
-    const result: JsStepResult = { vars, deleted: deleted.filter((n) => NAME.test(n)), cwd: process.cwd() };
+    const result: JsStepResult = {
+      vars,
+      deleted: deleted.filter((n) => IDENTIFIER.test(n)),
+      cwd: process.cwd(),
+    };
     writeFileSync(nodePath.join(dir, 'out.json'), JSON.stringify(result), { mode: 0o600 });
     return true;
   } catch (err) {

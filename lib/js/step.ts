@@ -13,12 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateContext } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
+import type { Context, Step } from '../core/types.ts';
+import { endLeftovers, killTree } from '../os/kill.ts';
+import { stepFileName } from '../os/state-dir.ts';
+import { TailBuffer } from '../os/tail.ts';
+import type { ShellOutcome, StepIO } from '../shell/session.ts';
 import type { JsStepInput } from './child.ts';
 import { type JsStepResult, mergeJsResult } from './vars-object.ts';
-import { endLeftovers, killTree } from '../os/kill.ts';
-import type { ShellOutcome, StepIO } from '../shell/session.ts';
-import { TailBuffer } from '../os/tail.ts';
-import type { Context, Step } from '../core/types.ts';
 
 export interface JsStepOptions {
   step: Step;
@@ -131,7 +132,7 @@ export async function runJsStep(opts: JsStepOptions): Promise<ShellOutcome> {
   const runnerEnv = opts.env ?? process.env;
   const dir = mkdtempSync(path.join(tmpdir(), 'runbook-js-'));
   try {
-    const module = `${step.name.replace(/[^\w.-]/g, '_')}.mjs`;
+    const module = stepFileName(step.name, 'mjs');
     writeFileSync(path.join(dir, module), `${opts.code}\n`, { mode: 0o600 });
     const env = stepEnv(runnerEnv, context);
     const input: JsStepInput = {

@@ -1,7 +1,7 @@
 // The info string of a fence: a language word, then optional attributes in braces.
 //   ```sh {name=create-cluster timeout=600 title="Create it" skip}
 //   ```bash {"name":"create-cluster","excludeFromRunAll":true}      (Runme's JSON form)
-import type { AttributeValue } from '../core/types.ts';
+import type { AttributeValue, Step } from '../core/types.ts';
 
 export interface InfoString {
   /** Lower-cased language word; '' when the fence has none. */
@@ -27,8 +27,7 @@ export function parseInfo(info: string): InfoString {
   const after = rest.slice(close + 1).trim();
   try {
     const attributes = inner.trimStart().startsWith('"') ? fromJson(inner) : fromPairs(inner);
-    if (attributes.excludeFromRunAll === true || attributes.excludeFromRunAll === 'true')
-      attributes.skip = true;
+    if (isOn(attributes.excludeFromRunAll)) attributes.skip = true;
     if (after) return { lang, attributes, problem: `unexpected text after the attributes: ${after}` };
     return { lang, attributes };
   } catch (error) {
@@ -38,7 +37,7 @@ export function parseInfo(info: string): InfoString {
 
 /** Whether an attribute turns a step off (`skip`, `ignore`, Runme's `excludeFromRunAll`). */
 export function isSkipped(attributes: Record<string, AttributeValue>): boolean {
-  return [attributes.skip, attributes.ignore].some((v) => v === true || v === 'true');
+  return isOn(attributes.skip) || isOn(attributes.ignore);
 }
 
 /** Index of the `}` matching the `{` at 0, skipping quoted strings and nested braces; -1 if none. */
@@ -90,4 +89,14 @@ function fromPairs(inner: string): Record<string, AttributeValue> {
     rest = next.replace(/^[\s,]+/, '');
   }
   return attributes;
+}
+
+/** A bare flag, or `flag=true`; `flag=false` turns it off. */
+export function isFlagSet(step: Pick<Step, 'attributes'>, name: string): boolean {
+  return isOn(step.attributes[name]);
+}
+
+/** A bare flag or the text `true`; anything else (`false`, absent) is off. */
+export function isOn(value: unknown): boolean {
+  return value === true || value === 'true';
 }

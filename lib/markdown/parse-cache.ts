@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { replaceFile } from '../os/replace-file.ts';
 import type { Runbook } from '../core/types.ts';
+import { replaceFile } from '../os/replace-file.ts';
+import { stateFile } from '../os/state-dir.ts';
 
 function parserBuild(): string {
   try {
@@ -17,8 +18,7 @@ function parserBuild(): string {
 }
 
 function cacheFile(runbookFile: string): string {
-  const base = path.basename(runbookFile).replace(/\.md$/i, '');
-  return path.join(path.dirname(runbookFile), '.runbook', `${base}.parse.json`);
+  return stateFile(runbookFile, 'parse');
 }
 
 export async function parseCached(text: string, runbookFile: string): Promise<Runbook> {

@@ -1,11 +1,11 @@
 // Markdown runbook → steps. Pure: text in, steps out, no I/O.
 import type { Lexer, Token } from 'marked';
+import type { ParseWarning, Runbook, Step, StepKind } from '../core/types.ts';
 import { isSkipped, parseInfo } from './attributes.ts';
 import { type Container, readFence } from './fence-lines.ts';
 import { createLexer, type Fence, type FenceToken, isFenceToken } from './fences.ts';
 import { splitFrontMatter } from './frontmatter.ts';
 import { assignNames, type NameRequest } from './names.ts';
-import type { ParseWarning, Runbook, Step, StepKind } from '../core/types.ts';
 
 /** A fenced code block of the body, whatever its language. Lines are 0-based lines of the body. */
 interface Block {

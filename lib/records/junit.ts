@@ -1,7 +1,7 @@
 // A run as JUnit XML, the format CI systems read: one testsuite, one testcase per step.
 import path from 'node:path';
-import { plainOutput, stepNumber } from './output-text.ts';
 import type { RunReport, StepResult } from '../core/types.ts';
+import { plainOutput, stepNumber } from './output-text.ts';
 
 // Characters XML 1.0 cannot carry at all, even escaped; unpaired surrogates included.
 const ILLEGAL_XML =

@@ -1,7 +1,7 @@
 // The runbook itself with what each step printed inserted below its block: a readable report of a run.
 import path from 'node:path';
-import { formatDuration, plainOutput } from './output-text.ts';
 import type { RunReport, Step, StepResult } from '../core/types.ts';
+import { formatDuration, plainOutput } from './output-text.ts';
 
 const STATUS_LABEL: Record<StepResult['status'], string> = {
   done: '✔ done',

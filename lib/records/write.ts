@@ -2,10 +2,10 @@
 // Every value, output tail and message goes through `redact` first; the files are private to the user.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { RunReport, Step, StepResult } from '../core/types.ts';
 import { junitXml } from './junit.ts';
 import { plainOutput } from './output-text.ts';
 import { transcriptMarkdown } from './transcript.ts';
-import type { RunReport, Step, StepResult } from '../core/types.ts';
 
 export interface StepRecord {
   index: number;

@@ -1,26 +1,26 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
 import path from 'node:path';
-import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
-import type { CliOptions } from '../cli/cli.ts';
-import { loadRunbook } from '../cli/cli.ts';
-import { emptyContext, withValue } from '../core/context.ts';
-import { assertDir, baseDirFor, Engine } from '../engine/engine.ts';
-import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
-import { warnParse } from '../ui/list.ts';
 import { findMissing, formatMissing } from '../analysis/needs.ts';
+import { emptyContext, withValue } from '../core/context.ts';
+import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
+import type { RunIO, RunOptions } from '../core/options.ts';
 import { type Selection, selectSteps } from '../core/select.ts';
-import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
-import { loadRecord, lockRun, newRecord, type RunRecord, recordPath, resumePoint } from '../engine/run-record.ts';
 import { colorEnabled, painter } from '../core/style.ts';
 import type { Runbook, Step } from '../core/types.ts';
-
-export interface RunIO {
-  stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-}
+import { assertDir, baseDirFor, Engine } from '../engine/engine.ts';
+import {
+  loadRecord,
+  lockRun,
+  newRecord,
+  type RunRecord,
+  recordPath,
+  resumePoint,
+} from '../engine/run-record.ts';
+import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
+import { loadRunbook } from '../markdown/load.ts';
+import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
+import { warnParse } from '../ui/list.ts';
 
 /** Aligns a previous record with the runbook as it is now: results kept by step name. */
 function continueRecord(prev: RunRecord, fresh: RunRecord): RunRecord {
@@ -38,7 +38,7 @@ function describe(steps: Step[]): string {
   return names.length > 6 ? `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}` : names.join(', ');
 }
 
-export async function runRunbook(file: string, options: CliOptions, io: RunIO): Promise<number> {
+export async function runRunbook(file: string, options: RunOptions, io: RunIO): Promise<number> {
   const startedAt = new Date().toISOString();
   const { text, runbook } = await loadRunbook(file);
   const paint = painter(colorEnabled(io.stderr, io.env));
@@ -72,7 +72,7 @@ export async function runRunbook(file: string, options: CliOptions, io: RunIO): 
 
 interface RunSetup {
   file: string;
-  options: CliOptions;
+  options: RunOptions;
   io: RunIO;
   runbook: Runbook;
   text: string;

@@ -1,5 +1,7 @@
 // Reads bash's own `declare -p` output as data: one line per variable, values in bash's quoting
 // ("..." with \" \\ \$ \` escapes, or $'...' for control characters). Nothing here evaluates anything.
+
+import { IDENTIFIER_SOURCE } from '../core/identifiers.ts';
 import type { CarriedVar } from '../core/types.ts';
 
 export interface Declaration {
@@ -10,7 +12,7 @@ export interface Declaration {
   value?: CarriedVar;
 }
 
-const HEAD = /^declare -([a-zA-Z-]*) ([A-Za-z_][A-Za-z0-9_]*)(=?)/;
+const HEAD = new RegExp(`^declare -([a-zA-Z-]*) (${IDENTIFIER_SOURCE})(=?)`);
 
 class Reader {
   i = 0;

@@ -1,54 +1,6 @@
-// Shared pieces of the bash side of carried state: which variables are never carried, and the function
-// that takes the runner's own values (NUL-separated data, assigned with `printf -v` or a nameref) into a
-// shell, so such a value is never parsed as code.
-
-/** Bash's own changing variables and the shell's bookkeeping: never carried. */
-export const NOT_CARRIED = [
-  'BASH*',
-  'BASHOPTS',
-  'BASHPID',
-  'COLUMNS',
-  'COMP_*',
-  'COPROC*',
-  'DIRSTACK',
-  'EPOCHREALTIME',
-  'EPOCHSECONDS',
-  'EUID',
-  'FUNCNAME',
-  'GROUPS',
-  'HISTCMD',
-  'HOSTNAME',
-  'HOSTTYPE',
-  'LINENO',
-  'LINES',
-  'MACHTYPE',
-  'OLDPWD',
-  'OPTARG',
-  'OPTERR',
-  'OPTIND',
-  'OSTYPE',
-  'PIPESTATUS',
-  'PPID',
-  'PS1',
-  'PS2',
-  'PS3',
-  'PS4',
-  'PWD',
-  'RANDOM',
-  'SECONDS',
-  'SHELLOPTS',
-  'SHLVL',
-  'SRANDOM',
-  'UID',
-  '_',
-  '__rb_*',
-  '__RB_*',
-] as const;
-
-/** The same names as a pattern, for reading `declare -p` output. */
-export const NOT_CARRIED_PATTERN = new RegExp(
-  `^(${NOT_CARRIED.map((g) => g.replace(/\*/g, '.*')).join('|')})$`,
-);
+// The bash side of handing the runner's own values to the shell (ctx.in, written by encodeContext in
+// core/context.ts): NUL-separated data assigned with `printf -v` or a nameref, never parsed as code.
+// ARCHITECTURE.md describes the whole step server protocol.
 
 /**
  * Exit status the step shell uses when the interpreter is not bash 4+ (it needs `${x@a}`, namerefs, mapfile).
@@ -56,13 +8,11 @@ export const NOT_CARRIED_PATTERN = new RegExp(
  */
 export const EXIT_OLD_BASH = 197;
 
-// Record layout (each field NUL-terminated):
-//   header:  cwd
+// Record layout (each field NUL-terminated), one record per variable:
 //   scalar:  name  attrs  's'  value
 //   nameref: name  attrs  'n'  target
 //   array:   name  attrs  'a'|'A'  count  (key value) * count
-//   unset:   name  ''     'u'           (restore only)
-//   then the functions, as `declare -f` prints them, go to a separate file.
+//   unset:   name  ''     'u'
 /** Restores a NUL-separated context file ("$1") into the calling shell's globals. */
 export const RESTORE_FUNCTION = `
 __rb_restore() {

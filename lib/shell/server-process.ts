@@ -4,12 +4,12 @@
 import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
-import { EXIT_OLD_BASH } from './restore-script.ts';
 import { InputError } from '../core/errors.ts';
 import { endLeftovers } from '../os/kill.ts';
-import { EventReader } from './events.ts';
-import { MarkerFilter } from './sync-marker.ts';
 import { discardingStore, TailBuffer } from '../os/tail.ts';
+import { EventReader } from './events.ts';
+import { EXIT_OLD_BASH } from './restore-script.ts';
+import { MarkerFilter } from './sync-marker.ts';
 
 export interface StepIO {
   stdin: 'inherit' | 'ignore';

@@ -1,10 +1,10 @@
 // What the step server's shell holds, read from its `declare -p` snapshots: the runner's view of the
 // server, the context (what differs from a plain shell), and what to hand the server before a step.
 import { sameVar } from '../core/context.ts';
-import { NOT_CARRIED_PATTERN } from './restore-script.ts';
+import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
+import type { CarriedVar, Context } from '../core/types.ts';
 import { adoptableLine, declarationLines, parseDeclaration } from './declare-p.ts';
 import type { Snapshot } from './events.ts';
-import type { CarriedVar, Context } from '../core/types.ts';
 
 const INTERNAL_FUNCTION = /^__rb_/;
 /** Commands the lines handed to the server use as keywords, which a function of the same name would shadow. */

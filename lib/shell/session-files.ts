@@ -6,6 +6,7 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeContext } from '../core/context.ts';
 import type { Context } from '../core/types.ts';
+import { stepFileName } from '../os/state-dir.ts';
 
 export class SessionFiles {
   /** Scripts as written, by file name: a step's script may be written ahead while the one before runs. */
@@ -22,7 +23,7 @@ export class SessionFiles {
 
   /** Writes a step's script, named after the step so bash's own messages name it; returns the name. */
   script(step: { name: string; code: string }): string {
-    const name = `${step.name.replace(/[^\w.-]/g, '_').slice(0, 100)}.sh`;
+    const name = stepFileName(step.name, 'sh');
     if (this.scripts.get(name) !== step.code) {
       writeFileSync(this.path(name), `${step.code}\n`, { mode: 0o600 });
       this.scripts.set(name, step.code);

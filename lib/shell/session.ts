@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
+import type { Context } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
 import { scratchDir } from '../os/scratch.ts';
 import { readSnapshot } from './events.ts';
-import { SERVER } from './server-script.ts';
-import { SessionFiles } from './session-files.ts';
 import { type StepIO, StepServer } from './server-process.ts';
+import { SERVER } from './server-script.ts';
 import { ShellState } from './server-state.ts';
-import type { Context } from '../core/types.ts';
+import { SessionFiles } from './session-files.ts';
 
 export type { StepIO } from './server-process.ts';
 

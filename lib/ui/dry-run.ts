@@ -1,13 +1,13 @@
 // `--dry-run`: the whole walk on paper. Every selected step's prose, code and the variables it would use,
 // with where each value would come from; nothing runs and nothing is asked, so it works in a pipe.
 import { EXIT } from '../core/errors.ts';
-import { paintFor, renderProse } from './render.ts';
-import type { RunIO } from '../run/run.ts';
+import type { RunIO } from '../core/options.ts';
 import { makeRedactor, makeSecretTest } from '../core/secrets.ts';
 import type { Selection } from '../core/select.ts';
-import { analyze, usedVars } from './step-vars.ts';
-import { colorEnabled } from '../core/style.ts';
+import { colorEnabled, painter } from '../core/style.ts';
 import type { Context, Runbook, Step } from '../core/types.ts';
+import { renderProse } from './render.ts';
+import { analyze, usedVars } from './step-vars.ts';
 import { runbookTitle, stepCount, stepView } from './view.ts';
 
 /** `file` names the runbook in the title when it has neither a title nor a heading. */
@@ -20,7 +20,7 @@ export async function dryRun(
 ): Promise<number> {
   const color = colorEnabled(io.stdout, io.env);
   const opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
-  const paint = paintFor(color);
+  const paint = painter(color);
   const total = runbook.steps.length;
   const { selected } = selection;
   const secrets = runbook.frontMatter.secrets;

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Step } from '../core/types.ts';
+import { stepFileName } from '../os/state-dir.ts';
 
 export type EditResult = { code: string } | { error: string };
 
@@ -17,7 +18,7 @@ export async function editCode(step: Step, code: string, env: NodeJS.ProcessEnv)
   const editor = editorCommand(env);
   const dir = mkdtempSync(path.join(tmpdir(), 'runbook-edit-'));
   // The extension lets the editor pick its syntax mode.
-  const file = path.join(dir, `${step.name.replace(/[^\w.-]/g, '_')}.${step.kind === 'js' ? 'mjs' : 'sh'}`);
+  const file = path.join(dir, stepFileName(step.name, step.kind === 'js' ? 'mjs' : 'sh'));
   try {
     writeFileSync(file, `${code}\n`, { mode: 0o600 });
     const status = await new Promise<{ code: number | null; error?: Error }>((resolve) => {

@@ -1,21 +1,15 @@
 // Markdown prose and step code as terminal text. Pure: strings in, strings out. Whether to colour and how
 // wide to wrap are the caller's decision (NO_COLOR, a terminal or not, a test), never detected here, so
-// chalk's and highlight.js's own colour detection is bypassed: every style goes through `paintFor`.
-import { styleText } from 'node:util';
+// chalk's and highlight.js's own colour detection is bypassed: every style goes through core/style.ts's `painter`.
 import { DEFAULT_THEME, highlight, supportsLanguage, type Theme } from 'cli-highlight';
 import { Marked, type Tokens } from 'marked';
 import { markedTerminal } from 'marked-terminal';
-import type { Paint } from '../core/style.ts';
+import { type Paint, painter } from '../core/style.ts';
 
 export interface RenderOptions {
   color: boolean;
   /** Columns prose is wrapped to. */
   width: number;
-}
-
-/** Like style.ts's painter, minus Node's own stream check: the caller has already decided. */
-export function paintFor(color: boolean): Paint {
-  return color ? (style, text) => styleText(style, text, { validateStream: false }) : (_style, text) => text;
 }
 
 // C0 controls other than tab and newline, DEL and C1: text from a runbook must not drive the terminal.
@@ -65,7 +59,7 @@ const themes = new Map<boolean, Theme>();
 function themeFor(color: boolean): Theme {
   let theme = themes.get(color);
   if (!theme) {
-    const paint = paintFor(color);
+    const paint = painter(color);
     const plain = (text: string) => text;
     const entries = Object.keys({ ...DEFAULT_THEME, ...THEME_STYLES, default: plain }).map((token) => {
       const style = THEME_STYLES[token];
@@ -91,7 +85,7 @@ export function highlightCode(code: string, lang: string | undefined, color: boo
 
 /** A step's code with a gutter, so it reads as a block apart from the prose around it. */
 export function renderCode(code: string, lang: string, opts: RenderOptions): string {
-  const paint = paintFor(opts.color);
+  const paint = painter(opts.color);
   const bar = paint('dim', '│');
   const lines = highlightCode(code, lang, opts.color).split('\n');
   return `${lines.map((line) => `  ${bar} ${line}`.trimEnd()).join('\n')}\n`;
@@ -103,7 +97,7 @@ function markdownFor(opts: RenderOptions): Marked {
   const key = `${opts.color}:${opts.width}`;
   const cached = renderers.get(key);
   if (cached) return cached;
-  const paint = paintFor(opts.color);
+  const paint = painter(opts.color);
   const style = (s: ThemeStyle) => (text: string) => paint(s, text);
   const same = (text: string) => text;
   const marked = new Marked();

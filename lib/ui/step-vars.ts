@@ -1,7 +1,8 @@
 // Which variables a step uses, as the walkthrough and the dry run show them, and what skipping a step
 // leaves unset. Built on lib/vars.ts's bash analysis; a `$NAME` scan when the code does not parse.
-import type { Context, Step } from '../core/types.ts';
+
 import type { VariableAnalysis } from '../analysis/analyze.ts';
+import type { Context, Step } from '../core/types.ts';
 import { carriedView, referencedNames, type VarView } from './view.ts';
 
 export interface VarSources {

@@ -2,11 +2,14 @@
 // table. Pure: data in, terminal text out.
 import path from 'node:path';
 import { displayValue } from '../core/context.ts';
-import { paintFor, type RenderOptions, renderCode, renderProse, stripControl } from './render.ts';
+import { IDENTIFIER_SOURCE } from '../core/identifiers.ts';
 import { REDACTED } from '../core/secrets.ts';
-import { formatDuration, type Paint } from '../core/style.ts';
+import { formatDuration, type Paint, painter } from '../core/style.ts';
 import type { CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
-import { header } from '../run/unattended.ts';
+import { type RenderOptions, renderCode, renderProse, stripControl } from './render.ts';
+import { header } from './status.ts';
+
+const EXPANSION = new RegExp(`\\$\\{?(${IDENTIFIER_SOURCE})`, 'g');
 
 /** One line of "variables it uses": a carried value, or a note on where the value will come from. */
 export interface VarView {
@@ -18,7 +21,7 @@ export interface VarView {
 /** Names a step's code reads as `$NAME` or `${NAME...}`: the fallback when the bash analysis failed. */
 export function referencedNames(code: string): string[] {
   const names = new Set<string>();
-  for (const m of code.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) names.add(m[1] as string);
+  for (const m of code.matchAll(EXPANSION)) names.add(m[1] as string);
   return [...names];
 }
 
@@ -82,7 +85,7 @@ export interface StepViewParts {
 
 /** Prose before the step (first showing only), header, highlighted code, the variables it uses. */
 export function stepView(step: Step, total: number, parts: StepViewParts, opts: RenderOptions): string {
-  const paint = paintFor(opts.color);
+  const paint = painter(opts.color);
   const out: string[] = [];
   const prose = parts.prose ? renderProse(step.prose, opts) : '';
   if (prose) out.push(prose);

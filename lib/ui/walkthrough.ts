@@ -4,9 +4,15 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { intro, outro } from '@clack/prompts';
 import { withValue } from '../core/context.ts';
-import { editCode } from './editor.ts';
-import type { Engine, StepRun } from '../engine/engine.ts';
 import { EXIT } from '../core/errors.ts';
+import type { RunIO } from '../core/options.ts';
+import type { Selection } from '../core/select.ts';
+import { colorEnabled, type Paint, painter } from '../core/style.ts';
+import type { Runbook, Step } from '../core/types.ts';
+import type { Engine, StepRun } from '../engine/engine.ts';
+import { isFlagSet } from '../markdown/attributes.ts';
+import { trapSignals } from '../os/signals.ts';
+import { editCode } from './editor.ts';
 import {
   askValue,
   chooseAfterFailure,
@@ -16,13 +22,9 @@ import {
   promptOutput,
   releaseInput,
 } from './prompts.ts';
-import { paintFor, type RenderOptions, renderProse } from './render.ts';
-import type { RunIO } from '../run/run.ts';
-import type { Selection } from '../core/select.ts';
+import { type RenderOptions, renderProse } from './render.ts';
+import { failureSummary, statusLine } from './status.ts';
 import { StepVariables } from './step-vars.ts';
-import { colorEnabled, type Paint } from '../core/style.ts';
-import type { Runbook, Step } from '../core/types.ts';
-import { failureSummary, statusLine, trapSignals } from '../run/unattended.ts';
 import { runbookTitle, stepCount, stepView, summaryTable, tally } from './view.ts';
 
 /** What walking one step came to: on to the next, or an exit code to stop with. */
@@ -60,7 +62,7 @@ class Walk {
     private readonly io: RunIO,
   ) {
     const color = colorEnabled(io.stdout, io.env);
-    this.paint = paintFor(color);
+    this.paint = painter(color);
     this.output = promptOutput(io.stdout, color);
     this.opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
     const width = this.opts.width - 20;
@@ -134,7 +136,7 @@ class Walk {
       if (status === 'done') return NEXT;
       // A signal between a retries= attempt and the next, or SIGTERM: nobody to answer the failure choices.
       if (this.terminated || this.stopRequested) return { exit: EXIT.interrupted };
-      if (status === 'failed' && step.attributes['continue-on-error']) {
+      if (status === 'failed' && isFlagSet(step, 'continue-on-error')) {
         this.write(failureSummary(run, this.total, this.paint));
         this.write(this.paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`));
         return NEXT;

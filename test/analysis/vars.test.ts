@@ -3,15 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../lib/markdown/parse.ts';
+import { analyzeJs, analyzeRunbook, analyzeShell } from '../../lib/analysis/analyze.ts';
+import { analyzeRunbookCached, missingVariables } from '../../lib/analysis/cache.ts';
 import type { Step } from '../../lib/core/types.ts';
-import {
-  analyzeJs,
-  analyzeRunbook,
-  analyzeRunbookCached,
-  analyzeShell,
-  missingVariables,
-} from '../../lib/analysis/analyze.ts';
+import { parseRunbook } from '../../lib/markdown/parse.ts';
 
 function step(index: number, code: string, kind: Step['kind'] = 'shell'): Step {
   return {

@@ -1,11 +1,11 @@
 // `runbook check` on fixture runbooks: findings, their lines, and what is deliberately not a finding.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attributeProblems, KNOWN_ATTRIBUTES } from '../../lib/markdown/attributes-known.ts';
+import { writtenByCommand } from '../../lib/analysis/commands.ts';
 import { type CheckFinding, checkRunbook, formatFindings } from '../../lib/check/check.ts';
 import { pathArguments } from '../../lib/check/paths.ts';
-import { writtenByCommand } from '../../lib/analysis/commands.ts';
 import { shellcheckAvailable } from '../../lib/check/shellcheck.ts';
+import { attributeProblems, KNOWN_ATTRIBUTES } from '../../lib/markdown/attributes-known.ts';
 
 const fixture = (name: string) => path.resolve(import.meta.dirname, '../fixtures/check', name);
 const brief = (findings: CheckFinding[]) => findings.map((f) => [f.line, f.severity, f.step, f.message]);

@@ -1,6 +1,12 @@
 // Secret names and values: what is hidden, and what is left alone.
 import { describe, expect, it } from 'vitest';
-import { isSecretName, makeRedactor, makeSecretTest, redactorFor, redactValues } from '../../lib/core/secrets.ts';
+import {
+  isSecretName,
+  makeRedactor,
+  makeSecretTest,
+  redactorFor,
+  redactValues,
+} from '../../lib/core/secrets.ts';
 import type { Context } from '../../lib/core/types.ts';
 
 function context(vars: Context['vars']): Context {

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scratchDir } from '../../lib/os/scratch.ts';
-import { newRecord, RecordWriter, recordPath } from '../../lib/engine/run-record.ts';
 import type { Step } from '../../lib/core/types.ts';
+import { newRecord, RecordWriter, recordPath } from '../../lib/engine/run-record.ts';
+import { scratchDir } from '../../lib/os/scratch.ts';
 import { waitFor } from '../helpers/cli.ts';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'runbook-state-test-'));

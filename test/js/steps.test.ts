@@ -3,8 +3,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeVars, mergeJsResult, toCarried } from '../../lib/js/vars-object.ts';
 import type { CarriedVar, Context } from '../../lib/core/types.ts';
+import { makeVars, mergeJsResult, toCarried } from '../../lib/js/vars-object.ts';
 import { alive, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from '../helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');

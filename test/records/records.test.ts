@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../lib/markdown/parse.ts';
-import { writeRecords } from '../../lib/records/write.ts';
 import { makeRedactor } from '../../lib/core/secrets.ts';
 import type { Context, RunReport, StepResult } from '../../lib/core/types.ts';
+import { parseRunbook } from '../../lib/markdown/parse.ts';
+import { writeRecords } from '../../lib/records/write.ts';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/records/deploy.md');
 const TOKEN = 'tok-9f8e7d6c5b4a';

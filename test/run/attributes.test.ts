@@ -137,6 +137,15 @@ describe('secrets and --record', () => {
     expect(summary).not.toContain('tok-abc123-XYZ');
   });
 
+  it('stops at a failure under --yes when continue-on-error=false', async () => {
+    const dir = scratch('attrs/continue-false.md');
+    const r = await runCli(['--yes', 'continue-false.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('fails failed (exit code 3)');
+    expect(r.stderr).not.toContain('continuing (continue-on-error)');
+    expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
+  });
+
   it('writes records for an interrupted or failed run too', async () => {
     const dir = scratch('attrs/attributes.md');
     const r = await runCli(['--yes', '--record', 'out', 'attributes.md'], { cwd: dir });

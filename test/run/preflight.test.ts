@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { checkRequirements, formatProblems, type PreflightProblem } from '../../lib/run/preflight.ts';
 import type { Requirement } from '../../lib/core/types.ts';
+import { checkRequirements, formatProblems, type PreflightProblem } from '../../lib/run/preflight.ts';
 import { satisfies, versionIn } from '../../lib/run/version-range.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'preflight');

@@ -4,7 +4,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { alive, BIN, interruptAndExpectTreeGone, runCli, scratch, startCli, waitFor } from '../helpers/cli.ts';
+import {
+  alive,
+  BIN,
+  interruptAndExpectTreeGone,
+  runCli,
+  scratch,
+  startCli,
+  waitFor,
+} from '../helpers/cli.ts';
 
 const execFileAsync = promisify(execFile);
 /** Writes the runbook `name` in `dir`: one bash step per entry of `steps`. */

@@ -1,9 +1,10 @@
 // Prose, code, variables and summaries as terminal text: pure functions, checked with colour on and off.
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../lib/markdown/parse.ts';
-import { highlightCode, paintFor, renderCode, renderProse, stripAnsi } from '../../lib/ui/render.ts';
-import { leftUnset, unsetNeeds, usedVars } from '../../lib/ui/step-vars.ts';
+import { painter } from '../../lib/core/style.ts';
 import type { Context, StepResult } from '../../lib/core/types.ts';
+import { parseRunbook } from '../../lib/markdown/parse.ts';
+import { highlightCode, renderCode, renderProse, stripAnsi } from '../../lib/ui/render.ts';
+import { leftUnset, unsetNeeds, usedVars } from '../../lib/ui/step-vars.ts';
 import {
   carriedView,
   oneLine,
@@ -121,7 +122,7 @@ describe('variables', () => {
       { name: 'HOME', note: 'ask for HOME' },
       { name: 'MISSING', note: 'ask for MISSING' },
     ]);
-    expect(renderVars(views.slice(0, 1), paintFor(false))).toBe('Variables it uses:\n  IP = 172.18.0.3\n');
+    expect(renderVars(views.slice(0, 1), painter(false))).toBe('Variables it uses:\n  IP = 172.18.0.3\n');
     expect(unsetNeeds(analysis, src)).toEqual(['HOME', 'MISSING']);
   });
 
@@ -194,7 +195,7 @@ describe('titles, step views and summaries', () => {
       { ...base, index: 3, name: 'three', status: 'done', durationMs: 20, attempts: 1, editedCode: 'x' },
       { ...base, index: 4, name: 'four', status: 'pending', durationMs: 0, attempts: 0 },
     ];
-    expect(summaryTable(results, 4, paintFor(false))).toBe(
+    expect(summaryTable(results, 4, painter(false))).toBe(
       [
         '  Step          Status               Time',
         '  1/4 one       ✔ done (2 attempts)  1.5 s',

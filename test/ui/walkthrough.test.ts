@@ -135,6 +135,19 @@ describe('the interactive walkthrough', () => {
     expect(s.screen()).toMatch(/1\/2 needs-flag\s+✔ done \(2 attempts\)/);
   });
 
+  it('offers the failure choices when continue-on-error=false, and does not carry on', async () => {
+    const dir = scratch('attrs/continue-false.md');
+    const s = start(['continue-false.md'], dir);
+    await s.waitFor('Step 1: run it?');
+    s.write('a');
+    const failed = await s.waitFor('Step 1 failed: what now?');
+    expect(failed).not.toContain('continuing (continue-on-error)');
+    expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(1);
+    expect(existsSync(path.join(dir, 'after.txt'))).toBe(false);
+  });
+
   it('after `a`, stops at a failure for the person, then carries on unasked', async () => {
     const dir = scratch('interactive/fail.md');
     const s = start(['fail.md'], dir);

@@ -1,0 +1,50 @@
+// Bash's own changing variables and the runner's bookkeeping in the shell: never carried from step to step,
+// and never a need of a step (bash provides them).
+
+/** Bash's own changing variables and the shell's bookkeeping: never carried. */
+export const NOT_CARRIED = [
+  'BASH*',
+  'BASHOPTS',
+  'BASHPID',
+  'COLUMNS',
+  'COMP_*',
+  'COPROC*',
+  'DIRSTACK',
+  'EPOCHREALTIME',
+  'EPOCHSECONDS',
+  'EUID',
+  'FUNCNAME',
+  'GROUPS',
+  'HISTCMD',
+  'HOSTNAME',
+  'HOSTTYPE',
+  'LINENO',
+  'LINES',
+  'MACHTYPE',
+  'OLDPWD',
+  'OPTARG',
+  'OPTERR',
+  'OPTIND',
+  'OSTYPE',
+  'PIPESTATUS',
+  'PPID',
+  'PS1',
+  'PS2',
+  'PS3',
+  'PS4',
+  'PWD',
+  'RANDOM',
+  'SECONDS',
+  'SHELLOPTS',
+  'SHLVL',
+  'SRANDOM',
+  'UID',
+  '_',
+  '__rb_*',
+  '__RB_*',
+] as const;
+
+/** The same names as a pattern, for reading `declare -p` output. */
+export const NOT_CARRIED_PATTERN = new RegExp(
+  `^(${NOT_CARRIED.map((g) => g.replace(/\*/g, '.*')).join('|')})$`,
+);

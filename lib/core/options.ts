@@ -1,0 +1,24 @@
+// What a person asked for on the command line, and the streams a run talks through: the CLI builds them,
+// every layer below reads them.
+
+export type RunOptions = {
+  yes: boolean;
+  resume: boolean;
+  from?: string;
+  to?: string;
+  only?: string;
+  /** --set NAME=VALUE pairs, split once here; a later one for a name wins. */
+  set: Record<string, string>;
+  dryRun: boolean;
+  record?: string;
+  list: boolean;
+  json: boolean;
+  preflight: boolean;
+};
+
+export interface RunIO {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}

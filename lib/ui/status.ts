@@ -1,0 +1,39 @@
+// The lines both drivers print around a step: its header, how it ended, and a failure's last lines.
+
+import { formatDuration, type Paint } from '../core/style.ts';
+import type { Step } from '../core/types.ts';
+import type { StepRun } from '../engine/engine.ts';
+import { lastLines } from '../os/tail.ts';
+
+export const TAIL_LINES = 20;
+
+export function header(step: Step, total: number, paint: Paint): string {
+  return `${paint('cyan', '▶')} ${paint('bold', `Step ${step.index}/${total} · ${step.name}`)}\n`;
+}
+
+export function statusLine(run: StepRun, paint: Paint): string {
+  const { result } = run;
+  const took = formatDuration(result.durationMs);
+  if (result.status === 'done') return `${paint('green', '✔')} ${result.name} done in ${took}\n`;
+  if (result.status === 'interrupted')
+    return `${paint('yellow', '■')} ${result.name} interrupted after ${took}\n`;
+  const why = result.message?.startsWith('timed out') ? result.message : `exit code ${result.exitCode}`;
+  return `${paint('red', '✖')} ${result.name} failed (${why}) after ${took}\n`;
+}
+
+export function failureSummary(run: StepRun, total: number, paint: Paint): string {
+  const { result } = run;
+  // The record's tail, already redacted: the runner's own lines never repeat a secret.
+  const tail = lastLines(result.tail, TAIL_LINES);
+  const lines = [
+    paint(
+      'red',
+      `Step ${result.index}/${total} ${result.name} failed: ${result.message ?? `exit code ${result.exitCode}`}`,
+    ),
+  ];
+  if (tail.trim()) {
+    lines.push(`Last lines of its output:`);
+    for (const l of tail.split('\n')) lines.push(`  ${paint('dim', '│')} ${l}`);
+  } else lines.push('It printed nothing.');
+  return `${lines.join('\n')}\n`;
+}
