@@ -29,7 +29,7 @@ function goString(value: string): string {
 }
 
 /**
- * Copies the Go tree into plain objects. Reading GopherJS's exported wrappers costs ~50 µs per field
+ * Copies the Go tree into plain objects. Reading GopherJS's exported wrappers is slow per field
  * access; this walks its internal values directly, in a few milliseconds for a whole runbook.
  */
 function plainTree(value: GoValue): ShNode | null {
@@ -107,7 +107,7 @@ export class ShellParseError extends Error {
 
 let loading: Promise<ShellParser> | undefined;
 
-/** The parser, loaded once on first use: importing mvdan-sh costs ~150 ms, so only analysis pays it. */
+/** The parser, loaded once on first use: importing mvdan-sh is slow, so only analysis pays for it. */
 export function loadShellParser(): Promise<ShellParser> {
   loading ??= import('mvdan-sh').then((mod) => {
     const syntax = (mod.default as { syntax: MvdanSyntax }).syntax;

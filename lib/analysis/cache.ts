@@ -1,5 +1,5 @@
 // Variables each step sets and needs, as far as a run needs them before it starts: the analyses kept in
-// .runbook/ and the variables nothing provides. Kept apart from the analysers (vars.ts) so that a run of an
+// .runbook/ and the variables nothing provides. Kept apart from the analysers (analyze.ts) so that a run of an
 // unchanged runbook loads neither them nor the bash parser.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type * as Acorn from 'acorn';
 import type { VariableAnalysis } from './shell-vars.ts';
 
-// Loaded on first use (~10 ms), synchronously, so commands that never analyse JavaScript do not pay it.
+// Loaded on first use, synchronously, so commands that never analyse JavaScript do not pay it.
 let acorn: typeof Acorn | undefined;
 function loadAcorn(): typeof Acorn {
   acorn ??= createRequire(import.meta.url)('acorn') as typeof Acorn;

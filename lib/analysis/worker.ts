@@ -1,5 +1,5 @@
 // Runs the variable analysis in a short-lived child process: the bash parser (mvdan/sh compiled to
-// JavaScript) costs about 20 MiB and 200 ms to load, which the runner then never holds while steps run.
+// JavaScript) is large and slow to load (npm run bench measures start-up), which the runner then never holds while steps run.
 // Steps arrive as JSON on stdin; the analyses leave as JSON on stdout.
 import type { Step } from '../core/types.ts';
 import { analyzeRunbook } from './analyze.ts';

@@ -170,19 +170,3 @@ export function makeRedactor(
   const redactorOf = redactorCache();
   return (text) => redactorOf(secretValues(context, isSecret, env))(text);
 }
-
-/**
- * Values for display or records: a secret variable's own value becomes `****`; other values are passed
- * through `redact` (they may embed a secret, e.g. a URL with a token).
- */
-export function redactValues(
-  values: Record<string, string>,
-  frontMatterSecrets: string[] = [],
-  redact: (text: string) => string = (text) => text,
-): Record<string, string> {
-  const isSecret = makeSecretTest(frontMatterSecrets);
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values))
-    result[name] = isSecret(name) ? REDACTED : redact(value);
-  return result;
-}

@@ -78,7 +78,8 @@ export interface Context {
   cwd: string;
 }
 
-export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'interrupted';
+export const STEP_STATUSES = ['pending', 'running', 'done', 'failed', 'skipped', 'interrupted'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export interface StepResult {
   index: number;
@@ -110,4 +111,25 @@ export interface RunReport {
   exitCode: number;
   /** Every step of the runbook, in order; steps never reached are 'pending'. */
   steps: StepResult[];
+}
+
+/** Where a step's input and output go. */
+export interface StepIO {
+  stdin: 'inherit' | 'ignore';
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/** How one step (shell or JavaScript) ended. */
+export interface StepOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  tail: string;
+  interrupted: boolean;
+  timedOut: boolean;
+  /** The context after the step, when it succeeded and its shell reported one. */
+  context?: Context;
+  /** Why variables could not be carried, when the step succeeded but reported nothing. */
+  warning?: string;
 }

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { changedNames, displayValue } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import { makeSecretTest, REDACTED, redactorCache, secretValues } from '../core/secrets.ts';
-import type { Context, RunReport, Step, StepResult } from '../core/types.ts';
-import type { ShellOutcome, ShellSession, StepIO } from '../shell/session.ts';
+import type { Context, RunReport, Step, StepIO, StepOutcome, StepResult } from '../core/types.ts';
+import type { ShellSession } from '../shell/session.ts';
 import { codeHash, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
 
 export interface EngineOptions {
@@ -28,7 +28,7 @@ export interface EngineOptions {
 
 export interface StepRun {
   result: StepResult;
-  outcome: ShellOutcome;
+  outcome: StepOutcome;
   /** Warnings for the person (context not carried, retries, ...). */
   warnings: string[];
 }
@@ -87,7 +87,7 @@ export class Engine {
   async run(
     step: Step,
     code = step.code,
-    onRetry?: (attempt: number, outcome: ShellOutcome) => void,
+    onRetry?: (attempt: number, outcome: StepOutcome) => void,
     next?: Step,
   ) {
     const result = this.result(step);
@@ -97,7 +97,7 @@ export class Engine {
     const before = this.context;
     const warnings: string[] = [];
     const started = new Date();
-    let outcome: ShellOutcome;
+    let outcome: StepOutcome;
     let attempt = 0;
     // Not saved yet: a run killed outright mid-step resumes at this step either way, and a save per step
     // instead of two is a measurable share of a short step.
@@ -163,7 +163,7 @@ export class Engine {
     signal: AbortSignal,
     timeoutMs: number | undefined,
     next?: Step,
-  ): Promise<ShellOutcome> {
+  ): Promise<StepOutcome> {
     let context = this.context;
     if (typeof step.attributes.cwd === 'string') {
       context = { ...context, cwd: path.resolve(this.opts.baseDir, step.attributes.cwd) };
@@ -220,9 +220,8 @@ export class Engine {
     return this.writer.flush();
   }
 
-  /** Ends the step shell and waits for the last save of the record to reach the disk. */
+  /** Waits for the last save of the record to reach the disk. The step shell is its owner's to end. */
   async close(): Promise<void> {
-    await this.session.close();
     await this.writer.flush();
   }
 

@@ -6,12 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { validateContext } from '../core/context.ts';
 import { StateError } from '../core/errors.ts';
-import type { Context, Step, StepResult } from '../core/types.ts';
+import { type Context, STEP_STATUSES, type Step, type StepResult } from '../core/types.ts';
 import { replaceFile } from '../os/replace-file.ts';
 import { stateFile } from '../os/state-dir.ts';
 
 export const STATE_FORMAT = 'runbook-state/1';
-const STATUSES = new Set(['pending', 'running', 'done', 'failed', 'skipped', 'interrupted']);
+const STATUSES = new Set<string>(STEP_STATUSES);
 
 export interface RunRecord {
   format: typeof STATE_FORMAT;

@@ -1,8 +1,8 @@
 // The process a JavaScript step runs in: zx's globals, a `vars` object over the carried context, the step
 // as an ES module (so top-level await and imports work), and the variables written back as JSON when it
 // succeeds. One process per step, so nothing a step does (process.exit, globals, a hung promise) reaches
-// the runner. Started by js-step.ts, which writes the private directory holding in.json and the step to
-// fd 3 once the step is due: a child may be started ahead of its step, booted and waiting (see js-step.ts).
+// the runner. Started by step.ts, which writes the private directory holding in.json and the step to
+// fd 3 once the step is due: a child may be started ahead of its step, booted and waiting (see step.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
@@ -25,8 +25,8 @@ export interface JsStepInput {
   cwd: string;
 }
 
-// zx's globals, loaded on first use: `zx/core` (for $, cd, within...) costs ~20 ms and all of `zx` (fs-extra,
-// globby, YAML...) ~75 ms, and most steps touch few of them. Names as zx/globals (zx 8.8.5) defines them.
+// zx's globals, loaded on first use: `zx/core` (for $, cd, within...) is much cheaper than all of `zx` (fs-extra,
+// globby, YAML...), and most steps touch few of them. Names as zx/globals (zx 8.8.5) defines them.
 const CORE_NAMES =
   `$ Fail ProcessOutput ProcessPromise bus cd chalk defaults kill log os ps quote quotePowerShell
   resolveDefaults syncProcessCwd useBash usePowerShell usePwsh which within`.split(/\s+/);

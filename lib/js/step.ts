@@ -1,4 +1,4 @@
-// Runs one JavaScript step as a zx script in its own Node process (js-step-child.ts), in its own process
+// Runs one JavaScript step as a zx script in its own Node process (child.ts), in its own process
 // group like a shell step, so a timeout or Ctrl-C ends everything it started. The context goes in and comes
 // back as JSON data in a private directory; output is streamed live with only a bounded tail kept.
 //
@@ -13,11 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateContext } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
-import type { Context, Step } from '../core/types.ts';
+import type { Context, Step, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
 import { stepFileName } from '../os/state-dir.ts';
+import { watchStep } from '../os/step-watch.ts';
 import { TailBuffer } from '../os/tail.ts';
-import type { ShellOutcome, StepIO } from '../shell/session.ts';
 import type { JsStepInput } from './child.ts';
 import { type JsStepResult, mergeJsResult } from './vars-object.ts';
 
@@ -127,7 +127,7 @@ function prepareSpare(stdin: StepIO['stdin'], env: Record<string, string>, cwd: 
   spare = { child, stdin, env };
 }
 
-export async function runJsStep(opts: JsStepOptions): Promise<ShellOutcome> {
+export async function runJsStep(opts: JsStepOptions): Promise<StepOutcome> {
   const { step, context } = opts;
   const runnerEnv = opts.env ?? process.env;
   const dir = mkdtempSync(path.join(tmpdir(), 'runbook-js-'));
@@ -164,23 +164,21 @@ export async function runJsStep(opts: JsStepOptions): Promise<ShellOutcome> {
   }
 }
 
-function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string): Promise<ShellOutcome> {
+function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string): Promise<StepOutcome> {
   const { io } = opts;
   const tail = new TailBuffer();
   const started = performance.now();
-  let timedOut = false;
-  let interrupted = opts.signal?.aborted ?? false;
-  if (interrupted) {
+  if (opts.signal?.aborted) {
     return Promise.resolve({
       exitCode: null,
       signal: 'SIGINT',
       durationMs: 0,
       tail: '',
-      interrupted,
-      timedOut,
+      interrupted: true,
+      timedOut: false,
     });
   }
-  return new Promise<ShellOutcome>((resolve, reject) => {
+  return new Promise<StepOutcome>((resolve, reject) => {
     let child: ChildProcess;
     try {
       child = takeChild(io.stdin, env, opts.context.cwd);
@@ -194,19 +192,13 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
     child.stderr?.pipe(io.stderr, { end: false });
     child.stdout?.on('data', (d: Buffer) => tail.push(d));
     child.stderr?.on('data', (d: Buffer) => tail.push(d));
-    const stop = (why: 'timeout' | 'abort') => {
-      if (why === 'timeout') timedOut = true;
-      else interrupted = true;
+    const watching = watchStep(opts, () => {
       if (child.pid) void killTree(child.pid, 'SIGTERM', 3000);
-    };
-    const timer = opts.timeoutMs ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
-    const onAbort = () => stop('abort');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     let drain: NodeJS.Timeout | undefined;
     const cleanup = () => {
-      if (timer) clearTimeout(timer);
+      watching.dispose();
       if (drain) clearTimeout(drain);
-      opts.signal?.removeEventListener('abort', onAbort);
     };
     child.once('error', (err) => {
       cleanup();
@@ -234,8 +226,8 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
         signal,
         durationMs: performance.now() - started,
         tail: tail.text(),
-        interrupted,
-        timedOut,
+        interrupted: watching.interrupted,
+        timedOut: watching.timedOut,
       });
     });
   });

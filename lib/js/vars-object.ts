@@ -1,5 +1,5 @@
 // The `vars` object of a JavaScript step: the carried context as JS values, and the rule that turns what
-// the step left there back into bash variables. Pure; the child process (js-step-child.ts) does the I/O.
+// the step left there back into bash variables. Pure; the child process (child.ts) does the I/O.
 //
 // Bash → JS: a scalar is a string; an indexed array is an Array with each element at its index (a sparse
 // bash array stays sparse); an associative array is a plain object. Numbers arrive as strings.

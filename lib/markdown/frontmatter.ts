@@ -13,7 +13,7 @@ export interface SplitRunbook {
   warnings: ParseWarning[];
 }
 
-// yaml costs ~20 ms to load, a large share of the `--list` start-up budget; load it only for files
+// loading yaml is a large share of the `--list` start-up budget; load it only for files
 // that have front matter.
 let yamlModule: typeof Yaml | undefined;
 function yaml(): typeof Yaml {

@@ -65,7 +65,8 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
     const setup = { file, options, io, runbook, text, baseDir, interactive, startedAt, paint };
     return await runLocked({ ...setup, session, stepIO });
   } finally {
-    session?.dispose();
+    // The one place the session ends, however the run went: a step launched ahead is ended too.
+    await session?.close();
     unlock?.();
   }
 }

@@ -1,13 +1,12 @@
 // `--yes`: every selected step in order, stopping at the first failure, as in CI.
-
 import { EXIT } from '../core/errors.ts';
 import type { RunIO } from '../core/options.ts';
 import type { Selection } from '../core/select.ts';
 import { colorEnabled, painter } from '../core/style.ts';
+import type { StepOutcome } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { trapSignals } from '../os/signals.ts';
-import type { ShellOutcome } from '../shell/session.ts';
 import { failureSummary, header, statusLine } from '../ui/status.ts';
 
 export async function runUnattended(engine: Engine, selection: Selection, io: RunIO): Promise<number> {
@@ -32,7 +31,7 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
     for (const [i, step] of steps.entries()) {
       if (signalled) break;
       say(header(step, total, paint));
-      const onRetry = (attempt: number, outcome: ShellOutcome) =>
+      const onRetry = (attempt: number, outcome: StepOutcome) =>
         say(
           paint(
             'yellow',

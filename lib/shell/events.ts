@@ -1,4 +1,4 @@
-// What the step server reports on fd 4, one event per line (see server-script.ts), and the snapshots it
+// What the step server reports on fd 4, one event per line (ARCHITECTURE.md), and the snapshots it
 // leaves in the session directory. Snapshots go through a file: bash's `declare -p` writes a line per
 // system call, and each one on the pipe would wake the runner.
 import { readFileSync } from 'node:fs';

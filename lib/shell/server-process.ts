@@ -1,21 +1,16 @@
 // The step server as a process: bash started through zx with the runbook's interpreter line, its output
 // forwarded live with a bounded tail, its events read, and ended with its process group. What it runs
-// and what it holds is ShellSession's business (shell.ts); the script it runs is server-script.ts.
+// and what it holds is ShellSession's business (session.ts); the script it runs is server-script.ts.
 import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../core/errors.ts';
+import type { StepIO } from '../core/types.ts';
 import { endLeftovers } from '../os/kill.ts';
 import { discardingStore, TailBuffer } from '../os/tail.ts';
 import { EventReader } from './events.ts';
 import { EXIT_OLD_BASH } from './restore-script.ts';
 import { MarkerFilter } from './sync-marker.ts';
-
-export interface StepIO {
-  stdin: 'inherit' | 'ignore';
-  stdout: Writable;
-  stderr: Writable;
-}
 
 export interface ServerOptions {
   /** The interpreter line, `{0}` where the script goes. */

@@ -1,24 +1,7 @@
-// The bash side of a run: one long-lived shell that holds the carried state, and runs each step in a
-// forked subshell of itself (its own process group, the interpreter's flags switched back on). A fork
-// costs a fraction of starting bash, and the state is already there: the step only reports what it left.
-// The subshell for the next step is forked as soon as the last one ended, while the runner is still busy
-// with its results, and waits for its command: the fork is off the path from one step to the next.
-//
-// Events go one per line to fd 4; each one wakes the runner, so there are as few as can be:
-//   snap 0          at start: the server's own state is in the file snap
-//   ready PID       a subshell waits for the next command; PID is its process group
-// When a step's subshell has ended, the server ends its output with a marker on stdout that reports
-// "TOKEN exit STATUS L" (L is 1 if the step's group still has members, background jobs for the runner to
-// end) and one on stderr that says "TOKEN"; see sync-marker.ts.
-// Commands come on fd 3, read by the waiting subshell: "run TOKEN FILE" (FILE in $__RB_DIR), each after
-// its length in 4 digits. Tokens count the subshells from 1; a subshell ended before it read its command
-// leaves that command to the next one, which passes over it. A step that got to the end leaves its state in the file snap in $__RB_DIR: four
-// NUL-terminated fields, the variables (declare -p), the functions (declare -f), the token and the
-// directory. The token tells it from an older one.
-// Before `run`, the runner leaves cwd.in (where the step starts) and, only when it has something to hand
-// over, adopt.sh (bash's own declare lines for what the last step changed, readonly dropped) and ctx.in
-// (its own values, NUL-separated data). The step's subshell takes them over first, and the server after
-// the step has ended, before it reports the exit: from then on the runner may replace them.
+// The bash side of a run: one long-lived shell that holds the carried state and runs each step in a forked
+// subshell of itself (its own process group, the interpreter's flags back on). A fork costs a fraction of
+// starting bash, and the state is already there. The protocol (fds, commands, events, files, markers) is
+// described once, in ARCHITECTURE.md "The step server's protocol".
 import { EXIT_OLD_BASH, RESTORE_FUNCTION } from './restore-script.ts';
 
 /** Exit status of a waiting subshell that found the command pipe closed: the runner is done. */

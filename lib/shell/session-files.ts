@@ -1,5 +1,5 @@
-// What the runner leaves for the step server in the session directory before a step (server-script.ts
-// says how they are read): the step's script, where it starts (cwd.in), and only when there is something
+// What the runner leaves for the step server in the session directory before a step (ARCHITECTURE.md
+// lists the files and who reads them): the step's script, where it starts (cwd.in), and only when there is something
 // to hand over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (the runner's own
 // values as NUL-separated data). Each is written only when it changes.
 import { unlinkSync, writeFileSync } from 'node:fs';

@@ -1,19 +1,20 @@
-// Runs shell steps: one bash per run (the step server, step-server.ts), each step a forked subshell of it
+// Runs shell steps: one bash per run (the step server, server-process.ts), each step a forked subshell of it
 // in a process group of its own. Output streams live with only a bounded tail kept; what a step leaves is
 // read from bash's own `declare -p` and handed back to the server in bash's own quoting.
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
-import type { Context } from '../core/types.ts';
+import type { Context, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
 import { scratchDir } from '../os/scratch.ts';
+import { watchStep } from '../os/step-watch.ts';
 import { readSnapshot } from './events.ts';
-import { type StepIO, StepServer } from './server-process.ts';
+import { StepServer } from './server-process.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './server-state.ts';
 import { SessionFiles } from './session-files.ts';
 
-export type { StepIO } from './server-process.ts';
+export type { StepIO } from '../core/types.ts';
 
 /** GitHub Actions' default: no profile, no rc files, stop at the first failure, including inside pipes. */
 export const DEFAULT_SHELL = 'bash --noprofile --norc -e -o pipefail {0}';
@@ -39,19 +40,6 @@ interface Watch {
 
 export interface ShellStepOptions extends ShellStep, Watch {
   io: StepIO;
-}
-
-export interface ShellOutcome {
-  exitCode: number | null;
-  signal: string | null;
-  durationMs: number;
-  tail: string;
-  interrupted: boolean;
-  timedOut: boolean;
-  /** The context after the step, when it succeeded and its shell reported one. */
-  context?: Context;
-  /** Why variables could not be carried, when the step succeeded but reported nothing. */
-  warning?: string;
 }
 
 /** A step whose command has gone to the server. */
@@ -96,7 +84,7 @@ export class ShellSession {
     this.starting.catch(() => {});
   }
 
-  async run(opts: ShellStepOptions): Promise<ShellOutcome> {
+  async run(opts: ShellStepOptions): Promise<StepOutcome> {
     let launched = this.ahead;
     this.ahead = undefined;
     const same =
@@ -164,60 +152,47 @@ export class ShellSession {
   }
 
   /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */
-  private async finish(server: StepServer, launched: Launched, watch: Watch): Promise<ShellOutcome> {
+  private async finish(server: StepServer, launched: Launched, watch: Watch): Promise<StepOutcome> {
     let pgid: number | undefined;
-    let timedOut = false;
-    let interrupted = watch.signal?.aborted ?? false;
     const stop = () => {
       if (pgid) void killTree(pgid, 'SIGTERM', 3000);
     };
-    const onAbort = () => {
-      interrupted = true;
-      stop();
-    };
-    watch.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = watch.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, watch.timeoutMs)
-      : undefined;
+    const watching = watchStep(watch, stop);
     try {
       // The subshell that takes this command was announced when it was forked, maybe before it.
       const ready = server.events.next().then((event) => {
         if (!event?.startsWith('ready ')) return;
         pgid = Number(event.slice(6));
-        if (interrupted || timedOut) stop();
+        if (watching.interrupted || watching.timedOut) stop();
       });
       if (watch.then) this.files.script(watch.then);
       const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
       if (report === undefined) {
         if (pgid) endLeftovers(pgid);
-        return this.lost(server, launched.started, interrupted, timedOut);
+        return this.lost(server, launched.started, watching.interrupted, watching.timedOut);
       }
       const [, status, left] = report.split(' ');
       if (left === '1') {
         await ready;
         if (pgid) endLeftovers(pgid);
       }
-      const outcome: ShellOutcome = {
-        exitCode: interrupted || timedOut ? null : Number(status),
+      const outcome: StepOutcome = {
+        exitCode: watching.interrupted || watching.timedOut ? null : Number(status),
         signal: null,
         durationMs: performance.now() - launched.started,
         tail: server.tail.text(),
-        interrupted,
-        timedOut,
+        interrupted: watching.interrupted,
+        timedOut: watching.timedOut,
       };
       if (outcome.exitCode === 0) this.carry(server, outcome, launched.token, watch.then);
       return outcome;
     } finally {
-      if (timer) clearTimeout(timer);
-      watch.signal?.removeEventListener('abort', onAbort);
+      watching.dispose();
     }
   }
 
   /** Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it. */
-  private carry(server: StepServer, outcome: ShellOutcome, token: string, then: Watch['then']): void {
+  private carry(server: StepServer, outcome: StepOutcome, token: string, then: Watch['then']): void {
     const held = this.held as ShellState;
     const snap = readSnapshot(this.dir, token);
     if (!snap) {
@@ -235,7 +210,7 @@ export class ShellSession {
   }
 
   /** The server ended under a step (the step killed it, or it could not start). */
-  private lost(server: StepServer, started: number, interrupted: boolean, timedOut: boolean): ShellOutcome {
+  private lost(server: StepServer, started: number, interrupted: boolean, timedOut: boolean): StepOutcome {
     this.server = undefined;
     this.held = undefined;
     this.pendingAdopt = '';

@@ -1,4 +1,4 @@
-// marked-terminal ships no types; lib/render.ts describes the part it uses.
+// marked-terminal ships no types; lib/ui/render.ts describes the part it uses.
 declare module 'marked-terminal' {
   import type { MarkedExtension } from 'marked';
 

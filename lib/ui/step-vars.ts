@@ -1,5 +1,5 @@
 // Which variables a step uses, as the walkthrough and the dry run show them, and what skipping a step
-// leaves unset. Built on lib/vars.ts's bash analysis; a `$NAME` scan when the code does not parse.
+// leaves unset. Built on analysis/analyze.ts's bash analysis; a `$NAME` scan when the code does not parse.
 
 import type { VariableAnalysis } from '../analysis/analyze.ts';
 import type { Context, Step } from '../core/types.ts';

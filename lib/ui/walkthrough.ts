@@ -1,5 +1,5 @@
 // The interactive walkthrough: a person at a terminal reads each step and picks what happens, one key at a
-// time. The engine runs the steps; this decides what to ask and when, and lib/view.ts says how it looks.
+// time. The engine runs the steps; this decides what to ask and when, and ui/view.ts says how it looks.
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { intro, outro } from '@clack/prompts';

@@ -1,12 +1,6 @@
 // Secret names and values: what is hidden, and what is left alone.
 import { describe, expect, it } from 'vitest';
-import {
-  isSecretName,
-  makeRedactor,
-  makeSecretTest,
-  redactorFor,
-  redactValues,
-} from '../../lib/core/secrets.ts';
+import { isSecretName, makeRedactor, makeSecretTest, redactorFor } from '../../lib/core/secrets.ts';
 import type { Context } from '../../lib/core/types.ts';
 
 function context(vars: Context['vars']): Context {
@@ -103,18 +97,5 @@ describe('makeRedactor', () => {
   it('leaves text alone when there are no secrets, and skips empty values', () => {
     const redact = makeRedactor(context({ EMPTY_TOKEN: { type: 'scalar', value: '', attrs: '' } }));
     expect(redact('nothing to hide')).toBe('nothing to hide');
-  });
-});
-
-describe('redactValues', () => {
-  it('replaces secret variables own values and redacts secrets embedded in others', () => {
-    const redact = redactorFor(['tok123']);
-    expect(
-      redactValues(
-        { API_TOKEN: 'tok123', URL: 'https://x/?t=tok123', PLAIN: 'v', PIN: '1' },
-        ['PIN'],
-        redact,
-      ),
-    ).toEqual({ API_TOKEN: '****', URL: 'https://x/?t=****', PLAIN: 'v', PIN: '****' });
   });
 });

@@ -3,7 +3,7 @@
 //
 // marked alone agrees on 28 of the spec's 29 examples with such fences. Example 318 is the odd one:
 // a fence in a list item whose content ends with blank lines, where marked's lexer keeps one newline
-// too many. lib/fences.ts replaces marked's fence rule with CommonMark's and lib/fence-lines.ts re-reads
+// too many. lib/markdown/fences.ts replaces marked's fence rule with CommonMark's and lib/markdown/fence-lines.ts re-reads
 // every fence from the source lines, which fixes that example and the other drifts the generated
 // documents below exercise (tabs, ~~~ indentation, closing fences followed by tabs, lazy lines).
 import { readdirSync, readFileSync } from 'node:fs';
