@@ -41,6 +41,18 @@ export interface Step {
   prose: string;
   /** Texts of the headings enclosing this step, outermost first. */
   headings: string[];
+  /** The `output` block right after the step: what it is expected to print (see markdown/expectation.ts). */
+  expected?: ExpectedOutput;
+}
+
+/** An `output` fence that follows a step with only blank lines (or HTML comments) between. */
+export interface ExpectedOutput {
+  /** The block's content, without the final newline. */
+  text: string;
+  /** 1-based line of the block's opening fence in the original file. */
+  line: number;
+  /** Innovation Engine's `<!-- expected_similarity=0.8 -->` comment before the block, if any. */
+  similarity?: number;
 }
 
 export interface ParseWarning {

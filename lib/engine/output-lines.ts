@@ -3,7 +3,7 @@
 // removed, carriage-return progress lines as a terminal leaves them, trailing whitespace and blank lines
 // at either end dropped), then compared line by line in one of the modes of expectation.ts.
 import type { Expectation } from '../markdown/expectation.ts';
-import { plainOutput } from '../records/output-text.ts';
+import { plainOutput } from '../core/plain-output.ts';
 
 /** The text as lines, cleaned for comparing. */
 export function outputLines(text: string): string[] {

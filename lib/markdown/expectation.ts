@@ -1,16 +1,8 @@
 // What a step says it will print: the `output` block right after it, and how to compare (`expect=`).
 // Pure: the parser attaches the block, this resolves the mode; the engine does the comparing.
-import type { AttributeValue } from '../core/types.ts';
+import type { AttributeValue, ExpectedOutput } from '../core/types.ts';
 
-/** An `output` fence that follows a step with only blank lines (or HTML comments) between. */
-export interface ExpectedOutput {
-  /** The block's content, without the final newline. */
-  text: string;
-  /** 1-based line of the block's opening fence in the original file. */
-  line: number;
-  /** Innovation Engine's `<!-- expected_similarity=0.8 -->` comment before the block, if any. */
-  similarity?: number;
-}
+export type { ExpectedOutput };
 
 /**
  * lines: line by line, `...` alone on a line for any number of lines, `...` in a line for any text there;

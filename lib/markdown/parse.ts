@@ -2,6 +2,7 @@
 import type { Lexer, Token } from 'marked';
 import type { ParseWarning, Runbook, Step, StepKind } from '../core/types.ts';
 import { isSkipped, parseInfo } from './attributes.ts';
+import { betweenBlocks } from './expectation.ts';
 import { type Container, readFence } from './fence-lines.ts';
 import { createLexer, type Fence, type FenceToken, isFenceToken } from './fences.ts';
 import { splitFrontMatter } from './frontmatter.ts';
@@ -38,7 +39,10 @@ export function parseRunbook(text: string): Runbook {
     body.slice(lineStarts[from] ?? body.length, lineStarts[to] ?? body.length);
 
   const drafts: (Omit<Step, 'name'> & NameRequest)[] = [];
+  const bodyLines = body.split('\n');
   let proseStart = 0;
+  /** The block before this one, and the step it made (if it made one). */
+  let previous: { block: Block; step?: (typeof drafts)[number] } | undefined;
   for (const block of findBlocks(body)) {
     const line = bodyLine + block.line + 1;
     const warn = (message: string) => warnings.push({ line, message });
@@ -49,13 +53,30 @@ export function parseRunbook(text: string): Runbook {
     }
     const info = parseInfo(block.fence.info);
     if (info.problem) warn(`ignoring the attributes of this fence: ${info.problem}`);
+    const before = previous;
+    previous = { block };
+    if (info.lang === 'output') {
+      const between = before && betweenBlocks(bodyLines.slice(before.block.end + 1, block.line));
+      const step = before?.step;
+      if (step && !step.expected && between?.adjacent) {
+        step.expected = {
+          text: block.code,
+          line,
+          ...(between.similarity ? { similarity: between.similarity } : {}),
+        };
+        // The block belongs to its step: it is not prose before the next one.
+        proseStart = block.end + 1;
+        previous.step = step;
+      } else warn(`this output block is not checked: ${unattached(step, between?.adjacent)}`);
+      continue;
+    }
     const kind = kindOf(info.lang);
     if (!kind || isSkipped(info.attributes)) continue;
     const name = info.attributes.name;
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
       warn('ignoring an empty name attribute');
     }
-    drafts.push({
+    const draft: (typeof drafts)[number] = {
       index: drafts.length + 1,
       lang: info.lang === '' ? 'bash' : info.lang,
       kind,
@@ -66,7 +87,9 @@ export function parseRunbook(text: string): Runbook {
       headings: block.headings,
       explicit: typeof name === 'string' && name.trim() !== '' ? name : undefined,
       heading: block.heading,
-    });
+    };
+    drafts.push(draft);
+    previous.step = draft;
     proseStart = block.end + 1;
   }
   const names = assignNames(drafts);
@@ -82,6 +105,13 @@ export function parseRunbook(text: string): Runbook {
     epilogue: sliceLines(proseStart, lineStarts.length),
     warnings: sortByLine(warnings),
   };
+}
+
+/** Why an output block is not a step's expected output. */
+function unattached(step: { name?: string; expected?: unknown } | undefined, adjacent?: boolean): string {
+  if (step?.expected) return 'the step before it already has one';
+  if (step && !adjacent) return 'only blank lines may stand between a step and its output block';
+  return 'it follows no step (an output block goes right after the step whose output it shows)';
 }
 
 function sortByLine(warnings: ParseWarning[]): ParseWarning[] {

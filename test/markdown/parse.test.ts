@@ -244,3 +244,43 @@ describe('isolation', () => {
     }
   });
 });
+
+describe('output blocks', () => {
+  const expected = (text: string) => steps(text).map((s) => s.expected);
+  const warnings = (text: string) => parseRunbook(text).warnings.map((w) => w.message);
+  it('attach to the step right before them', () =>
+    expect(expected('```sh\necho hi\n```\n```output\nhi\n```')).toEqual([{ text: 'hi', line: 4 }]));
+  it('may follow after blank lines', () =>
+    expect(expected('```sh\necho hi\n```\n\n\n```output\nhi\n```')[0]?.line).toBe(6));
+  it('are never steps', () => expect(codes('```sh\na\n```\n```output\nb\n```')).toEqual(['a']));
+  it('are not prose of the next step', () =>
+    expect(steps('```sh\na\n```\n```output\nb\n```\nThen:\n```sh\nc\n```')[1]?.prose).toBe('Then:\n'));
+  it('take the similarity comment before them', () =>
+    expect(expected('```sh\na\n```\n\n<!-- expected_similarity=0.8 -->\n```output\nb\n```')[0]?.similarity).toBe(0.8));
+  it('keep their content exactly', () =>
+    expect(expected('```sh\na\n```\n```output\n  x  \n\n...\n```')[0]?.text).toBe('  x  \n\n...'));
+  it('read CRLF files as LF', () =>
+    expect(expected('```sh\r\na\r\n```\r\n```output\r\nb\r\nc\r\n```\r\n')[0]?.text).toBe('b\nc'));
+  it('count lines after front matter', () =>
+    expect(expected('---\ntitle: t\n---\n```sh\na\n```\n```output\nb\n```')[0]?.line).toBe(7));
+  it('attach inside a list item', () =>
+    expect(expected('- ```sh\n  a\n  ```\n\n  ```output\n  b\n  ```')[0]?.text).toBe('b'));
+  it('take any case of the language', () => expect(expected('```sh\na\n```\n```Output\nb\n```')[0]?.text).toBe('b'));
+  it('do not attach across prose', () =>
+    expect(expected('```sh\na\n```\nSome text.\n```output\nb\n```')).toEqual([undefined]));
+  it('warn when prose parts them from the step', () =>
+    expect(warnings('```sh\na\n```\nSome text.\n```output\nb\n```')).toEqual([
+      'this output block is not checked: only blank lines may stand between a step and its output block',
+    ]));
+  it('warn when they follow no step', () =>
+    expect(warnings('# T\n\n```output\nb\n```')).toEqual([
+      'this output block is not checked: it follows no step (an output block goes right after the step whose output it shows)',
+    ]));
+  it('warn after a documentation block', () =>
+    expect(warnings('```yaml\na: 1\n```\n```output\nb\n```')[0]).toMatch(/follows no step/));
+  it('warn after a skipped step', () =>
+    expect(warnings('```sh {skip}\na\n```\n```output\nb\n```')[0]).toMatch(/follows no step/));
+  it('warn when a step has one already', () =>
+    expect(warnings('```sh\na\n```\n```output\nb\n```\n```output\nc\n```')[0]).toMatch(/already has one/));
+  it('attach to JavaScript steps too', () => expect(expected('```js\nconsole.log(1)\n```\n```output\n1\n```')[0]?.text).toBe('1'));
+});
