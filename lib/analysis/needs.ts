@@ -3,6 +3,7 @@ import type { Context, Step } from '../core/types.ts';
 import { sharedStateFile } from '../os/state-dir.ts';
 import type { MissingVariable } from './cache.ts';
 import type { VariableAnalysis } from './shell-vars.ts';
+import { withStepEffects } from './step-effects.ts';
 
 export interface NeedsReport {
   missing: MissingVariable[];
@@ -33,7 +34,7 @@ export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Ma
   const { analyzeRunbookCached } = await import('./cache.ts');
   const cache = sharedStateFile(runbookFile, 'analysis-cache.json');
   const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
-  return new Map(steps.map((s, i) => [s.index, analyses[i] as VariableAnalysis]));
+  return new Map(steps.map((s, i) => [s.index, withStepEffects(s, analyses[i] as VariableAnalysis)]));
 }
 
 export async function findMissing(

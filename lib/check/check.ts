@@ -4,8 +4,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzeRunbook } from '../analysis/analyze.ts';
 import { missingVariables } from '../analysis/cache.ts';
+import { withStepEffects } from '../analysis/step-effects.ts';
 import { InputError } from '../core/errors.ts';
 import type { Runbook, Step } from '../core/types.ts';
+import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems } from '../markdown/attributes-known.ts';
 import { parseRunbook } from '../markdown/parse.ts';
 import type { CheckFinding } from './finding.ts';
@@ -51,7 +53,7 @@ function attributeFindings(step: Step): CheckFinding[] {
 }
 
 async function variableFindings(steps: Step[], opts: CheckOptions): Promise<CheckFinding[]> {
-  const analyses = await analyzeRunbook(steps);
+  const analyses = (await analyzeRunbook(steps)).map((a, i) => withStepEffects(steps[i] as Step, a));
   const findings: CheckFinding[] = [];
   analyses.forEach((analysis, i) => {
     const step = steps[i] as Step;
@@ -123,6 +125,9 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
   const findings = [
     ...frontMatterFindings(runbook, runbookDir),
     ...steps.flatMap(attributeFindings),
+    ...stepRuleProblems(steps).map(
+      (p): CheckFinding => ({ line: p.line, step: p.step.name, severity: p.severity, message: p.message }),
+    ),
     ...(await variableFindings(steps, opts)),
     ...(await findPathProblems(runbook, runbookDir)),
     ...(useShellcheck ? await shellcheckFindings(steps, shellcheck as string) : []),

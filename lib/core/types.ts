@@ -110,9 +110,32 @@ export interface StepResult {
   setVars: string[];
   /** Values of setVars after the step, rendered as text (arrays as bash would print them); unset ones absent. */
   setValues?: Record<string, string>;
-  /** Bounded tail of the step's combined output. */
+  /** Bounded tail of the step's combined output (a background step's: of its log). */
   tail: string;
   startedAt?: string;
+  /** How its output compared with its output block, when it has one and exited 0. */
+  output?: OutputCheck;
+  /** A background step: whether it still runs, and how it ended. */
+  background?: BackgroundState;
+}
+
+export interface OutputCheck {
+  /** The mode as expect= writes it: lines, contains, regex, similar:0.8. */
+  expect: string;
+  matched: boolean;
+  /** With similar: the score the output got. */
+  score?: number;
+  /** Expected against printed (redacted), when it did not match. */
+  diff?: string;
+}
+
+export interface BackgroundState {
+  /** running; exited on its own; stopped by a later step's stop=; ended with the run. */
+  state: 'running' | 'exited' | 'stopped' | 'ended';
+  pid?: number;
+  /** How it ended, once it has. */
+  exitCode?: number | null;
+  signal?: string | null;
 }
 
 /** Everything a finished (or failed, or interrupted) run leaves for records and summaries. */

@@ -3,12 +3,17 @@
 // walkthrough both drive it; neither knows how a step runs.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { changedNames, displayValue } from '../core/context.ts';
+import { changedNames, displayValue, withValue } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import { makeSecretTest, REDACTED, redactorCache, secretValues } from '../core/secrets.ts';
-import type { Context, RunReport, Step, StepIO, StepOutcome, StepResult } from '../core/types.ts';
+import type { Context, OutputCheck, RunReport, Step, StepIO, StepOutcome, StepResult } from '../core/types.ts';
+import { expectationOf } from '../markdown/expectation.ts';
+import { captureName, isBackground } from '../markdown/step-options.ts';
+import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
 import type { ShellSession } from '../shell/session.ts';
 import { codeHash, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
+import { capturedValue, checkPrinted, mismatchMessage } from './step-output.ts';
+import { checksOutput, observesOutput } from './step-rules.ts';
 
 export interface EngineOptions {
   file: string;
@@ -24,6 +29,8 @@ export interface EngineOptions {
   retryDelayMs?: number;
   /** The step shell (started early by the caller, so bash starts while the runner does). */
   session: ShellSession;
+  /** io.stdout when it can keep a copy: needed for output blocks and capture=. */
+  tap?: StreamTap;
 }
 
 export interface StepRun {
@@ -99,6 +106,12 @@ export class Engine {
     const started = new Date();
     let outcome: StepOutcome;
     let attempt = 0;
+    // What it prints is kept only to compare with its output block or to capture it.
+    const expectation = checksOutput(step) ? expectationOf(step) : undefined;
+    const capture = captureName(step);
+    const tap = expectation || capture ? this.tap() : undefined;
+    let printed: Tapped | undefined;
+    let check: OutputCheck | undefined;
     // Not saved yet: a run killed outright mid-step resumes at this step either way, and a save per step
     // instead of two is a measurable share of a short step.
     result.status = 'running';
@@ -109,8 +122,17 @@ export class Engine {
     try {
       for (;;) {
         attempt++;
-        outcome = await this.runOnce(step, code, control.signal, timeoutMs, next);
-        const failed = outcome.exitCode !== 0 || outcome.timedOut;
+        tap?.keep();
+        // A step whose output is kept ends before the next one starts: it may yet fail, or change the context.
+        const ahead = tap || (next && (observesOutput(next) || isBackground(next))) ? undefined : next;
+        outcome = await this.runOnce(step, code, control.signal, timeoutMs, ahead);
+        printed = tap?.take();
+        check = undefined;
+        if (expectation && printed && outcome.exitCode === 0 && !outcome.interrupted && !outcome.timedOut) {
+          const where = `${path.basename(this.opts.file)}:${expectation.line}`;
+          check = await checkPrinted(expectation, printed, where, (text) => this.redact(text));
+        }
+        const failed = outcome.exitCode !== 0 || outcome.timedOut || check?.matched === false;
         if (!failed || outcome.interrupted || attempt > retries) break;
         onRetry?.(attempt, outcome);
         await pause(this.opts.retryDelayMs ?? 2000, control.signal);
@@ -129,6 +151,8 @@ export class Engine {
     if (code !== step.code) result.editedCode = code;
     else delete result.editedCode;
     delete result.message;
+    delete result.output;
+    if (check) result.output = check;
     if (outcome.interrupted) {
       result.status = 'interrupted';
       result.message = 'interrupted';
@@ -138,23 +162,40 @@ export class Engine {
     } else if (outcome.exitCode !== 0) {
       result.status = 'failed';
       result.message = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`;
+    } else if (check && !check.matched) {
+      result.status = 'failed';
+      result.message = mismatchMessage(check, expectation?.threshold);
+    } else if (capture && printed?.overflowed) {
+      result.status = 'failed';
+      result.message = `capture=${capture}: the step printed more than ${TAP_LIMIT / (1024 * 1024)} MiB`;
     } else {
       result.status = 'done';
-      if (outcome.context) {
+      let after = outcome.context;
+      if (after) {
         // A step with its own cwd= runs there without moving where later steps start.
-        const after = step.attributes.cwd ? { ...outcome.context, cwd: before.cwd } : outcome.context;
-        this.context = after;
-        result.setVars = changedNames(before, after);
-        result.setValues = this.values(result.setVars);
+        if (step.attributes.cwd) after = { ...after, cwd: before.cwd };
       } else if (outcome.warning) {
         warnings.push(outcome.warning);
         result.message = outcome.warning;
+      }
+      // The captured value is data: it travels to bash as a value, never as code.
+      if (capture && printed) after = withValue(after ?? this.context, capture, capturedValue(printed.text));
+      if (after) {
+        this.context = after;
+        result.setVars = changedNames(before, after);
+        result.setValues = this.values(result.setVars);
       }
     }
     // After the context update, so secrets this very step set are hidden in its own tail.
     result.tail = this.redact(outcome.tail);
     this.save();
     return { result, outcome, warnings } satisfies StepRun;
+  }
+
+  /** The copy of standard output the caller's stream keeps (see EngineOptions.tap). */
+  private tap(): StreamTap {
+    if (!this.opts.tap) throw new Error('this engine was given no output tap, so it cannot keep output');
+    return this.opts.tap;
   }
 
   private async runOnce(

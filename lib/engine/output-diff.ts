@@ -44,7 +44,9 @@ function rowsOf(e: Expectation, actual: string): DiffRow[] | undefined {
       const change = parts[i] as (typeof parts)[number];
       (change.added ? added : removed).push(...change.value);
     }
-    const literal = removed.filter((item) => !item.any && !(e.mode === 'contains' && item.text.trim() === ''));
+    const literal = removed.filter(
+      (item) => !item.any && !(e.mode === 'contains' && item.text.trim() === ''),
+    );
     // Printed lines are allowed here when only wildcards were expected, or anywhere with expect=contains.
     const absorbed = e.mode === 'contains' || (literal.length === 0 && removed.length > 0);
     const minus = literal.map((item): DiffRow => ({ kind: '-', text: item.text }));
@@ -86,7 +88,7 @@ function sideBySide(e: Expectation, actual: string): DiffRow[] {
 /** The diff's rows, at most `limit` of them (the last one then says how many more there were). */
 export function diffRows(e: Expectation, actual: string, limit = DIFF_ROWS): DiffRow[] {
   const all = rowsOf(e, actual);
-  let rows = all && all.some((r) => r.kind !== ' ') ? around(all) : sideBySide(e, actual);
+  let rows = all?.some((r) => r.kind !== ' ') ? around(all) : sideBySide(e, actual);
   if (rows.length > limit) {
     const more = rows.length - (limit - 1);
     rows = [...rows.slice(0, limit - 1), { kind: ' ', text: `··· ${more} more lines of the diff` }];

@@ -2,8 +2,9 @@
 // checks the blocks' patterns with it. Both sides are cleaned the same way (colours and other escapes
 // removed, carriage-return progress lines as a terminal leaves them, trailing whitespace and blank lines
 // at either end dropped), then compared line by line in one of the modes of expectation.ts.
-import type { Expectation } from '../markdown/expectation.ts';
+
 import { plainOutput } from '../core/plain-output.ts';
+import type { Expectation } from '../markdown/expectation.ts';
 
 /** The text as lines, cleaned for comparing. */
 export function outputLines(text: string): string[] {
@@ -94,4 +95,3 @@ export function matchInOrder(patterns: LinePattern[], lines: string[]): boolean 
   }
   return true;
 }
-

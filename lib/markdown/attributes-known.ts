@@ -1,5 +1,7 @@
 // The attributes a step's info string may carry, and what their values must look like.
 import type { AttributeValue } from '../core/types.ts';
+import { readExpect } from './expectation.ts';
+import { captureProblem, readReady, stopNames } from './step-options.ts';
 
 /** Attributes this runner acts on. */
 export const RUNNER_ATTRIBUTES = [
@@ -10,6 +12,11 @@ export const RUNNER_ATTRIBUTES = [
   'cwd',
   'skip',
   'ignore',
+  'expect',
+  'background',
+  'ready',
+  'stop',
+  'capture',
 ] as const;
 
 /** Runme's cell attributes: accepted so Runme runbooks check clean; this runner ignores most of them. */
@@ -17,7 +24,6 @@ export const RUNME_ATTRIBUTES = [
   'id',
   'excludeFromRunAll',
   'interactive',
-  'background',
   'closeTerminalOnSuccess',
   'promptEnv',
   'interpreter',
@@ -81,9 +87,23 @@ function checkValue(name: string, value: AttributeValue): string | undefined {
     case 'name':
       if (text === undefined || text === '') return `${name} needs a value, like ${name}=...`;
       return undefined;
+    case 'expect': {
+      const setting = readExpect(value);
+      return 'problem' in setting ? setting.problem : undefined;
+    }
+    case 'ready': {
+      const check = readReady(value);
+      return 'problem' in check ? check.problem : undefined;
+    }
+    case 'stop':
+      if (stopNames(value).length === 0) return 'stop needs the names of background steps, like stop=server';
+      return undefined;
+    case 'capture':
+      return captureProblem(value);
     case 'continue-on-error':
     case 'skip':
     case 'ignore':
+    case 'background':
       if (value !== true && !BOOLEAN_TEXT.has(text ?? '')) {
         return `${name} is a flag: write it bare, or as ${name}=true or ${name}=false; got ${describe(value)}`;
       }

@@ -40,7 +40,8 @@ export function readExpect(value: AttributeValue | undefined): ExpectSetting {
     if (t !== undefined) return { mode: 'similar', threshold: t };
     return { problem: `expect=similar takes a score above 0 and at most 1, like similar:0.8; got ${text}` };
   }
-  if (text === 'similar') return { problem: 'expect=similar needs the lowest score that passes, like similar:0.8' };
+  if (text === 'similar')
+    return { problem: 'expect=similar needs the lowest score that passes, like similar:0.8' };
   const got = value === true ? 'a bare flag' : JSON.stringify(value);
   return { problem: `expect must be lines, contains, regex, similar:SCORE or off; got ${got}` };
 }

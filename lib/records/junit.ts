@@ -28,7 +28,9 @@ function seconds(ms: number): string {
 }
 
 function failureMessage(step: StepResult): string {
-  return step.message ?? (step.exitCode === null ? 'no exit code' : `exit code ${step.exitCode}`);
+  const message = step.message ?? (step.exitCode === null ? 'no exit code' : `exit code ${step.exitCode}`);
+  // A CI page shows the message first: for output that did not match, the diff is the reason.
+  return step.output?.diff ? `${message}\n${step.output.diff}` : message;
 }
 
 function testcase(step: StepResult, classname: string, count: number, redact: (s: string) => string): string {

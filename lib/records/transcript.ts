@@ -44,6 +44,8 @@ function outcomeBlock(result: StepResult, redact: (s: string) => string): string
   if (result.status !== 'pending' && result.status !== 'skipped')
     facts.push(formatDuration(result.durationMs));
   if (result.attempts > 1) facts.push(`${result.attempts} attempts`);
+  if (result.output?.matched) facts.push(`output matched (${result.output.expect})`);
+  if (result.background) facts.push(`background: ${result.background.state}`);
   const block = ['', `> ${facts.join(' · ')}`];
   if (result.message) block.push('>', `> ${redact(result.message).replace(/\n/g, '\n> ')}`);
   if (result.editedCode !== undefined) {
@@ -54,6 +56,7 @@ function outcomeBlock(result: StepResult, redact: (s: string) => string): string
       ...fenced(redact(result.editedCode), 'text'),
     );
   }
+  if (result.output?.diff) block.push('', ...fenced(redact(result.output.diff), 'diff'));
   const output = redact(plainOutput(result.tail)).replace(/\n+$/, '');
   if (output) block.push('', ...fenced(output, 'text'));
   return block;

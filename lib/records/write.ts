@@ -2,7 +2,7 @@
 // Every value, output tail and message goes through `redact` first; the files are private to the user.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunReport, Step, StepResult } from '../core/types.ts';
+import type { BackgroundState, OutputCheck, RunReport, Step, StepResult } from '../core/types.ts';
 import { junitXml } from './junit.ts';
 import { plainOutput } from './output-text.ts';
 import { transcriptMarkdown } from './transcript.ts';
@@ -18,6 +18,10 @@ export interface StepRecord {
   vars: Record<string, string | null>;
   outputTail: string;
   message?: string;
+  /** The verdict on its output block: expect mode, matched, score (similar), diff (when it did not match). */
+  output?: OutputCheck;
+  /** A background step: its state when the run ended, and how it ended. */
+  background?: BackgroundState;
 }
 
 export interface RunRecord {
@@ -50,6 +54,10 @@ export function runRecord(report: RunReport, redact: (s: string) => string): Run
         vars,
         outputTail: redact(plainOutput(step.tail)),
         ...(step.message === undefined ? {} : { message: redact(step.message) }),
+        ...(step.output
+          ? { output: { ...step.output, ...(step.output.diff ? { diff: redact(step.output.diff) } : {}) } }
+          : {}),
+        ...(step.background ? { background: step.background } : {}),
       };
     }),
   };

@@ -17,8 +17,10 @@ import {
   recordPath,
   resumePoint,
 } from '../engine/run-record.ts';
+import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
 import { loadRunbook } from '../markdown/load.ts';
+import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
 
@@ -58,12 +60,14 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
   // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
   const unlock = options.dryRun ? undefined : lockRun(file);
   // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
-  const stepIO: StepIO = { stdin: 'inherit', stdout: io.stdout, stderr: io.stderr };
+  // Steps write to the terminal through a tap that can keep a copy (output blocks, capture=).
+  const tap = new StreamTap(io.stdout);
+  const stepIO: StepIO = { stdin: 'inherit', stdout: tap, stderr: io.stderr };
   const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, io.env);
   session?.warmUp(stepIO);
   try {
     const setup = { file, options, io, runbook, text, baseDir, interactive, startedAt, paint };
-    return await runLocked({ ...setup, session, stepIO });
+    return await runLocked({ ...setup, session, stepIO, tap });
   } finally {
     // The one place the session ends, however the run went: a step launched ahead is ended too.
     await session?.close();
@@ -83,6 +87,7 @@ interface RunSetup {
   paint: ReturnType<typeof painter>;
   session?: ShellSession;
   stepIO: StepIO;
+  tap: StreamTap;
 }
 
 async function runLocked(setup: RunSetup): Promise<number> {
@@ -159,6 +164,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     retryDelayMs: Number(io.env.RUNBOOK_RETRY_DELAY_MS ?? 2000) || 0,
     io: setup.stepIO,
     session,
+    tap: setup.tap,
   });
   let exitCode: number;
   try {
@@ -209,6 +215,11 @@ function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: Retur
       if (KNOWN_ATTRIBUTES.has(p.attribute)) invalid.push(`${where}: ${p.message}`);
       else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
     }
+  }
+  for (const p of stepRuleProblems(runbook.steps)) {
+    const where = `${file}:${p.line}: step ${p.step.name}`;
+    if (p.severity === 'error') invalid.push(`${where}: ${p.message}`);
+    else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
   }
   if (invalid.length) throw new InputError(invalid.join('\nrunbook: '));
 }

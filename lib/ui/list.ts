@@ -1,6 +1,8 @@
 // `runbook --list`: what the runbook would do, one line per step, or JSON for tools.
 import { analyzeAll } from '../analysis/needs.ts';
-import type { Runbook } from '../core/types.ts';
+import type { Runbook, Step } from '../core/types.ts';
+import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
+import { captureName, DEFAULT_READY_TIMEOUT_S, isBackground, stopNames } from '../markdown/step-options.ts';
 
 export interface ListIO {
   stdout: NodeJS.WritableStream;
@@ -10,6 +12,21 @@ export interface ListIO {
 
 export function warnParse(runbook: Runbook, file: string, stderr: NodeJS.WritableStream): void {
   for (const w of runbook.warnings) stderr.write(`runbook: warning: ${file}:${w.line}: ${w.message}\n`);
+}
+
+/** What --list says about a step's output block, background, capture and stop. */
+function stepOptions(step: Step) {
+  const background = isBackground(step);
+  const expectation = background ? undefined : expectationOf(step);
+  const timeout = Number(step.attributes.timeout ?? DEFAULT_READY_TIMEOUT_S);
+  return {
+    expect: expectation ?? null,
+    background: background
+      ? { ready: typeof step.attributes.ready === 'string' ? step.attributes.ready : null, timeout }
+      : null,
+    capture: captureName(step) ?? null,
+    stop: stopNames(step.attributes.stop),
+  };
 }
 
 export async function printList(runbook: Runbook, file: string, json: boolean, io: ListIO): Promise<void> {
@@ -25,6 +42,7 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
       attributes: s.attributes,
       sets: analyses.get(s.index)?.sets ?? [],
       needs: analyses.get(s.index)?.needs ?? [],
+      ...stepOptions(s),
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -38,9 +56,13 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
   for (const s of runbook.steps) {
     const first = s.code.split('\n').find((l) => l.trim() !== '') ?? '';
     const a = analyses.get(s.index);
+    const o = stepOptions(s);
     const vars = [
+      o.background ? 'background: its variables are not carried' : '',
       a?.sets.length ? `sets ${a.sets.join(' ')}` : '',
       a?.needs.length ? `needs ${a.needs.join(' ')}` : '',
+      o.expect ? `expects output (${describeExpectation(o.expect)})` : '',
+      o.stop.length ? `stops ${o.stop.join(' ')}` : '',
     ].filter(Boolean);
     const suffix = vars.length ? `  [${vars.join('; ')}]` : '';
     io.stdout.write(

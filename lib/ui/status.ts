@@ -17,7 +17,7 @@ export function statusLine(run: StepRun, paint: Paint): string {
   if (result.status === 'done') return `${paint('green', '✔')} ${result.name} done in ${took}\n`;
   if (result.status === 'interrupted')
     return `${paint('yellow', '■')} ${result.name} interrupted after ${took}\n`;
-  const why = result.message?.startsWith('timed out') ? result.message : `exit code ${result.exitCode}`;
+  const why = result.message ?? `exit code ${result.exitCode}`;
   return `${paint('red', '✖')} ${result.name} failed (${why}) after ${took}\n`;
 }
 
@@ -31,9 +31,21 @@ export function failureSummary(run: StepRun, total: number, paint: Paint): strin
       `Step ${result.index}/${total} ${result.name} failed: ${result.message ?? `exit code ${result.exitCode}`}`,
     ),
   ];
-  if (tail.trim()) {
+  const diff = result.output?.diff;
+  if (diff) {
+    lines.push('What it printed against its output block:');
+    for (const l of diff.split('\n')) lines.push(`  ${diffLine(l, paint)}`);
+  } else if (tail.trim()) {
     lines.push(`Last lines of its output:`);
     for (const l of tail.split('\n')) lines.push(`  ${paint('dim', '│')} ${l}`);
   } else lines.push('It printed nothing.');
   return `${lines.join('\n')}\n`;
+}
+
+/** A line of an output diff, coloured by what it is: expected (red), printed (green), headers dim. */
+export function diffLine(line: string, paint: Paint): string {
+  if (line.startsWith('--- ') || line.startsWith('+++ ')) return paint('dim', line);
+  if (line.startsWith('-')) return paint('red', line);
+  if (line.startsWith('+')) return paint('green', line);
+  return line;
 }

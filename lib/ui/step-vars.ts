@@ -2,6 +2,7 @@
 // leaves unset. Built on analysis/analyze.ts's bash analysis; a `$NAME` scan when the code does not parse.
 
 import type { VariableAnalysis } from '../analysis/analyze.ts';
+import { withStepEffects } from '../analysis/step-effects.ts';
 import type { Context, Step } from '../core/types.ts';
 import { carriedView, referencedNames, type VarView } from './view.ts';
 
@@ -17,7 +18,7 @@ export interface VarSources {
 /** The bash analysis of `code` (the step's own or an edit of it); never throws. */
 export async function analyze(step: Step, code = step.code): Promise<VariableAnalysis> {
   const { analyzeStep } = await import('../analysis/analyze.ts');
-  return analyzeStep({ ...step, code });
+  return withStepEffects(step, await analyzeStep({ ...step, code }));
 }
 
 export function inEnvironment(name: string, src: Pick<VarSources, 'context' | 'env'>): boolean {

@@ -256,7 +256,9 @@ describe('output blocks', () => {
   it('are not prose of the next step', () =>
     expect(steps('```sh\na\n```\n```output\nb\n```\nThen:\n```sh\nc\n```')[1]?.prose).toBe('Then:\n'));
   it('take the similarity comment before them', () =>
-    expect(expected('```sh\na\n```\n\n<!-- expected_similarity=0.8 -->\n```output\nb\n```')[0]?.similarity).toBe(0.8));
+    expect(
+      expected('```sh\na\n```\n\n<!-- expected_similarity=0.8 -->\n```output\nb\n```')[0]?.similarity,
+    ).toBe(0.8));
   it('keep their content exactly', () =>
     expect(expected('```sh\na\n```\n```output\n  x  \n\n...\n```')[0]?.text).toBe('  x  \n\n...'));
   it('read CRLF files as LF', () =>
@@ -265,7 +267,8 @@ describe('output blocks', () => {
     expect(expected('---\ntitle: t\n---\n```sh\na\n```\n```output\nb\n```')[0]?.line).toBe(7));
   it('attach inside a list item', () =>
     expect(expected('- ```sh\n  a\n  ```\n\n  ```output\n  b\n  ```')[0]?.text).toBe('b'));
-  it('take any case of the language', () => expect(expected('```sh\na\n```\n```Output\nb\n```')[0]?.text).toBe('b'));
+  it('take any case of the language', () =>
+    expect(expected('```sh\na\n```\n```Output\nb\n```')[0]?.text).toBe('b'));
   it('do not attach across prose', () =>
     expect(expected('```sh\na\n```\nSome text.\n```output\nb\n```')).toEqual([undefined]));
   it('warn when prose parts them from the step', () =>
@@ -282,5 +285,6 @@ describe('output blocks', () => {
     expect(warnings('```sh {skip}\na\n```\n```output\nb\n```')[0]).toMatch(/follows no step/));
   it('warn when a step has one already', () =>
     expect(warnings('```sh\na\n```\n```output\nb\n```\n```output\nc\n```')[0]).toMatch(/already has one/));
-  it('attach to JavaScript steps too', () => expect(expected('```js\nconsole.log(1)\n```\n```output\n1\n```')[0]?.text).toBe('1'));
+  it('attach to JavaScript steps too', () =>
+    expect(expected('```js\nconsole.log(1)\n```\n```output\n1\n```')[0]?.text).toBe('1'));
 });
