@@ -47,6 +47,8 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
       }
       if (run.result.status === 'failed') {
         if (isFlagSet(step, 'continue-on-error')) {
+          // What went wrong still shows in the log: the last lines, or the diff of its output.
+          said += failureSummary(run, total, paint);
           said += paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`);
           continue;
         }
