@@ -6,6 +6,8 @@ import { IDENTIFIER_SOURCE } from '../core/identifiers.ts';
 import { REDACTED } from '../core/secrets.ts';
 import { formatDuration, type Paint, painter } from '../core/style.ts';
 import type { CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
+import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
+import { isBackground } from '../markdown/step-options.ts';
 import { type RenderOptions, renderCode, renderProse, stripControl } from './render.ts';
 import { header } from './status.ts';
 
@@ -92,6 +94,11 @@ export function stepView(step: Step, total: number, parts: StepViewParts, opts: 
   const lang = step.kind === 'js' ? 'javascript' : 'bash';
   const edited = parts.code !== step.code ? ` ${paint('yellow', '(edited)')}` : '';
   out.push(`${header(step, total, paint).trimEnd()}${edited}\n${renderCode(parts.code, lang, opts)}`);
+  const expectation = isBackground(step) ? undefined : expectationOf(step);
+  if (expectation) {
+    const label = paint('dim', `It must print (expect=${describeExpectation(expectation)}):`);
+    out.push(`${label}\n${renderCode(stripControl(expectation.text), 'text', opts)}`);
+  }
   const vars = renderVars(parts.vars, paint);
   if (vars) out.push(vars);
   if (parts.footer) out.push(parts.footer);
