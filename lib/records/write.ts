@@ -24,7 +24,8 @@ export interface StepRecord {
   background?: BackgroundState;
 }
 
-export interface RunRecord {
+/** What run.json holds. */
+export interface RunJson {
   runbook: string;
   startedAt: string;
   endedAt: string;
@@ -32,7 +33,7 @@ export interface RunRecord {
   steps: StepRecord[];
 }
 
-export function runRecord(report: RunReport, redact: (s: string) => string): RunRecord {
+export function runJson(report: RunReport, redact: (s: string) => string): RunJson {
   return {
     runbook: report.runbookPath,
     startedAt: report.startedAt,
@@ -78,7 +79,7 @@ export async function writeRecords(
   redact: (s: string) => string,
 ): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writePrivate(path.join(dir, 'run.json'), `${JSON.stringify(runRecord(report, redact), null, 2)}\n`);
+  await writePrivate(path.join(dir, 'run.json'), `${JSON.stringify(runJson(report, redact), null, 2)}\n`);
   await writePrivate(path.join(dir, 'junit.xml'), junitXml(report, redact));
   await writePrivate(path.join(dir, 'transcript.md'), transcriptMarkdown(report, runbookText, steps, redact));
 }
