@@ -3,18 +3,20 @@
 import type { Step } from '../core/types.ts';
 import { loadShellParser } from './bash-parser.ts';
 import { analyzeJs } from './js-vars.ts';
-import { analyzeShellTree, type VariableAnalysis } from './shell-vars.ts';
+import { analyzeShellTree } from './shell-vars.ts';
+import type { VariableAnalysis } from './variables.ts';
 
 export { analyzeJs } from './js-vars.ts';
-export type { VariableAnalysis } from './shell-vars.ts';
+export type { VariableAnalysis } from './variables.ts';
 
 /** Never throws: code that does not parse gives empty sets and needs and an error message. */
 export async function analyzeShell(code: string): Promise<VariableAnalysis> {
   try {
     const parser = await loadShellParser();
-    return analyzeShellTree(parser, parser.parse(code));
+    return analyzeShellTree(parser.ops, parser.parse(code));
   } catch (error) {
-    return { sets: [], needs: [], error: (error as Error).message };
+    // bash may well run it: it may set anything (see lib/check/syntax.ts for bash's own verdict).
+    return { sets: [], needs: [], maySetAny: 'unreadable', error: (error as Error).message };
   }
 }
 

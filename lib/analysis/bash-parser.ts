@@ -73,8 +73,12 @@ function plainTree(value: GoValue): ShNode | null {
 
 /** Operator codes are numbers whose values depend on the mvdan/sh build, so they are learned by parsing. */
 export interface OperatorCodes {
-  /** `${X-d}` `${X:-d}` `${X+d}` `${X:+d}`: the read does not need X. */
+  /** `${X-d}` `${X:-d}`: the read brings its own value, so it does not need X. */
   paramDefault: Set<number>;
+  /** `${X+d}` `${X:+d}`: a test of whether X is set (or empty). */
+  paramAlt: Set<number>;
+  /** `[[ -v X ]]`: whether X is set. */
+  testVar: number;
   /** `${X=d}` `${X:=d}`: assigns X when unset, so X is not needed and is set. */
   paramAssign: Set<number>;
   /** `=` `+=` ... in arithmetic. */
@@ -146,7 +150,10 @@ function learnOperators(parse: (code: string) => ShNode): OperatorCodes {
   );
   return {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
-    paramDefault: new Set(expOps(': ${a-x} ${a:-x} ${a+x} ${a:+x}')),
+    paramDefault: new Set(expOps(': ${a-x} ${a:-x}')),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
+    paramAlt: new Set(expOps(': ${a+x} ${a:+x}')),
+    testVar: (stmts('[[ -v a ]]')[0] as ShNode).Cmd.X.Op as number,
     // biome-ignore lint/suspicious/noTemplateCurlyInString: bash, not a template
     paramAssign: new Set(expOps(': ${a=x} ${a:=x}')),
     arithAssign: new Set(assignOps),

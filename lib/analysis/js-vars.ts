@@ -1,9 +1,12 @@
 // Which carried variables a JavaScript step assigns and reads through its `vars` object, found with acorn.
 // Like `${X:-d}` in shell, reads that bring their own default (`vars.X ?? 'd'`, `vars.X || 'd'`,
-// `const { X = 'd' } = vars`, `'X' in vars`) do not need X.
+// `const { X = 'd' } = vars`, `'X' in vars`) do not need X. Like `[ -z "$X" ]`, a step that tests X
+// (`if (vars.X)`, `vars.X === undefined`, `typeof vars.X`, `vars.X?.y`, `vars.X && ...`) handles it
+// unset: its reads of X are not certain. A write to a computed name (`vars[k] = v`) or `vars` handed to
+// other code may set anything.
 import { createRequire } from 'node:module';
 import type * as Acorn from 'acorn';
-import type { VariableAnalysis } from './shell-vars.ts';
+import type { SoftReason, VariableAnalysis } from './variables.ts';
 
 // Loaded on first use, synchronously, so commands that never analyse JavaScript do not pay it.
 let acorn: typeof Acorn | undefined;
@@ -59,12 +62,26 @@ export function analyzeJs(code: string): VariableAnalysis {
       allowHashBang: true,
     }) as unknown as EsNode;
   } catch (error) {
-    return { sets: [], needs: [], error: (error as Error).message };
+    return { sets: [], needs: [], maySetAny: 'unreadable', error: (error as Error).message };
   }
   const sets = new Set<string>();
   const needs = new Set<string>();
+  const guarded = new Set<string>();
+  let maySetAny: string | undefined;
   const read = (name: string) => {
     if (!sets.has(name)) needs.add(name);
+  };
+  const guard = (node: unknown): boolean => {
+    const name = varsMember(node);
+    if (name === undefined) return false;
+    guarded.add(name);
+    read(name);
+    return true;
+  };
+  /** `vars[expr] = ...`: a name known only when it runs. */
+  const computedWrite = (node: unknown) => {
+    if (isNode(node) && node.type === 'MemberExpression' && isVars(node.object) && varsMember(node) === undefined)
+      maySetAny = 'a computed name';
   };
 
   /** `{ A, B: b, C = 'd' } = vars`: each key is read unless it has a default. */
@@ -87,6 +104,9 @@ export function analyzeJs(code: string): VariableAnalysis {
       case 'AssignmentExpression': {
         const target = varsMember(node.left);
         const op = node.operator as string;
+        computedWrite(node.left);
+        if (isVars(node.right) && !(isNode(node.left) && node.left.type === 'ObjectPattern'))
+          maySetAny = 'vars handed on';
         if (target !== undefined) {
           if (op !== '=' && op !== '??=' && op !== '||=') read(target);
           visit(node.right);
@@ -106,6 +126,14 @@ export function analyzeJs(code: string): VariableAnalysis {
           destructure(node.id);
           return;
         }
+        if (isVars(node.init)) maySetAny = 'vars handed on';
+        break;
+      case 'IfStatement':
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'ConditionalExpression':
+      case 'ForStatement':
+        guardTest(node.test);
         break;
       case 'UpdateExpression': {
         const target = varsMember(node.argument);
@@ -115,6 +143,8 @@ export function analyzeJs(code: string): VariableAnalysis {
         return;
       }
       case 'UnaryExpression': {
+        if (node.operator === 'delete') computedWrite(node.argument);
+        if ((node.operator === '!' || node.operator === 'typeof') && guard(node.argument)) return;
         const target = node.operator === 'delete' ? varsMember(node.argument) : undefined;
         if (target === undefined) break;
         sets.add(target);
@@ -125,14 +155,36 @@ export function analyzeJs(code: string): VariableAnalysis {
           visit(node.right);
           return;
         }
+        if (guard(node.left)) {
+          visit(node.right);
+          return;
+        }
         break;
       case 'BinaryExpression':
         if (node.operator === 'in' && isVars(node.right)) {
           visit(node.left);
           return;
         }
+        if (['===', '!==', '==', '!='].includes(node.operator as string)) {
+          if (guard(node.left)) {
+            visit(node.right);
+            return;
+          }
+          if (guard(node.right)) {
+            visit(node.left);
+            return;
+          }
+        }
+        break;
+      case 'ChainExpression':
+        // `vars.X?.y`: handles X unset.
+        {
+          const base = chainBase(node.expression);
+          if (base !== node.expression && guard(base)) return;
+        }
         break;
       case 'CallExpression':
+        if ((node.arguments as EsNode[]).some(isVars) && !assignsObject(node)) maySetAny = 'vars handed on';
         if (assignsObject(node)) {
           const object = (node.arguments as EsNode[])[1] as EsNode;
           for (const property of object.properties as EsNode[]) {
@@ -156,8 +208,31 @@ export function analyzeJs(code: string): VariableAnalysis {
     }
   };
 
+  /** `if (vars.X)`: the test itself, negated or not, guards X. */
+  function guardTest(test: unknown): void {
+    if (isNode(test) && test.type === 'UnaryExpression' && test.operator === '!') guard(test.argument);
+    else guard(test);
+  }
+
   visit(program);
-  return { sets: [...sets], needs: [...needs] };
+  const mayNeed: Record<string, SoftReason> = {};
+  for (const name of guarded) {
+    if (!needs.delete(name) && sets.has(name)) continue;
+    mayNeed[name] = 'test';
+  }
+  return {
+    sets: [...sets],
+    needs: [...needs],
+    ...(Object.keys(mayNeed).length ? { mayNeed } : {}),
+    ...(maySetAny ? { maySetAny } : {}),
+  };
+}
+
+/** The innermost object of a member chain: `vars.X` in `vars.X?.y.z`. */
+function chainBase(node: unknown): unknown {
+  let current = node;
+  while (isNode(current) && current.type === 'MemberExpression' && !isVars(current.object)) current = current.object;
+  return current;
 }
 
 /** `Object.assign(vars, { A: 1, B })`. */

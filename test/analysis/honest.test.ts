@@ -12,7 +12,7 @@ async function vars(code: string) {
 const sets = async (code: string) => (await analyzeShell(code)).sets;
 const needs = async (code: string) => (await analyzeShell(code)).needs;
 const mayNeed = async (code: string) => Object.keys((await analyzeShell(code)).mayNeed ?? {});
-const maySetAny = async (code: string) => (await analyzeShell(code)).maySetAny === true;
+const maySetAny = async (code: string) => Boolean((await analyzeShell(code)).maySetAny);
 
 describe('sets without a plain assignment', () => {
   it('read, mapfile, printf -v, getopts, wait -p', async () => {
@@ -206,7 +206,28 @@ describe('function bodies are read where the function is called', () => {
 describe('an analysis parser failure is not a syntax error', () => {
   it('valid bash mvdan/sh cannot read may set anything', async () => {
     const r = await analyzeShell('declare -A M=([a b]=1)');
-    expect(r.maySetAny).toBe(true);
+    expect(r.maySetAny).toBeTruthy();
     expect(r.error).toMatch(/arithmetic/);
+  });
+});
+
+describe('JavaScript steps', () => {
+  it('tests of vars.X make its reads uncertain; computed writes and vars handed on may set anything', async () => {
+    const { analyzeJs } = await import('../../lib/analysis/js-vars.ts');
+    expect(analyzeJs("if (vars.DEBUG) console.log(vars.DEBUG); const n = JSON.parse(vars.CONFIG);")).toEqual({
+      sets: [],
+      needs: ['CONFIG'],
+      mayNeed: { DEBUG: 'test' },
+    });
+    expect(analyzeJs("if (vars.A === undefined || typeof vars.B === 'string' || !vars.C) {}").mayNeed).toEqual({
+      A: 'test',
+      B: 'test',
+      C: 'test',
+    });
+    expect(analyzeJs('vars.READY && start(vars.READY); vars?.PLAIN').needs).toEqual(['PLAIN']);
+    expect(analyzeJs('for (const k of keys) vars[k] = 1;').maySetAny).toBe('a computed name');
+    expect(analyzeJs('setUp(vars);').maySetAny).toBe('vars handed on');
+    expect(analyzeJs('const v = vars; v.X = 1;').maySetAny).toBe('vars handed on');
+    expect(analyzeJs('vars.X = 1; Object.assign(vars, { Y: 2 });').maySetAny).toBeUndefined();
   });
 });

@@ -31,7 +31,9 @@ describe('analyzeShell', () => {
         'echo "$(echo "$(cat "$NESTED")")" `echo $BACKTICK`',
       ].join('\n'),
     );
-    expect(r.needs).toEqual(['PLAIN', 'BRACED', 'LENGTH', 'ARRAY', 'SUM', 'BARE', 'NESTED', 'BACKTICK']);
+    expect(r.needs).toEqual(['PLAIN', 'BRACED', 'LENGTH', 'NESTED', 'BACKTICK']);
+    // A whole array and arithmetic are defined for an unset variable: not certain needs.
+    expect(r.mayNeed).toEqual({ ARRAY: 'array', SUM: 'arithmetic', BARE: 'arithmetic' });
     expect(r.sets).toEqual([]);
     expect(r.error).toBeUndefined();
   });
@@ -91,8 +93,9 @@ describe('analyzeShell', () => {
       'total',
       'acc',
     ]);
-    // count++ and acc += read the old values; nothing earlier in the step set them.
-    expect(r.needs).toEqual(['count', 'acc']);
+    // count++ and acc += read the old values, which arithmetic takes as 0 when unset.
+    expect(r.needs).toEqual([]);
+    expect(r.mayNeed).toEqual({ count: 'arithmetic', acc: 'arithmetic' });
   });
 
   it('reads here-documents only when their delimiter is unquoted', async () => {
@@ -158,12 +161,14 @@ describe('analyzeJs', () => {
         'Object.assign(vars, { I: 1, J: A });',
       ].join('\n'),
     );
-    expect(r.needs).toEqual(['A', 'B', 'G']);
+    expect(r.needs).toEqual(['A', 'B']);
+    // vars.G?.length handles G unset.
+    expect(r.mayNeed).toEqual({ G: 'test' });
     expect(r.sets).toEqual(['H', 'I', 'J']);
   });
 
   it('supports top-level await and return, and reports syntax errors without throwing', () => {
-    expect(analyzeJs('await sleep(1); if (vars.X) return;').needs).toEqual(['X']);
+    expect(analyzeJs('await sleep(1); if (vars.X) return; console.log(vars.Y);').needs).toEqual(['Y']);
     const broken = analyzeJs('vars.A = (');
     expect(broken).toMatchObject({ sets: [], needs: [] });
     expect(broken.error).toMatch(/Unexpected token \(1:/);
@@ -206,7 +211,7 @@ describe('a runbook mixing shell and JavaScript steps', () => {
   it('carries values across kinds, and only the truly missing variable is reported', async () => {
     const { steps } = parseRunbook(readFileSync(file, 'utf8'));
     const analyses = await analyzeRunbook(steps);
-    expect(analyses).toEqual([
+    expect(analyses.map(({ sets, needs, mayNeed }) => ({ sets, needs, mayNeed }))).toEqual([
       { sets: ['SERVICE_JSON', 'zone'], needs: [] },
       { sets: ['GATEWAY_URL'], needs: ['SERVICE_JSON'] },
       { sets: ['attempts'], needs: ['GATEWAY_URL', 'API_TOKEN'] },
