@@ -1,16 +1,16 @@
 // Variables each step sets and needs, as far as a run needs them before it starts: the analyses kept in
-// .runbook/ and the variables nothing provides. Kept apart from the analysers (analyze.ts) so that a run of an
-// unchanged runbook loads neither them nor the bash parser.
+// .runbook/. Kept apart from the analysers (analyze.ts) so that a run of an unchanged runbook loads neither
+// them nor the bash parser (certainty.ts judges the needs).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Step } from '../core/types.ts';
 import { replaceFile } from '../os/replace-file.ts';
-import type { VariableAnalysis } from './shell-vars.ts';
+import type { VariableAnalysis } from './variables.ts';
 
 /** Bump when the analysis itself changes, so cached results from older rules are not reused. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 interface AnalysisCache {
   version: number;
@@ -74,41 +74,4 @@ export async function analyzeRunbookCached(
     }
   }
   return analyses;
-}
-
-export interface MissingVariable {
-  name: string;
-  /** The steps that need it, in order. */
-  steps: Step[];
-}
-
-/**
- * Every variable some step needs that no earlier step (in the given order) sets and that `provided`
- * (environment, --set, restored context) lacks; each once, with the steps that need it.
- */
-export function missingVariables(
-  steps: Step[],
-  analyses: VariableAnalysis[],
-  provided: Set<string>,
-): MissingVariable[] {
-  const available = new Set(provided);
-  const missing = new Map<string, Step[]>();
-  // A step the parser could not read may set anything: after it, no need can be called missing.
-  let unknownSets = false;
-  steps.forEach((step, i) => {
-    const analysis = analyses[i];
-    if (!analysis || unknownSets) return;
-    if (analysis.error) {
-      unknownSets = true;
-      return;
-    }
-    for (const name of analysis.needs) {
-      if (available.has(name)) continue;
-      const needing = missing.get(name) ?? [];
-      needing.push(step);
-      missing.set(name, needing);
-    }
-    for (const name of analysis.sets) available.add(name);
-  });
-  return [...missing].map(([name, needing]) => ({ name, steps: needing }));
 }

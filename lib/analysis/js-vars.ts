@@ -80,7 +80,12 @@ export function analyzeJs(code: string): VariableAnalysis {
   };
   /** `vars[expr] = ...`: a name known only when it runs. */
   const computedWrite = (node: unknown) => {
-    if (isNode(node) && node.type === 'MemberExpression' && isVars(node.object) && varsMember(node) === undefined)
+    if (
+      isNode(node) &&
+      node.type === 'MemberExpression' &&
+      isVars(node.object) &&
+      varsMember(node) === undefined
+    )
       maySetAny = 'a computed name';
   };
 
@@ -231,7 +236,8 @@ export function analyzeJs(code: string): VariableAnalysis {
 /** The innermost object of a member chain: `vars.X` in `vars.X?.y.z`. */
 function chainBase(node: unknown): unknown {
   let current = node;
-  while (isNode(current) && current.type === 'MemberExpression' && !isVars(current.object)) current = current.object;
+  while (isNode(current) && current.type === 'MemberExpression' && !isVars(current.object))
+    current = current.object;
   return current;
 }
 

@@ -1,12 +1,17 @@
+// Which variables a run needs that nothing provides, found before anything runs: an unattended run is
+// refused at once with the whole list of certain needs, and warned once of the uncertain ones.
 import type { Selection } from '../core/select.ts';
 import type { Context, Step } from '../core/types.ts';
 import { sharedStateFile } from '../os/state-dir.ts';
-import type { MissingVariable } from './cache.ts';
-import type { VariableAnalysis } from './shell-vars.ts';
+import type { MissingVariable, UncertainVariable } from './certainty.ts';
+import type { VariableAnalysis } from './variables.ts';
 import { withStepEffects } from './step-effects.ts';
 
 export interface NeedsReport {
+  /** Certainly missing: an unattended run is refused. */
   missing: MissingVariable[];
+  /** Read but never certainly set: warned about, once. */
+  uncertain: UncertainVariable[];
   /** Per missing name, the passed-over steps that would have set it. */
   setByPassedOver: Map<string, Step[]>;
   analyses: Map<number, VariableAnalysis>;
@@ -37,23 +42,32 @@ export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Ma
   return new Map(steps.map((s, i) => [s.index, withStepEffects(s, analyses[i] as VariableAnalysis)]));
 }
 
+export interface NeedsOptions {
+  /** Names the front matter declares as inputs: provided, or asked for up front. */
+  declared?: string[];
+  /** Steps that run before the selection (a resumed run making withheld values again). */
+  before?: Step[];
+}
+
 export async function findMissing(
   steps: Step[],
   selection: Selection,
   context: Context,
   env: NodeJS.ProcessEnv,
   runbookFile: string,
+  opts: NeedsOptions = {},
 ): Promise<NeedsReport> {
-  const { missingVariables } = await import('./cache.ts');
+  const { judgeNeeds } = await import('./certainty.ts');
   const analyses = await analyzeAll(steps, runbookFile);
   const provided = new Set([
     ...Object.keys(env).filter((n) => !context.unset.includes(n)),
     ...Object.keys(context.vars),
+    ...(opts.declared ?? []),
   ]);
-  const selected = selection.selected;
-  const missing = missingVariables(
-    selected,
-    selected.map((s) => analyses.get(s.index) as VariableAnalysis),
+  const order = [...(opts.before ?? []), ...selection.selected];
+  const { missing, uncertain } = judgeNeeds(
+    order,
+    order.map((s) => analyses.get(s.index) as VariableAnalysis),
     provided,
   );
   const setByPassedOver = new Map<string, Step[]>();
@@ -61,7 +75,7 @@ export async function findMissing(
     const setters = selection.skippedOver.filter((s) => analyses.get(s.index)?.sets.includes(m.name));
     if (setters.length) setByPassedOver.set(m.name, setters);
   }
-  return { missing, setByPassedOver, analyses };
+  return { missing, uncertain, setByPassedOver, analyses };
 }
 
 export function formatMissing(report: NeedsReport): string {
@@ -81,4 +95,15 @@ export function formatMissing(report: NeedsReport): string {
     ...lines,
     'Provide them with --set NAME=VALUE or in the environment.',
   ].join('\n');
+}
+
+/** The warning an unattended run gives once, before step 1, for reads that may find a variable unset. */
+export function formatUncertain(uncertain: UncertainVariable[]): string {
+  const width = Math.max(...uncertain.map((u) => u.name.length));
+  const count = uncertain.length === 1 ? '1 variable' : `${uncertain.length} variables`;
+  const lines = uncertain.map((u) => {
+    const by = u.steps.map((s) => `${s.index} ${s.name}`).join(', ');
+    return `  ${u.name.padEnd(width)}  read by step ${by} (${u.reason})`;
+  });
+  return [`${count} may be unset where read; nothing earlier certainly sets them:`, ...lines].join('\n');
 }

@@ -73,7 +73,13 @@ const POSITIONAL = /^[1-9]$/;
 export function analyzeShellTree(ops: OperatorCodes, file: ShNode): VariableAnalysis {
   const defs = new Map<string, ShNode>();
   const step = new Walker(ops, defs, new Findings(), false);
-  const top: Scope = { assigned: new Set(), carries: true, inFunction: false, flow: { anything: false }, refs: new Map() };
+  const top: Scope = {
+    assigned: new Set(),
+    carries: true,
+    inFunction: false,
+    flow: { anything: false },
+    refs: new Map(),
+  };
   step.visitAll(top, file.Stmts);
   const functions: Record<string, FunctionInfo> = {};
   for (const [name, body] of defs) functions[name] = Walker.functionInfo(ops, defs, name, body);
@@ -98,7 +104,12 @@ class Walker {
     private readonly alone: boolean,
   ) {}
 
-  static functionInfo(ops: OperatorCodes, defs: Map<string, ShNode>, name: string, body: ShNode): FunctionInfo {
+  static functionInfo(
+    ops: OperatorCodes,
+    defs: Map<string, ShNode>,
+    name: string,
+    body: ShNode,
+  ): FunctionInfo {
     const walker = new Walker(ops, defs, new Findings(), true);
     walker.active.add(name);
     const scope: Scope = {
@@ -169,7 +180,8 @@ class Walker {
     let parts = (word?.Parts ?? []) as ShNode[];
     if (parts.length === 1 && parts[0]?.type === 'DblQuoted') parts = parts[0].Parts as ShNode[];
     const only = parts.length === 1 ? parts[0] : undefined;
-    if (only?.type !== 'ParamExp' || only.Exp || only.Index || only.Slice || only.Repl || only.Excl) return undefined;
+    if (only?.type !== 'ParamExp' || only.Exp || only.Index || only.Slice || only.Repl || only.Excl)
+      return undefined;
     const name = only.Param.Value as string;
     return POSITIONAL.test(name) ? Number(name) : undefined;
   }
@@ -482,7 +494,10 @@ class Walker {
     this.visitAll(scope, args);
     if (command === undefined) return;
     const rest = words.slice(start);
-    if (command === 'set' && rest.some((w, i) => /^\+[A-Za-z]*u/.test(w ?? '') || (w === '+o' && rest[i + 1] === 'nounset')))
+    if (
+      command === 'set' &&
+      rest.some((w, i) => /^\+[A-Za-z]*u/.test(w ?? '') || (w === '+o' && rest[i + 1] === 'nounset'))
+    )
       this.found.relaxed = true;
     if (command === 'source' || command === '.') this.mayAny(scope, 'source');
     if (command === 'eval') this.mayAny(scope, 'eval');

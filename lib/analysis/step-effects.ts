@@ -3,7 +3,7 @@
 // which is cached by code alone.
 import type { Step } from '../core/types.ts';
 import { captureName, isBackground } from '../markdown/step-options.ts';
-import type { VariableAnalysis } from './shell-vars.ts';
+import type { VariableAnalysis } from './variables.ts';
 
 export function withStepEffects(
   step: Pick<Step, 'attributes'>,

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzeRunbook } from '../analysis/analyze.ts';
-import { missingVariables } from '../analysis/cache.ts';
+import { judgeNeeds } from '../analysis/certainty.ts';
 import { withStepEffects } from '../analysis/step-effects.ts';
 import { InputError } from '../core/errors.ts';
 import type { Runbook, Step } from '../core/types.ts';
@@ -13,6 +13,7 @@ import { parseRunbook } from '../markdown/parse.ts';
 import type { CheckFinding } from './finding.ts';
 import { findPathProblems } from './paths.ts';
 import { shellcheckAvailable, shellcheckStep } from './shellcheck.ts';
+import { bashSyntaxAll } from './syntax.ts';
 
 export type { CheckFinding } from './finding.ts';
 
@@ -52,31 +53,63 @@ function attributeFindings(step: Step): CheckFinding[] {
   }));
 }
 
-async function variableFindings(steps: Step[], opts: CheckOptions): Promise<CheckFinding[]> {
-  const analyses = (await analyzeRunbook(steps)).map((a, i) => withStepEffects(steps[i] as Step, a));
+async function variableFindings(
+  steps: Step[],
+  opts: CheckOptions,
+  declared: string[],
+): Promise<CheckFinding[]> {
+  const shellSteps = steps.filter((s) => s.kind === 'shell');
+  const [analyses, syntax] = await Promise.all([
+    analyzeRunbook(steps).then((all) => all.map((a, i) => withStepEffects(steps[i] as Step, a))),
+    bashSyntaxAll(shellSteps.map((s) => s.code)),
+  ]);
+  const bashSays = new Map(shellSteps.map((s, i) => [s.index, syntax[i]]));
   const findings: CheckFinding[] = [];
   analyses.forEach((analysis, i) => {
     const step = steps[i] as Step;
-    if (!analysis.error) return;
-    const what = step.kind === 'js' ? 'JavaScript' : 'bash';
-    findings.push({
-      line: step.line + codeLineOf(analysis.error),
-      step: step.name,
-      severity: 'error',
-      message: `${what} syntax: ${analysis.error}`,
-    });
+    const at = (line: number) => ({ line: step.line + line, step: step.name });
+    if (step.kind === 'shell') {
+      const bad = bashSays.get(step.index);
+      if (bad) findings.push({ ...at(bad.line), severity: 'error', message: `bash syntax: ${bad.message}` });
+      else if (analysis.error) {
+        findings.push({
+          ...at(codeLineOf(analysis.error)),
+          severity: 'warning',
+          message: `the variable analysis cannot read this step (${analysis.error}); bash can, so it is taken to set anything`,
+        });
+      }
+    } else if (analysis.error) {
+      findings.push({
+        ...at(codeLineOf(analysis.error)),
+        severity: 'error',
+        message: `JavaScript syntax: ${analysis.error}`,
+      });
+    }
   });
-  const provided = new Set([...Object.keys(opts.env ?? process.env), ...Object.keys(opts.set ?? {})]);
-  for (const missing of missingVariables(steps, analyses, provided)) {
+  const provided = new Set([
+    ...Object.keys(opts.env ?? process.env),
+    ...Object.keys(opts.set ?? {}),
+    ...declared,
+  ]);
+  const verdict = judgeNeeds(steps, analyses, provided);
+  const also = (others: Step[]) =>
+    others.length > 0 ? `; also read by ${others.map((s) => s.name).join(', ')}` : '';
+  for (const missing of verdict.missing) {
     const [first, ...others] = missing.steps as [Step, ...Step[]];
-    const also = others.length > 0 ? `; also read by ${others.map((s) => s.name).join(', ')}` : '';
     findings.push({
       line: first.line,
       step: first.name,
       severity: 'error',
-      message:
-        `needs ${missing.name}, which no earlier step sets and neither the environment nor --set provides` +
-        also,
+      message: `needs ${missing.name}, which no earlier step sets and neither the environment nor --set provides${also(others)}`,
+    });
+  }
+  for (const unsure of verdict.uncertain) {
+    const [first, ...others] = unsure.steps as [Step, ...Step[]];
+    findings.push({
+      line: first.line,
+      step: first.name,
+      severity: 'warning',
+      message: `may read ${unsure.name} unset (${unsure.reason})${also(others)}`,
     });
   }
   return findings;
@@ -128,7 +161,7 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
     ...stepRuleProblems(steps).map(
       (p): CheckFinding => ({ line: p.line, step: p.step.name, severity: p.severity, message: p.message }),
     ),
-    ...(await variableFindings(steps, opts)),
+    ...(await variableFindings(steps, opts, Object.keys(runbook.frontMatter.inputs ?? {}))),
     ...(await findPathProblems(runbook, runbookDir)),
     ...(useShellcheck ? await shellcheckFindings(steps, shellcheck as string) : []),
   ];

@@ -11,7 +11,22 @@ export interface FrontMatter {
   shell?: string;
   /** Names whose values are redacted in everything the runner writes. */
   secrets?: string[];
+  /** Values the person running the runbook gives, by variable name, in the order written. */
+  inputs?: Record<string, InputSpec>;
   [key: string]: unknown;
+}
+
+/** A declared input (front matter `inputs:`). */
+export interface InputSpec {
+  description?: string;
+  /** Taken when nothing else gives a value; an input with a default is never missing. */
+  default?: string;
+  /** Masked when asked, redacted and never written, like a secret-looking name. */
+  secret?: boolean;
+  /** Default true: a run cannot start without it. */
+  required?: boolean;
+  /** A JavaScript regular expression the value must match (not anchored: write ^...$). */
+  pattern?: string;
 }
 
 /** A `requires:` entry: a bare command name, or an object with details. */

@@ -1,7 +1,7 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
 import path from 'node:path';
-import { findMissing, formatMissing } from '../analysis/needs.ts';
+import { findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
 import { emptyContext, withValue } from '../core/context.ts';
 import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
 import type { RunIO, RunOptions } from '../core/options.ts';
@@ -142,6 +142,9 @@ async function runLocked(setup: RunSetup): Promise<number> {
     }
     // Interactively each is asked for just before the step that needs it.
     io.stderr.write(paint('yellow', `runbook: note: ${formatMissing(needs)}\n`));
+  }
+  if (needs.uncertain.length && !options.dryRun) {
+    io.stderr.write(paint('yellow', `runbook: warning: ${formatUncertain(needs.uncertain)}\n`));
   }
 
   if (options.preflight && !options.dryRun) {

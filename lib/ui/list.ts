@@ -42,6 +42,7 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
       attributes: s.attributes,
       sets: analyses.get(s.index)?.sets ?? [],
       needs: analyses.get(s.index)?.needs ?? [],
+      mayNeed: analyses.get(s.index)?.mayNeed ?? {},
       ...stepOptions(s),
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

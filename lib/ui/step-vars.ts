@@ -3,6 +3,8 @@
 
 import type { VariableAnalysis } from '../analysis/analyze.ts';
 import { withStepEffects } from '../analysis/step-effects.ts';
+import { certainNeedsAt } from '../analysis/certainty.ts';
+import { readsOf } from '../analysis/variables.ts';
 import type { Context, Step } from '../core/types.ts';
 import { carriedView, referencedNames, type VarView } from './view.ts';
 
@@ -25,9 +27,16 @@ export function inEnvironment(name: string, src: Pick<VarSources, 'context' | 'e
   return src.env[name] !== undefined && !src.context.unset.includes(name);
 }
 
-/** Names the step reads that nothing provides: no carried value, not in the environment. */
-export function unsetNeeds(analysis: VariableAnalysis, src: Pick<VarSources, 'context' | 'env'>): string[] {
-  return analysis.needs.filter((n) => !(n in src.context.vars) && !inEnvironment(n, src));
+/**
+ * Names whose absence certainly breaks the step that nothing provides: no carried value, not in the
+ * environment. `earlier` are the analyses of the steps before it, whose functions it may call.
+ */
+export function unsetNeeds(
+  analysis: VariableAnalysis,
+  src: Pick<VarSources, 'context' | 'env'>,
+  earlier: VariableAnalysis[] = [],
+): string[] {
+  return certainNeedsAt(analysis, earlier).filter((n) => !(n in src.context.vars) && !inEnvironment(n, src));
 }
 
 /**
@@ -41,12 +50,13 @@ export function usedVars(
   whenUnset: (name: string) => string | undefined,
 ): VarView[] {
   // Code that does not parse still shows the carried values it mentions.
-  const names = analysis.error ? referencedNames(code) : analysis.needs;
+  const names = analysis.error ? referencedNames(code) : readsOf(analysis);
   const views: VarView[] = [];
   for (const name of names) {
     const carried = src.context.vars[name];
     if (carried) views.push(carriedView(name, carried, src.isSecret, src.redact, src.width));
-    else if (!analysis.error && !inEnvironment(name, src)) {
+    // Only a certain need is asked for; a read bash allows unset is not.
+    else if (!analysis.error && analysis.needs.includes(name) && !inEnvironment(name, src)) {
       const note = whenUnset(name);
       if (note) views.push({ name, note });
     }
@@ -63,7 +73,7 @@ export function leftUnset(
   const found: { name: string; readBy: Step }[] = [];
   const pending = new Set(skipped.sets.filter((n) => !(n in src.context.vars) && !inEnvironment(n, src)));
   for (const { step, analysis } of later) {
-    for (const name of analysis.needs) {
+    for (const name of readsOf(analysis)) {
       if (pending.delete(name)) found.push({ name, readBy: step });
     }
     // A later step that sets the name itself makes the skip harmless for the steps after it.
@@ -77,7 +87,11 @@ export function leftUnset(
 export class StepVariables {
   private readonly analyses = new Map<string, Promise<VariableAnalysis>>();
 
-  constructor(private readonly sources: () => VarSources) {}
+  /** `steps`: the runbook's, whose functions a step may call. */
+  constructor(
+    private readonly sources: () => VarSources,
+    private readonly steps: Step[] = [],
+  ) {}
 
   analysis(step: Step, code = step.code): Promise<VariableAnalysis> {
     const key = `${step.index}\0${code}`;
@@ -94,8 +108,12 @@ export class StepVariables {
     return usedVars(analysis, code, this.sources(), () => 'not set; you will be asked before it runs');
   }
 
+  /** What to ask for before the step runs: only what its absence certainly breaks. */
   async missing(step: Step, code: string): Promise<string[]> {
-    return unsetNeeds(await this.analysis(step, code), this.sources());
+    const earlier = await Promise.all(
+      this.steps.filter((s) => s.index < step.index).map((s) => this.analysis(s)),
+    );
+    return unsetNeeds(await this.analysis(step, code), this.sources(), earlier);
   }
 
   /** Warnings for skipping `step`: what it would have set that a later step reads. */

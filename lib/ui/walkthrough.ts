@@ -66,13 +66,16 @@ class Walk {
     this.output = promptOutput(io.stdout, color);
     this.opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
     const width = this.opts.width - 20;
-    this.vars = new StepVariables(() => ({
-      context: engine.context,
-      env: io.env,
-      isSecret: (name) => engine.secret(name),
-      redact: (text) => engine.redact(text),
-      width,
-    }));
+    this.vars = new StepVariables(
+      () => ({
+        context: engine.context,
+        env: io.env,
+        isSecret: (name) => engine.secret(name),
+        redact: (text) => engine.redact(text),
+        width,
+      }),
+      engine.steps,
+    );
     this.total = engine.steps.length;
   }
 

@@ -72,7 +72,10 @@ describe('sets without a plain assignment', () => {
       'M',
       'local_at_top',
     ]);
-    expect(await sets('f() { local x=1; declare y=2; declare -g Z=3; typeset -g W; }; f')).toEqual(['Z', 'W']);
+    expect(await sets('f() { local x=1; declare y=2; declare -g Z=3; typeset -g W; }; f')).toEqual([
+      'Z',
+      'W',
+    ]);
     expect(await sets('declare -p SHOWN; export -p; declare -f')).toEqual([]);
   });
 
@@ -97,9 +100,9 @@ describe('reads bash defines for an unset variable', () => {
       mayNeed: ['COUNT', 'TICKS', 'TOTAL'],
     });
     expect(await vars('V1=$((V0 + 1)); echo "$V1"')).toEqual({ sets: ['V1'], needs: [], mayNeed: ['V0'] });
-    expect(await mayNeed('echo $(( $DOLLAR_IN_ARITH * 2 )); for ((i = START; i < END; i++)); do :; done')).toEqual(
-      ['DOLLAR_IN_ARITH', 'START', 'END'],
-    );
+    expect(
+      await mayNeed('echo $(( $DOLLAR_IN_ARITH * 2 )); for ((i = START; i < END; i++)); do :; done'),
+    ).toEqual(['DOLLAR_IN_ARITH', 'START', 'END']);
     expect(await mayNeed('echo "${S:OFFSET:LEN}"')).toEqual(['OFFSET', 'LEN']);
     // The string being sliced is read as it is.
     expect(await needs('echo "${S:OFFSET:LEN}"')).toEqual(['S']);
@@ -162,7 +165,11 @@ describe('reads bash defines for an unset variable', () => {
       needs: ['BEFORE'],
       mayNeed: ['AFTER'],
     });
-    expect(await vars('eval "$SETUP"; echo "$MADE"')).toEqual({ sets: [], needs: ['SETUP'], mayNeed: ['MADE'] });
+    expect(await vars('eval "$SETUP"; echo "$MADE"')).toEqual({
+      sets: [],
+      needs: ['SETUP'],
+      mayNeed: ['MADE'],
+    });
     // ${!NAME} reads a variable whose name is known only at run time.
     expect(await vars('echo "${!NAME}"')).toEqual({ sets: [], needs: ['NAME'], mayNeed: [] });
   });
@@ -214,12 +221,14 @@ describe('an analysis parser failure is not a syntax error', () => {
 describe('JavaScript steps', () => {
   it('tests of vars.X make its reads uncertain; computed writes and vars handed on may set anything', async () => {
     const { analyzeJs } = await import('../../lib/analysis/js-vars.ts');
-    expect(analyzeJs("if (vars.DEBUG) console.log(vars.DEBUG); const n = JSON.parse(vars.CONFIG);")).toEqual({
+    expect(analyzeJs('if (vars.DEBUG) console.log(vars.DEBUG); const n = JSON.parse(vars.CONFIG);')).toEqual({
       sets: [],
       needs: ['CONFIG'],
       mayNeed: { DEBUG: 'test' },
     });
-    expect(analyzeJs("if (vars.A === undefined || typeof vars.B === 'string' || !vars.C) {}").mayNeed).toEqual({
+    expect(
+      analyzeJs("if (vars.A === undefined || typeof vars.B === 'string' || !vars.C) {}").mayNeed,
+    ).toEqual({
       A: 'test',
       B: 'test',
       C: 'test',

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeJs, analyzeRunbook, analyzeShell } from '../../lib/analysis/analyze.ts';
-import { analyzeRunbookCached, missingVariables } from '../../lib/analysis/cache.ts';
+import { analyzeRunbookCached } from '../../lib/analysis/cache.ts';
+import { missingVariables } from '../../lib/analysis/certainty.ts';
 import type { Step } from '../../lib/core/types.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
 

@@ -66,10 +66,10 @@ describe('checkRunbook', () => {
     ]);
   });
 
-  it('reports bash and JavaScript that does not parse, at the line the parser names', async () => {
+  it('reports bash (as bash -n judges it) and JavaScript that does not parse, at their lines', async () => {
     const findings = await checkRunbook(fixture('syntax-errors.md'), { env: {}, shellcheck: false });
     expect(brief(findings)).toEqual([
-      [5, 'error', 'broken-shell', 'bash syntax: line 2:1: if statement must end with "fi"'],
+      [5, 'error', 'broken-shell', 'bash syntax: syntax error: unexpected end of file'],
       [10, 'error', 'broken-js', 'JavaScript syntax: Unexpected token (2:10)'],
     ]);
   });
