@@ -4,8 +4,8 @@ import type { Selection } from '../core/select.ts';
 import type { Context, Step } from '../core/types.ts';
 import { sharedStateFile } from '../os/state-dir.ts';
 import type { MissingVariable, UncertainVariable } from './certainty.ts';
-import type { VariableAnalysis } from './variables.ts';
 import { withStepEffects } from './step-effects.ts';
+import type { VariableAnalysis } from './variables.ts';
 
 export interface NeedsReport {
   /** Certainly missing: an unattended run is refused. */

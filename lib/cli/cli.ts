@@ -27,6 +27,7 @@ Options:
       --to N|NAME        stop after this step
       --only LIST        run only these steps (comma-separated numbers or names)
       --set NAME=VALUE   seed a shell variable before the first step (repeatable)
+      --env-file FILE    add a dotenv file's variables to the environment (repeatable, before --set)
       --dry-run          show every step and the variables it would use; run nothing
       --record DIR       write run.json, junit.xml and transcript.md to DIR at the end
   -l, --list             list the steps (number, name, first line of code)
@@ -49,6 +50,7 @@ const OPTIONS = {
   to: { type: 'string' },
   only: { type: 'string' },
   set: { type: 'string', multiple: true },
+  'env-file': { type: 'string', multiple: true },
   'dry-run': { type: 'boolean' },
   record: { type: 'string' },
   list: { type: 'boolean', short: 'l' },
@@ -102,6 +104,7 @@ export function parseCli(argv: string[]): Parsed {
     to: v.to,
     only: v.only,
     set: parseSetPairs(v.set ?? []),
+    envFiles: v['env-file'] ?? [],
     dryRun: v['dry-run'] ?? false,
     record: v.record,
     list: v.list ?? false,
@@ -134,10 +137,16 @@ export async function main(io: CliIO): Promise<number> {
       stdout.write(`runbook ${version()}\n`);
       return EXIT.ok;
     }
-    const abs = path.resolve(io.cwd ?? process.cwd(), file);
+    const cwd = io.cwd ?? process.cwd();
+    const abs = path.resolve(cwd, file);
+    let env = io.env ?? process.env;
+    if (options.envFiles?.length && !options.list) {
+      const { readEnvFiles } = await import('../os/env-file.ts');
+      env = { ...env, ...readEnvFiles(options.envFiles.map((f) => path.resolve(cwd, f))) };
+    }
     if (command === 'check') {
       const { runCheck } = await import('../check/command.ts');
-      return await runCheck(abs, options, { stdout, stderr, env: io.env ?? process.env });
+      return await runCheck(abs, options, { stdout, stderr, env });
     }
     if (options.list) {
       const { runbook } = await loadRunbook(abs);
@@ -150,7 +159,7 @@ export async function main(io: CliIO): Promise<number> {
       stdin: io.stdin ?? process.stdin,
       stdout,
       stderr,
-      env: io.env ?? process.env,
+      env,
     });
   } catch (err) {
     if (err instanceof RunbookError) {

@@ -9,6 +9,8 @@ export type RunOptions = {
   only?: string;
   /** --set NAME=VALUE pairs, split once here; a later one for a name wins. */
   set: Record<string, string>;
+  /** --env-file FILE, in order: their variables join the environment before --set applies. */
+  envFiles: string[];
   dryRun: boolean;
   record?: string;
   list: boolean;

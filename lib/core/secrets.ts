@@ -1,5 +1,5 @@
 // Keeping secret values out of everything the runner writes: records, previews, summaries.
-import type { CarriedVar, Context } from './types.ts';
+import type { CarriedVar, Context, FrontMatter } from './types.ts';
 
 export const REDACTED = '****';
 
@@ -169,4 +169,12 @@ export function makeRedactor(
   const isSecret = makeSecretTest(frontMatterSecrets);
   const redactorOf = redactorCache();
   return (text) => redactorOf(secretValues(context, isSecret, env))(text);
+}
+
+/** Names the front matter declares secret: `secrets:` and every input with `secret: true`. */
+export function declaredSecrets(frontMatter: FrontMatter): string[] {
+  const inputs = Object.entries(frontMatter.inputs ?? {})
+    .filter(([, spec]) => spec.secret)
+    .map(([name]) => name);
+  return [...(frontMatter.secrets ?? []), ...inputs];
 }

@@ -6,7 +6,15 @@ import path from 'node:path';
 import { changedNames, displayValue, withValue } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import { makeSecretTest, REDACTED, redactorCache, secretValues } from '../core/secrets.ts';
-import type { Context, OutputCheck, RunReport, Step, StepIO, StepOutcome, StepResult } from '../core/types.ts';
+import type {
+  Context,
+  OutputCheck,
+  RunReport,
+  Step,
+  StepIO,
+  StepOutcome,
+  StepResult,
+} from '../core/types.ts';
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground } from '../markdown/step-options.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';

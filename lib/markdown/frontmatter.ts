@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import { InputError } from '../core/errors.ts';
 import type { FrontMatter, ParseWarning, Requirement } from '../core/types.ts';
+import { readInputs } from './inputs-spec.ts';
 
 export interface SplitRunbook {
   frontMatter: FrontMatter;
@@ -67,7 +68,11 @@ function readYaml(source: string): { frontMatter: FrontMatter; warnings: ParseWa
       const offset = isNode(node) ? (node.range?.[0] ?? at) : at;
       throw new InputError(`front matter line ${lineOf(offset)}: ${what}`);
     };
-    frontMatter[key] = typedValue(key, pair.value, fail);
+    const warn = (what: string, node?: unknown) => {
+      const offset = isNode(node) ? (node.range?.[0] ?? at) : at;
+      warnings.push({ line: lineOf(offset), message: `front matter: ${what}` });
+    };
+    frontMatter[key] = typedValue(key, pair.value, fail, warn);
   }
   return { frontMatter, warnings };
 }
@@ -88,10 +93,17 @@ function describe(value: unknown): string {
 type Fail = (what: string, node?: unknown) => never;
 
 /** Checks the keys runbook understands; other keys are kept as YAML gave them. */
-function typedValue(key: string, node: unknown, fail: Fail): unknown {
+function typedValue(
+  key: string,
+  node: unknown,
+  fail: Fail,
+  warn: (what: string, node?: unknown) => void,
+): unknown {
   const { isNode } = yaml();
   const value: unknown = isNode(node) ? node.toJSON() : node;
   switch (key) {
+    case 'inputs':
+      return readInputs(node, { yaml: yaml(), fail, warn, text, describe });
     case 'title':
     case 'cwd':
     case 'shell':

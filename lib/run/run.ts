@@ -4,7 +4,9 @@ import path from 'node:path';
 import { findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
 import { emptyContext, withValue } from '../core/context.ts';
 import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
+import { formatInputProblems, resolveInputs } from '../core/inputs.ts';
 import type { RunIO, RunOptions } from '../core/options.ts';
+import { declaredSecrets } from '../core/secrets.ts';
 import { type Selection, selectSteps } from '../core/select.ts';
 import { colorEnabled, painter } from '../core/style.ts';
 import type { Runbook, Step } from '../core/types.ts';
@@ -126,6 +128,20 @@ async function runLocked(setup: RunSetup): Promise<number> {
   for (const [name, value] of Object.entries(options.set)) {
     record.context = withValue(record.context, name, value);
   }
+  // Declared inputs: under --yes every missing or invalid one is listed and nothing runs; at a terminal
+  // the ones not given are asked for in one form before step 1; defaults are taken otherwise.
+  const inputs = resolveInputs(fm.inputs, record.context, io.env);
+  const badInputs = inputs.filter((i) => i.problem);
+  if (badInputs.length && !interactive && !options.dryRun) {
+    throw new InputError(formatInputProblems(badInputs));
+  }
+  const toAsk = interactive
+    ? inputs.filter((i) => i.source === undefined || i.source === 'default' || i.problem)
+    : [];
+  for (const i of inputs) {
+    if (i.source === 'default' && !toAsk.includes(i))
+      record.context = withValue(record.context, i.name, i.value as string);
+  }
   if (selection.skippedOver.length && !options.resume) {
     io.stderr.write(`runbook: passing over steps ${describe(selection.skippedOver)}\n`);
   } else if (selection.skippedOver.length) {
@@ -134,7 +150,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
     );
   }
 
-  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file);
+  const declared = Object.keys(fm.inputs ?? {});
+  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file, { declared });
   if (needs.missing.length) {
     if (!interactive && !options.dryRun) {
       io.stderr.write(`runbook: ${formatMissing(needs)}\n`);
@@ -154,7 +171,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
 
   if (options.dryRun || !session) {
     const { dryRun } = await import('../ui/dry-run.ts');
-    return dryRun(runbook, selection, record.context, io, file);
+    return dryRun(runbook, selection, record.context, io, file, inputs);
   }
 
   const engine = new Engine({
@@ -163,7 +180,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     record,
     env: io.env,
     baseDir,
-    secrets: fm.secrets,
+    secrets: declaredSecrets(fm),
     retryDelayMs: Number(io.env.RUNBOOK_RETRY_DELAY_MS ?? 2000) || 0,
     io: setup.stepIO,
     session,
@@ -176,7 +193,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     await engine.flush();
     if (interactive) {
       const { walkthrough } = await import('../ui/walkthrough.ts');
-      exitCode = await walkthrough(engine, runbook, selection, io);
+      exitCode = await walkthrough(engine, runbook, selection, io, toAsk);
     } else {
       const { runUnattended } = await import('./unattended.ts');
       exitCode = await runUnattended(engine, selection, io);

@@ -1,8 +1,9 @@
 // `--dry-run`: the whole walk on paper. Every selected step's prose, code and the variables it would use,
 // with where each value would come from; nothing runs and nothing is asked, so it works in a pipe.
 import { EXIT } from '../core/errors.ts';
+import { describeInput, type ResolvedInput } from '../core/inputs.ts';
 import type { RunIO } from '../core/options.ts';
-import { makeRedactor, makeSecretTest } from '../core/secrets.ts';
+import { declaredSecrets, makeRedactor, makeSecretTest } from '../core/secrets.ts';
 import type { Selection } from '../core/select.ts';
 import { colorEnabled, painter } from '../core/style.ts';
 import type { Context, Runbook, Step } from '../core/types.ts';
@@ -17,13 +18,14 @@ export async function dryRun(
   context: Context,
   io: Pick<RunIO, 'stdout' | 'env'>,
   file?: string,
+  inputs: ResolvedInput[] = [],
 ): Promise<number> {
   const color = colorEnabled(io.stdout, io.env);
   const opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
   const paint = painter(color);
   const total = runbook.steps.length;
   const { selected } = selection;
-  const secrets = runbook.frontMatter.secrets;
+  const secrets = declaredSecrets(runbook.frontMatter);
   const sources = {
     context,
     env: io.env,
@@ -40,6 +42,7 @@ export async function dryRun(
       `Dry run of ${selected.length === total ? stepCount(total) : `${selected.length} of ${total} steps`}; nothing is run.\n`,
     ),
   ];
+  if (inputs.length) out.push(inputsView(inputs, paint));
   selected.forEach((step, i) => {
     const analysis = analyses[i] ?? { sets: [], needs: [] };
     const vars = usedVars(analysis, step.code, sources, (name) => {
@@ -57,4 +60,24 @@ export async function dryRun(
   out.push(paint('dim', `\nDry run done: ${stepCount(selected.length)} shown, none run.\n`));
   io.stdout.write(out.join(''));
   return EXIT.ok;
+}
+
+/** The declared inputs, each with where its value would come from. */
+function inputsView(inputs: ResolvedInput[], paint: ReturnType<typeof painter>): string {
+  const lines = inputs.map((i) => {
+    const where =
+      i.problem && i.problem !== 'missing'
+        ? `invalid: ${i.problem}; the walkthrough would ask again, --yes would refuse`
+        : i.source === 'given'
+          ? `given: ${i.spec.secret ? '****' : JSON.stringify(i.value)}`
+          : i.source === 'environment'
+            ? `from the environment: ${i.spec.secret ? '****' : JSON.stringify(i.value)}`
+            : i.source === 'default'
+              ? 'the default; the walkthrough would ask'
+              : i.problem
+                ? 'missing: the walkthrough would ask, --yes would refuse'
+                : 'not given (optional)';
+    return `  ${describeInput(i.name, i.spec)}\n    ${paint('dim', where)}`;
+  });
+  return `\n${paint('bold', 'Inputs:')}\n${lines.join('\n')}\n`;
 }

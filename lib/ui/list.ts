@@ -1,5 +1,6 @@
 // `runbook --list`: what the runbook would do, one line per step, or JSON for tools.
 import { analyzeAll } from '../analysis/needs.ts';
+import { describeInput } from '../core/inputs.ts';
 import type { Runbook, Step } from '../core/types.ts';
 import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
 import { captureName, DEFAULT_READY_TIMEOUT_S, isBackground, stopNames } from '../markdown/step-options.ts';
@@ -45,8 +46,19 @@ export async function printList(runbook: Runbook, file: string, json: boolean, i
       mayNeed: analyses.get(s.index)?.mayNeed ?? {},
       ...stepOptions(s),
     }));
-    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const inputs = Object.entries(runbook.frontMatter.inputs ?? {}).map(([name, spec]) => ({
+      name,
+      ...spec,
+      ...(spec.secret && spec.default !== undefined ? { default: '****' } : {}),
+    }));
+    io.stdout.write(`${JSON.stringify({ inputs, steps: rows }, null, 2)}\n`);
     return;
+  }
+  const declared = Object.entries(runbook.frontMatter.inputs ?? {});
+  if (declared.length) {
+    io.stdout.write(
+      `Inputs:\n${declared.map(([name, spec]) => `  ${describeInput(name, spec)}\n`).join('')}Steps:\n`,
+    );
   }
   if (runbook.steps.length === 0) {
     io.stderr.write(`runbook: ${file} has no steps (fenced sh, bash, shell or js blocks)\n`);

@@ -2,8 +2,8 @@
 // leaves unset. Built on analysis/analyze.ts's bash analysis; a `$NAME` scan when the code does not parse.
 
 import type { VariableAnalysis } from '../analysis/analyze.ts';
-import { withStepEffects } from '../analysis/step-effects.ts';
 import { certainNeedsAt } from '../analysis/certainty.ts';
+import { withStepEffects } from '../analysis/step-effects.ts';
 import { readsOf } from '../analysis/variables.ts';
 import type { Context, Step } from '../core/types.ts';
 import { carriedView, referencedNames, type VarView } from './view.ts';

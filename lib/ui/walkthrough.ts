@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { intro, outro } from '@clack/prompts';
 import { withValue } from '../core/context.ts';
 import { EXIT } from '../core/errors.ts';
+import type { ResolvedInput } from '../core/inputs.ts';
 import type { RunIO } from '../core/options.ts';
 import type { Selection } from '../core/select.ts';
 import { colorEnabled, type Paint, painter } from '../core/style.ts';
@@ -13,6 +14,7 @@ import type { Engine, StepRun } from '../engine/engine.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { trapSignals } from '../os/signals.ts';
 import { editCode } from './editor.ts';
+import { askInputs } from './inputs-form.ts';
 import {
   askValue,
   chooseAfterFailure,
@@ -36,8 +38,10 @@ export async function walkthrough(
   runbook: Runbook,
   selection: Selection,
   io: RunIO,
+  /** Declared inputs the run was not given: asked for in one form before the first step. */
+  inputs: ResolvedInput[] = [],
 ): Promise<number> {
-  return new Walk(engine, runbook, selection, io).run();
+  return new Walk(engine, runbook, selection, io, inputs).run();
 }
 
 class Walk {
@@ -60,6 +64,7 @@ class Walk {
     private readonly runbook: Runbook,
     private readonly selection: Selection,
     private readonly io: RunIO,
+    private readonly inputs: ResolvedInput[] = [],
   ) {
     const color = colorEnabled(io.stdout, io.env);
     this.paint = painter(color);
@@ -93,6 +98,10 @@ class Walk {
           `${stepCount(selected.length)}${where} · r run · s skip · e edit · a all · q quit\n`,
         ),
       );
+      if (this.inputs.length && !(await this.askInputs())) {
+        const first = selected[0] as Step;
+        return this.stop(first, EXIT.interrupted);
+      }
       for (const step of selected) {
         const outcome = await this.walk(step);
         if ('exit' in outcome) return this.stop(step, outcome.exit);
@@ -166,6 +175,16 @@ class Walk {
   private async show(step: Step, code: string, prose: boolean): Promise<void> {
     const vars = await this.vars.views(step, code);
     this.write(stepView(step, this.total, { prose, code, vars }, this.opts));
+  }
+
+  /** The declared inputs, in one form; false when the person cancels it. */
+  private async askInputs(): Promise<boolean> {
+    const answers = await this.asking((pio) => askInputs(this.inputs, pio));
+    if (!answers || this.stopRequested) return false;
+    let context = this.engine.context;
+    for (const [name, value] of Object.entries(answers)) context = withValue(context, name, value);
+    this.engine.setContext(context);
+    return true;
   }
 
   /** Asks for each variable the step reads that nothing has set, just before it runs. */

@@ -51,7 +51,7 @@ describe('runbook --list', () => {
     );
     const r = await runCli(['--list', '--json', 'contract.md'], { cwd: dir });
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.stdout);
+    const rows = JSON.parse(r.stdout).steps;
     expect(rows[0]).toMatchObject({
       index: 1,
       name: 'made',

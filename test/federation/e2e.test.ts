@@ -119,7 +119,9 @@ describe.skipIf(!engineBuilt)('the federation runbook against the test doubles',
       expect(lines[i]).toMatch(new RegExp(`^\\s*${i + 1}\\s+${name}\\s`));
 
     const json = await runCli(['--list', '--json', 'runbook.md'], { cwd: dir, env });
-    const steps = JSON.parse(json.stdout) as Array<{ name: string; attributes: Record<string, string> }>;
+    const { steps } = JSON.parse(json.stdout) as {
+      steps: Array<{ name: string; attributes: Record<string, string> }>;
+    };
     expect(steps.map((step) => step.name)).toEqual(STEP_NAMES);
     for (const step of steps) expect(Number(step.attributes.timeout)).toBeGreaterThan(0);
 

@@ -88,7 +88,7 @@ describe('variables a run needs', () => {
     const text = await runCli(['--list', 'needs.md'], { cwd: dir });
     expect(text.stdout).toMatch(/1 +uses +echo .*\[sets item LOCAL; needs CLUSTER_NAME REGION\]/);
     const json = await runCli(['--list', '--json', 'needs.md'], { cwd: dir });
-    const rows = JSON.parse(json.stdout);
+    const rows = JSON.parse(json.stdout).steps;
     expect(rows[1]).toMatchObject({ index: 2, name: 'sets-later', sets: ['REGION'], needs: [] });
   });
 });

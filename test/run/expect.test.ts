@@ -17,7 +17,8 @@ interface Case {
 function testcases(dir: string): Case[] {
   const xml = read(dir, 'rec/junit.xml');
   expect(XMLValidator.validate(xml)).toBe(true);
-  const suite = new XMLParser({ ignoreAttributes: false, trimValues: false, htmlEntities: true }).parse(xml).testsuites.testsuite;
+  const suite = new XMLParser({ ignoreAttributes: false, trimValues: false, htmlEntities: true }).parse(xml)
+    .testsuites.testsuite;
   return [suite.testcase].flat();
 }
 
@@ -80,7 +81,9 @@ describe('output blocks', () => {
       'output did not match\n--- expected (mismatch.md:18)\n+++ printed\n  alpha\n  beta\n- gamma',
     );
     expect(cases[2]?.failure?.['@_message']).toContain('- took \\d+ s\n+ took 42 ms');
-    expect(cases[3]?.failure?.['@_message']).toMatch(/^output did not match \(similarity 0\.\d+, needs 0\.9\)\n/);
+    expect(cases[3]?.failure?.['@_message']).toMatch(
+      /^output did not match \(similarity 0\.\d+, needs 0\.9\)\n/,
+    );
     expect(cases[4]?.failure?.['@_message']).toBe('exit code 3');
     expect(cases[5]?.skipped).toBeDefined();
 
@@ -90,7 +93,11 @@ describe('output blocks', () => {
       matched: false,
       diff: '--- expected (mismatch.md:8)\n+++ printed\n- Status: Running\n+ Status: Pending\n  Ready: 0/1',
     });
-    expect(steps[3].output).toMatchObject({ expect: 'similar:0.9', matched: false, score: expect.any(Number) });
+    expect(steps[3].output).toMatchObject({
+      expect: 'similar:0.9',
+      matched: false,
+      score: expect.any(Number),
+    });
     // A step that failed by its exit code has no verdict: its output was not compared.
     expect(steps[4].output).toBeUndefined();
     expect(steps[0].status).toBe('failed');
@@ -125,7 +132,7 @@ describe('output blocks', () => {
     expect(text.stdout).toMatch(/similar-comment +.*\[expects output \(similar:0\.7\)\]/);
     expect(text.stdout).toMatch(/ off +echo "whatever it prints"\n/);
     const r = await runCli(['--list', '--json', 'match.md'], { cwd: dir });
-    const rows = JSON.parse(r.stdout);
+    const rows = JSON.parse(r.stdout).steps;
     expect(rows[0].expect).toEqual({
       mode: 'lines',
       text: 'Deploying\npod/web-... created\n...\nrollout complete',
@@ -167,12 +174,19 @@ describe('runbook check and output blocks', () => {
         '',
       ].join('\n'),
     );
-    const r = await runCli(['check', '--no-preflight', 'bad.md'], { cwd: dir, env: { PATH: process.env.PATH } });
+    const r = await runCli(['check', '--no-preflight', 'bad.md'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('bad.md:3: warning: this output block is not checked: it follows no step');
     expect(r.stdout).toMatch(/bad\.md:11: error: line 1 of the output block: Invalid regular expression/);
-    expect(r.stdout).toContain('bad.md:15: warning: expect= has no output block after the step to compare with');
-    expect(r.stdout).toContain('bad.md:19: error: expect must be lines, contains, regex, similar:SCORE or off; got "sometimes"');
+    expect(r.stdout).toContain(
+      'bad.md:15: warning: expect= has no output block after the step to compare with',
+    );
+    expect(r.stdout).toContain(
+      'bad.md:19: error: expect must be lines, contains, regex, similar:SCORE or off; got "sometimes"',
+    );
     // The same problems stop a run before anything runs.
     const run = await runCli(['--yes', 'bad.md'], { cwd: dir });
     expect(run.code).toBe(2);
@@ -188,7 +202,9 @@ describe('capture=', () => {
     expect(r.code).toBe(0);
     // Still shown while it runs.
     expect(r.stdout).toContain('web-7f9d2');
-    expect(read(dir, 'shell.txt')).toBe('pod=[web-7f9d2]\na $(touch pwned) `touch pwned2` "b"\nsecond line\n');
+    expect(read(dir, 'shell.txt')).toBe(
+      'pod=[web-7f9d2]\na $(touch pwned) `touch pwned2` "b"\nsecond line\n',
+    );
     expect(read(dir, 'js.txt')).toBe('pod=web-7f9d2\n');
     expect(read(dir, 'after.txt')).toBe('web-second\n');
     expect(existsSync(path.join(dir, 'pwned'))).toBe(false);

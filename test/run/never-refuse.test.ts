@@ -9,7 +9,9 @@ async function runYes(fixture: string, ...args: string[]) {
 }
 
 describe('runs that must not be refused', () => {
-  it('the Python README: activate a venv in one step, use $VIRTUAL_ENV in the next', async () => {
+  it('the Python README: activate a venv in one step, use $VIRTUAL_ENV in the next', {
+    timeout: 60_000,
+  }, async () => {
     const r = await runYes('venv.md');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^venv: \/.*\/\.venv$/m);
@@ -21,7 +23,7 @@ describe('runs that must not be refused', () => {
     expect(r.stderr.indexOf('VIRTUAL_ENV')).toBeLessThan(r.stderr.indexOf('Step 1/2'));
   });
 
-  it('100 steps counting with V1=$((V0 + 1)) under set +u', async () => {
+  it('100 steps counting with V1=$((V0 + 1)) under set +u', { timeout: 60_000 }, async () => {
     const r = await runYes('counting.md');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('step 100: 100\n');
@@ -29,7 +31,9 @@ describe('runs that must not be refused', () => {
     expect(r.stderr).toContain('V0  read by step 1');
   });
 
-  it('read, mapfile, printf -v, getopts, exec {fd}>, coproc, namerefs, declarations, wait -p, ${X:=d}', async () => {
+  it('read, mapfile, printf -v, getopts, exec {fd}>, coproc, namerefs, declarations, wait -p, ${X:=d}', {
+    timeout: 60_000,
+  }, async () => {
     const r = await runYes('forms.md');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('may be unset');
@@ -39,7 +43,9 @@ describe('runs that must not be refused', () => {
     expect(r.stdout).toContain('all set\n');
   });
 
-  it('arithmetic, tests of set or empty, ${X+alt}, and a step that runs set +u', async () => {
+  it('arithmetic, tests of set or empty, ${X+alt}, and a step that runs set +u', {
+    timeout: 60_000,
+  }, async () => {
     const r = await runYes('soft-reads.md');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('ticks 1 total 5\n');
@@ -49,14 +55,18 @@ describe('runs that must not be refused', () => {
       expect(r.stderr).toMatch(new RegExp(`^  ${name} +read by step`, 'm'));
   });
 
-  it('a function defined in step 1 reads what step 2 sets, and step 3 calls it', async () => {
+  it('a function defined in step 1 reads what step 2 sets, and step 3 calls it', {
+    timeout: 60_000,
+  }, async () => {
     const r = await runYes('functions.md');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('hello world from here\n');
     expect(r.stderr).not.toContain('may be unset');
   });
 
-  it('source, the dot form and eval may set anything; later reads are warnings', async () => {
+  it('source, the dot form and eval may set anything; later reads are warnings', {
+    timeout: 60_000,
+  }, async () => {
     const source = await runYes('source.md');
     expect(source.code, source.stderr).toBe(0);
     expect(source.stdout).toContain('later: loaded also\n');
@@ -69,7 +79,9 @@ describe('runs that must not be refused', () => {
     expect(evaled.stdout).toContain('agent at /tmp/agent.42\n');
   });
 
-  it('valid bash the analysis parser cannot read runs, and may set anything', async () => {
+  it('valid bash the analysis parser cannot read runs, and may set anything', {
+    timeout: 60_000,
+  }, async () => {
     const r = await runYes('unparseable.md');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('key with a space: 1\n');
@@ -78,7 +90,9 @@ describe('runs that must not be refused', () => {
 });
 
 describe('certain needs are still refused', () => {
-  it('exit 2 before anything runs, naming each variable and the step that reads it', async () => {
+  it('exit 2 before anything runs, naming each variable and the step that reads it', {
+    timeout: 60_000,
+  }, async () => {
     const r = await runYes('certain.md');
     expect(r.code).toBe(2);
     expect(r.stdout).not.toContain('setup ran');
@@ -90,7 +104,7 @@ describe('certain needs are still refused', () => {
     expect(r.stderr).not.toMatch(/REGION/);
   });
 
-  it('runs once they are given', async () => {
+  it('runs once they are given', { timeout: 60_000 }, async () => {
     const r = await runYes(
       'certain.md',
       '--set',
@@ -108,7 +122,7 @@ describe('certain needs are still refused', () => {
 describe('runbook check uses the same rule', () => {
   const check = (fixture: string) => runCli(['check', fixture], { cwd: scratch(`honest/${fixture}`) });
 
-  it('certain needs are errors (exit 1)', async () => {
+  it('certain needs are errors (exit 1)', { timeout: 60_000 }, async () => {
     const r = await check('certain.md');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/certain\.md:8: error: needs CLUSTER_NAME, .*\(deploy\)/);
@@ -138,7 +152,9 @@ describe('runbook check uses the same rule', () => {
     );
   });
 
-  it('bash -n judges syntax: valid bash the analysis cannot read is a warning, not an error', async () => {
+  it('bash -n judges syntax: valid bash the analysis cannot read is a warning, not an error', {
+    timeout: 60_000,
+  }, async () => {
     const r = await check('unparseable.md');
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).not.toContain('syntax');
