@@ -119,6 +119,10 @@ export interface StepResult {
   codeHash: string;
   /** Present when the code that ran differs from the runbook's. */
   editedCode?: string;
+  /** sha256 of the runbook's own code for the step when it last ran (differs from codeHash after an edit). */
+  sourceHash?: string;
+  /** How many times the step was run (a re-run in the walkthrough counts; retries= attempts do not). */
+  runs?: number;
   /** Why the step failed, when it was not a plain non-zero exit (timeout, trap replaced, ...). */
   message?: string;
   /** Names this step assigned, changed or unset. */

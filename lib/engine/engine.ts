@@ -19,7 +19,7 @@ import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground } from '../markdown/step-options.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
 import type { ShellSession } from '../shell/session.ts';
-import { codeHash, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
+import { codeHash, newRecord, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
 import { capturedValue, checkPrinted, mismatchMessage } from './step-output.ts';
 import { checksOutput, observesOutput } from './step-rules.ts';
 
@@ -61,7 +61,10 @@ export class Engine {
   /** The environment's secret-named variables, found once. */
   private secretEnv?: Record<string, string | undefined>;
 
+  private stepList: Step[];
+
   constructor(private readonly opts: EngineOptions) {
+    this.stepList = opts.steps;
     this.record = opts.record;
     this.context = opts.record.context;
     this.writer = new RecordWriter(recordPath(opts.file));
@@ -85,7 +88,27 @@ export class Engine {
   }
 
   get steps(): Step[] {
-    return this.opts.steps;
+    return this.stepList;
+  }
+
+  /**
+   * Takes a new version of the runbook's steps (the file changed while it runs). `oldOf` says which old
+   * step each new one is (by new index): it keeps that step's result, renumbered and renamed; a new step
+   * starts not run, and a removed step's result is dropped.
+   */
+  replaceSteps(steps: Step[], oldOf: Map<number, Step>): void {
+    const byName = new Map(this.record.steps.map((r) => [r.name, r]));
+    const fresh = newRecord(this.opts.file, steps, this.context).steps;
+    this.record.steps = steps.map((step, i) => {
+      const before = oldOf.get(step.index);
+      const kept = before && byName.get(before.name);
+      if (!kept) return fresh[i] as StepResult;
+      kept.index = step.index;
+      kept.name = step.name;
+      return kept;
+    });
+    this.stepList = steps;
+    this.save();
   }
 
   result(step: Step): StepResult {
@@ -156,6 +179,8 @@ export class Engine {
     result.durationMs = Date.now() - started.getTime();
     result.exitCode = outcome.exitCode;
     result.codeHash = codeHash(code);
+    result.sourceHash = codeHash(step.code);
+    result.runs = (result.runs ?? 0) + 1;
     if (code !== step.code) result.editedCode = code;
     else delete result.editedCode;
     delete result.message;

@@ -194,6 +194,16 @@ export interface ResumePoint {
   stale: Step[];
 }
 
+/**
+ * A done step whose code in the runbook changed since it ran. What counts is the runbook's code when it
+ * ran (sourceHash); a record from before that was kept says only what ran, so an edited run is not stale.
+ */
+export function isStale(result: StepResult, step: Step): boolean {
+  if (result.status !== 'done') return false;
+  const ran = result.sourceHash ?? (result.editedCode === undefined ? result.codeHash : undefined);
+  return ran !== undefined && ran !== codeHash(step.code);
+}
+
 /** Where --resume continues: the first step that is not done or deliberately skipped. */
 export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
   const byName = new Map(record.steps.map((s) => [s.name, s]));
@@ -206,7 +216,7 @@ export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
       from = step.index;
       break;
     }
-    if (prev.status === 'done' && !prev.editedCode && prev.codeHash !== codeHash(step.code)) stale.push(step);
+    if (isStale(prev, step)) stale.push(step);
   }
   return { from, stale };
 }
