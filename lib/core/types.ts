@@ -172,6 +172,17 @@ export interface StepIO {
   stdin: 'inherit' | 'ignore';
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /**
+   * The person's terminal, in a walkthrough: shell steps then get a pseudo-terminal of their own, shown
+   * on it, sized like it, and fed what is typed while they run (shell/step-terminal.ts).
+   */
+  terminal?: PersonTerminal;
+}
+
+/** A person's terminal: keyboard and screen. */
+export interface PersonTerminal {
+  input: NodeJS.ReadStream;
+  output: NodeJS.WriteStream;
 }
 
 /** How one step (shell or JavaScript) ended. */

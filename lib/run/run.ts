@@ -65,6 +65,9 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
   // Steps write to the terminal through a tap that can keep a copy (output blocks, capture=).
   const tap = new StreamTap(io.stdout);
   const stepIO: StepIO = { stdin: 'inherit', stdout: tap, stderr: io.stderr };
+  // At a terminal, shell steps get a terminal of their own (pipes under --yes, or when output is not one).
+  if (interactive && io.stdin.isTTY && io.stdout.isTTY)
+    stepIO.terminal = { input: io.stdin, output: io.stdout };
   const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, io.env);
   session?.warmUp(stepIO);
   try {

@@ -5,8 +5,9 @@ import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../core/errors.ts';
-import type { StepIO } from '../core/types.ts';
+import type { PersonTerminal, StepIO } from '../core/types.ts';
 import { endLeftovers } from '../os/kill.ts';
+import type { Pty } from '../os/pty.ts';
 import { discardingStore, TailBuffer } from '../os/tail.ts';
 import { EventReader } from './events.ts';
 import { EXIT_OLD_BASH } from './restore-script.ts';
@@ -47,6 +48,10 @@ export class StepServer {
   private awaited = '';
   private outReport?: string;
   private errDone = false;
+  private ttyDone = false;
+  /** The steps' terminal, once the server has made it its own (walkthroughs at a terminal). */
+  pty?: Pty;
+  private offered?: { pty: Pty; stop: () => void };
   private onEnded?: (report: string) => void;
 
   private constructor(
@@ -68,6 +73,8 @@ export class StepServer {
     const argv = shellArgv(opts.shellLine, opts.script);
     const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
     const holder: { server?: StepServer } = {};
+    const offered = opts.io.terminal ? await offerTerminal(opts.io, marker, holder) : undefined;
+    const ttyEnv = offered ? { __RB_TTY: offered.pty.path, __RB_TTY_FDS: offered.pty.fds.join(' ') } : {};
     // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
     // `sh -c` with zx's prefix, add the two command pipes, and forward output with backpressure.
     const spawn = ((_cmd: string, _args: readonly string[], spawnOpts: SpawnOptions) => {
@@ -89,7 +96,7 @@ export class StepServer {
     }) as typeof spawnChild;
     const done = $({
       cwd: opts.dir,
-      env: { ...opts.env, __RB_DIR: opts.dir, __RB_NONCE: opts.nonce },
+      env: { ...opts.env, ...ttyEnv, __RB_DIR: opts.dir, __RB_NONCE: opts.nonce },
       spawn,
       detached: true,
       nothrow: true,
@@ -99,14 +106,29 @@ export class StepServer {
       store: discardingStore() as any,
     })`${'server'}`;
     const child = await waitForChild(done);
-    if (!child) throw new InputError(`cannot start the step shell (${opts.shellLine})`);
+    if (!child) {
+      offered?.stop();
+      throw new InputError(`cannot start the step shell (${opts.shellLine})`);
+    }
     holder.server = new StepServer(child, done, opts.shellLine);
+    holder.server.offered = offered;
     return holder.server;
   }
 
   /** Waits for the shell to report its own state; throws with the reason when it could not start. */
   async started(): Promise<void> {
-    if ((await this.events.next()) === 'snap 0') return;
+    const event = await this.events.next();
+    const offered = this.offered;
+    this.offered = undefined;
+    if (event === 'snap 0 pty' && offered) {
+      // The server has the terminal open now; it lasts as long as the server does.
+      offered.pty.releaseSlave();
+      this.pty = offered.pty;
+      this.stopTerminal = offered.stop;
+      return;
+    }
+    offered?.stop();
+    if (event === 'snap 0') return;
     const out = await this.done;
     const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : this.tail.text().trim();
     throw new InputError(`cannot start the step shell (${this.shellLine}): ${why || `exit ${out.exitCode}`}`);
@@ -123,6 +145,7 @@ export class StepServer {
     this.awaited = token;
     this.outReport = undefined;
     this.errDone = false;
+    this.ttyDone = false;
     const ended = new Promise<string>((resolve) => {
       this.onEnded = resolve;
     });
@@ -132,14 +155,28 @@ export class StepServer {
     return { token, ended };
   }
 
-  /** A marker: "TOKEN exit STATUS LEFT" on stdout, "TOKEN" on stderr; one for another step is ignored. */
-  private marked(stream: 'out' | 'err', report: string): void {
+  /**
+   * A marker: "TOKEN exit STATUS LEFT" on stdout, "TOKEN" on stderr and on the steps' terminal; one for
+   * another step is ignored.
+   */
+  marked(stream: 'out' | 'err' | 'tty', report: string): void {
     const [token, ...rest] = report.split(' ');
     if (token !== this.awaited) return;
     if (stream === 'out') this.outReport = rest.join(' ');
-    else this.errDone = true;
-    if (this.outReport !== undefined && this.errDone) this.onEnded?.(this.outReport);
+    else if (stream === 'err') this.errDone = true;
+    else this.ttyDone = true;
+    if (this.outReport !== undefined && this.errDone && (this.ttyDone || !this.pty)) {
+      this.onEnded?.(this.outReport);
+    }
   }
+
+  /** The running step's output as kept: a terminal's CRLF line ends read as the LF the step wrote. */
+  tailText(): string {
+    const text = this.tail.text();
+    return this.pty ? text.replace(/\r+\n/g, '\n') : text;
+  }
+
+  private stopTerminal?: () => void;
 
   /**
    * Ends the server: closing the command pipe ends the subshell it forked for the next step, and its
@@ -148,7 +185,44 @@ export class StepServer {
   end(): void {
     this.commands.destroy();
     if (this.child.pid) endLeftovers(this.child.pid);
+    this.offered?.stop();
+    this.stopTerminal?.();
+    this.pty = undefined;
   }
+}
+
+/**
+ * Opens the steps' terminal: what the steps write to it goes to the person's screen (and the tail), with
+ * the end-of-step marker taken out; it follows the person's window size. Undefined when no terminal can be
+ * opened here (the steps then keep pipes).
+ */
+async function offerTerminal(
+  io: StepIO,
+  marker: Buffer,
+  holder: { server?: StepServer },
+): Promise<{ pty: Pty; stop: () => void } | undefined> {
+  const person = io.terminal as PersonTerminal;
+  let pty: Pty;
+  try {
+    const { Pty } = await import('../os/pty.ts');
+    pty = new Pty(person.output.columns ?? 80, person.output.rows ?? 24);
+  } catch {
+    return undefined;
+  }
+  const filter = new MarkerFilter(marker, (report) => holder.server?.marked('tty', report));
+  filter.on('data', (d: Buffer) => holder.server?.tail.push(d));
+  pty.output.pipe(filter).pipe(io.stdout, { end: false });
+  const resize = () => pty.resize(person.output.columns ?? 80, person.output.rows ?? 24);
+  person.output.on('resize', resize);
+  return {
+    pty,
+    stop: () => {
+      person.output.off('resize', resize);
+      pty.output.unpipe(filter);
+      filter.unpipe(io.stdout);
+      pty.close();
+    },
+  };
 }
 
 /** zx creates the child on the next turn; its ProcessPromise exposes it once running. */

@@ -7,6 +7,45 @@ import { EXIT_OLD_BASH, RESTORE_FUNCTION } from './restore-script.ts';
 /** Exit status of a waiting subshell that found the command pipe closed: the runner is done. */
 const EXIT_NO_RUNNER = 198;
 
+/** What a step's subshell does once it has its command and its directory: the step itself. */
+const STEP = `    # The server's helpers are not the step's; its snapshot lists fewer functions without them.
+    builtin unset -f __rb_restore __rb_take_over __rb_sync __rb_await_terminal
+    # Nor is the nonce: output that could end the step's own output early is none the step can write.
+    builtin unset -v __RB_NONCE
+    builtin set -$__rb_flags
+    if (( __rb_pipefail )); then builtin set -o pipefail; fi
+    __rb_dumped=0
+    builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
+    builtin source "$__rb_file"
+    { __rb_snapshot; __rb_dumped=1; } 2>/dev/null`;
+
+/**
+ * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in
+ * __RB_TTY (and the binding's descriptors it leaked to this process in __RB_TTY_FDS, closed here). The
+ * server is a session leader without a terminal (started detached), so opening the terminal makes it the
+ * session's controlling terminal (Linux does this; where it does not, /dev/tty cannot be opened and steps
+ * keep pipes). Each step then gets it as stdin, stdout and stderr, in the foreground: \`[ -t 1 ]\`, /dev/tty
+ * prompts, the window size and SIGWINCH, and Ctrl-C for its foreground process group, as at a prompt.
+ * Ctrl-Z is switched off: nothing here could resume a stopped step. The server ignores SIGTTOU, as a job
+ * control shell does, to set the terminal back after a step from the background.
+ */
+const TERMINAL = `__rb_pty=0
+if [[ -n \${__RB_TTY-} ]]; then
+  for __rb_fd in \${__RB_TTY_FDS-}; do
+    if [[ $__rb_fd =~ ^[0-9]+$ ]]; then builtin eval "exec $__rb_fd>&-"; fi
+  done
+  if { exec {__rb_tty}<>"$__RB_TTY"; } 2>/dev/null; then
+    if { : </dev/tty; } 2>/dev/null; then
+      __rb_pty=1
+      builtin trap '' TTOU
+      __rb_stty=$( { stty susp undef && stty -g; } <&$__rb_tty 2>/dev/null)
+    else
+      exec {__rb_tty}>&-
+    fi
+  fi
+fi
+builtin unset -v __RB_TTY __RB_TTY_FDS __rb_fd`;
+
 export const SERVER = `
 if [ -z "\${BASH_VERSINFO+x}" ] || [ "\${BASH_VERSINFO[0]}" -lt 4 ] || { [ "\${BASH_VERSINFO[0]}" -eq 4 ] && [ "\${BASH_VERSINFO[1]}" -lt 4 ]; }; then
   echo "runbook: steps need bash 4.4 or newer to carry variables (this is \${BASH_VERSION:-not bash})" >&2
@@ -34,18 +73,33 @@ __rb_sync() {
   builtin printf '\\0RBSYNC%s%s exit %s %s\\0' "$__RB_NONCE" "$__rb_count" "$__rb_status" "$__rb_left"
   builtin printf '\\0RBSYNC%s%s\\0' "$__RB_NONCE" "$__rb_count" >&$__rb_err
 }
+# A step's subshell starts its step once fg has made it the terminal's foreground process group, so that
+# what it reads and Ctrl-C are its own from its first command (bounded: it goes on regardless after that).
+__rb_await_terminal() {
+  builtin local __rb_i __rb_s
+  for (( __rb_i = 0; __rb_i < 5000; __rb_i++ )); do
+    IFS= builtin read -r __rb_s < /proc/$BASHPID/stat 2>/dev/null || builtin return 0
+    # Fields after the command name: state, ppid, pgrp, session, tty, tpgid (the foreground group).
+    __rb_s=\${__rb_s##*) }
+    __rb_s=($__rb_s)
+    [[ \${__rb_s[5]} == "\${__rb_s[2]}" ]] && builtin return 0
+  done
+}
 # What the runner hands over before a step: taken by the step's subshell, then by the server.
 __rb_take_over() {
   if [[ -e $__RB_DIR/adopt.sh ]]; then builtin source "$__RB_DIR/adopt.sh"; fi
   if [[ -e $__RB_DIR/ctx.in ]]; then __rb_restore "$__RB_DIR/ctx.in"; fi
 }
+${TERMINAL}
 __rb_token=0
 __rb_snapshot
-builtin printf 'snap 0\\n' >&4
+if (( __rb_pty )); then builtin printf 'snap 0 pty\\n'; else builtin printf 'snap 0\\n'; fi >&4
 __rb_count=0
 while :; do
   (( ++__rb_count ))
   (
+    # Until it has its command, Ctrl-C typed at the steps' terminal is not for this subshell.
+    if (( __rb_pty )); then builtin trap '' INT; fi
     while :; do
       IFS= builtin read -r -N 4 -u 3 __rb_cmd && IFS= builtin read -r -N "$(( 10#$__rb_cmd ))" -u 3 __rb_cmd ||
         builtin exit ${EXIT_NO_RUNNER}
@@ -60,28 +114,44 @@ while :; do
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1
     fi
+    if (( __rb_pty )); then
+      exec 3<&- 4>&- 0<&$__rb_tty 1>&$__rb_tty 2>&$__rb_tty {__rb_err}>&- {__rb_tty}>&-
+      __rb_await_terminal
+      # Ctrl-C ends the step (the inner subshell) as at a prompt; this one then exits with its status,
+      # rather than dying of SIGINT, which would make the server act as if it was interrupted itself.
+      builtin trap : INT
+      ( builtin trap - INT TTOU
+${STEP}
+      )
+      builtin exit
+    fi
     exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
-    # The server's helpers are not the step's; its snapshot lists fewer functions without them.
-    builtin unset -f __rb_restore __rb_take_over __rb_sync
-    # Nor is the nonce: output that could end the step's own output early is none the step can write.
-    builtin unset -v __RB_NONCE
-    builtin set -$__rb_flags
-    if (( __rb_pipefail )); then builtin set -o pipefail; fi
-    __rb_dumped=0
-    builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
-    builtin source "$__rb_file"
-    { __rb_snapshot; __rb_dumped=1; } 2>/dev/null
+${STEP}
   ) &
   __rb_child=$!
   builtin printf 'ready %s\\n' "$__rb_child" >&4
-  builtin wait "$__rb_child"
-  __rb_status=$?
+  if (( __rb_pty )); then
+    # fg gives the subshell the terminal (job control works through fd 2, so it is the terminal here).
+    builtin fg %+ >/dev/null 2>&$__rb_tty
+    __rb_status=$?
+    # A subshell that ended before fg got to it (the runner went away) is still a job: its status.
+    if builtin jobs %+ >/dev/null 2>&1; then builtin wait "$__rb_child"; __rb_status=$?; fi
+  else
+    builtin wait "$__rb_child"
+    __rb_status=$?
+  fi
   # The same status from a step is told apart by the pipe: the runner sends no command while a step's end
   # is still to be reported, so only a closed pipe has something to read now.
   if (( __rb_status == ${EXIT_NO_RUNNER} )) && IFS= builtin read -r -t 0 -u 3; then builtin exit 0; fi
   __rb_take_over
   # Whether the step left background jobs in its process group, for the runner to end.
   __rb_left=0; builtin kill -0 -- "-$__rb_child" && __rb_left=1
+  if (( __rb_pty )); then
+    # The terminal as it was before the step (a step that set raw mode or -echo and ended), then the
+    # marker that says all the step wrote to it has been read.
+    if [[ -n $__rb_stty ]]; then ( builtin exec stty "$__rb_stty" ) <&$__rb_tty 2>/dev/null; fi
+    builtin printf '\\0RBSYNC%s%s\\0' "$__RB_NONCE" "$__rb_count" >&$__rb_tty
+  fi
   __rb_sync
 done
 `;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
-import type { Context, StepIO, StepOutcome } from '../core/types.ts';
+import type { Context, PersonTerminal, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
 import { scratchDir } from '../os/scratch.ts';
 import { watchStep } from '../os/step-watch.ts';
@@ -13,6 +13,7 @@ import { StepServer } from './server-process.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './server-state.ts';
 import { SessionFiles } from './session-files.ts';
+import { lendKeyboard } from './step-terminal.ts';
 
 export type { StepIO } from '../core/types.ts';
 
@@ -95,7 +96,7 @@ export class ShellSession {
     }
     const server = await this.ready(opts.io);
     launched ??= this.launch(server, opts);
-    return this.finish(server, launched, opts);
+    return this.finish(server, launched, { ...opts, terminal: opts.io.terminal });
   }
 
   /** Ends a step launched ahead that is not run after all, and the server. */
@@ -152,41 +153,58 @@ export class ShellSession {
   }
 
   /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */
-  private async finish(server: StepServer, launched: Launched, watch: Watch): Promise<StepOutcome> {
+  private async finish(
+    server: StepServer,
+    launched: Launched,
+    watch: Watch & { terminal?: PersonTerminal },
+  ): Promise<StepOutcome> {
     let pgid: number | undefined;
     const stop = () => {
       if (pgid) void killTree(pgid, 'SIGTERM', 3000);
     };
     const watching = watchStep(watch, stop);
+    // On the steps' own terminal the keyboard is the step's while it runs (Ctrl-C included); Ctrl-C
+    // pressed again and again ends the step's tree, for a step that does not end on it.
+    let escaped = false;
+    const escape = () => {
+      escaped = true;
+      stop();
+    };
+    const keyboard =
+      server.pty && watch.terminal ? lendKeyboard(server.pty, watch.terminal, escape) : undefined;
     try {
       // The subshell that takes this command was announced when it was forked, maybe before it.
       const ready = server.events.next().then((event) => {
         if (!event?.startsWith('ready ')) return;
         pgid = Number(event.slice(6));
-        if (watching.interrupted || watching.timedOut) stop();
+        if (watching.interrupted || watching.timedOut || escaped) stop();
       });
       if (watch.then) this.files.script(watch.then);
       const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
       if (report === undefined) {
         if (pgid) endLeftovers(pgid);
-        return this.lost(server, launched.started, watching.interrupted, watching.timedOut);
+        return this.lost(server, launched.started, watching.interrupted || escaped, watching.timedOut);
       }
       const [, status, left] = report.split(' ');
+      // A step that ended with a failure after Ctrl-C was typed at it was interrupted, as at a prompt.
+      const interrupted =
+        watching.interrupted || escaped || (keyboard?.interrupted === true && Number(status) !== 0);
       if (left === '1') {
         await ready;
         if (pgid) endLeftovers(pgid);
       }
       const outcome: StepOutcome = {
-        exitCode: watching.interrupted || watching.timedOut ? null : Number(status),
+        exitCode: interrupted || watching.timedOut ? null : Number(status),
         signal: null,
         durationMs: performance.now() - launched.started,
-        tail: server.tail.text(),
-        interrupted: watching.interrupted,
+        tail: server.tailText(),
+        interrupted,
         timedOut: watching.timedOut,
       };
       if (outcome.exitCode === 0) this.carry(server, outcome, launched.token, watch.then);
       return outcome;
     } finally {
+      keyboard?.release();
       watching.dispose();
     }
   }
@@ -219,7 +237,7 @@ export class ShellSession {
       exitCode: interrupted || timedOut ? null : 1,
       signal: null,
       durationMs: performance.now() - started,
-      tail: `${server.tail.text()}\nrunbook: the step's shell ended unexpectedly\n`,
+      tail: `${server.tailText()}\nrunbook: the step's shell ended unexpectedly\n`,
       interrupted,
       timedOut,
     };
