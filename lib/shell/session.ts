@@ -166,12 +166,12 @@ export class ShellSession {
     // On the steps' own terminal the keyboard is the step's while it runs (Ctrl-C included); Ctrl-C
     // pressed again and again ends the step's tree, for a step that does not end on it.
     let escaped = false;
-    const escape = () => {
+    const endTree = () => {
       escaped = true;
       stop();
     };
     const keyboard =
-      server.pty && watch.terminal ? lendKeyboard(server.pty, watch.terminal, escape) : undefined;
+      server.pty && watch.terminal ? lendKeyboard(server.pty, watch.terminal, endTree) : undefined;
     try {
       // The subshell that takes this command was announced when it was forked, maybe before it.
       const ready = server.events.next().then((event) => {

@@ -18,8 +18,8 @@ export interface Keyboard {
   release(): void;
 }
 
-/** Hands the person's keyboard to the steps' terminal; `escape` is called on repeated Ctrl-C. */
-export function lendKeyboard(pty: Pty, person: PersonTerminal, escape: () => void): Keyboard {
+/** Hands the person's keyboard to the steps' terminal; `onRepeatedCtrlC` is called when Ctrl-C keeps coming. */
+export function lendKeyboard(pty: Pty, person: PersonTerminal, onRepeatedCtrlC: () => void): Keyboard {
   const { input } = person;
   const wasRaw = input.isRaw;
   let presses: number[] = [];
@@ -31,7 +31,7 @@ export function lendKeyboard(pty: Pty, person: PersonTerminal, escape: () => voi
     state.interrupted = true;
     const now = Date.now();
     presses = [...presses.filter((t) => now - t < ESCAPE_MS), now];
-    if (presses.length >= ESCAPE_PRESSES) escape();
+    if (presses.length >= ESCAPE_PRESSES) onRepeatedCtrlC();
   };
   if (input.isTTY) input.setRawMode(true);
   input.on('data', onData);
