@@ -32,7 +32,8 @@ afterEach(() => {
   for (const s of sessions.splice(0)) s.dispose();
 });
 
-describe('the interactive walkthrough', () => {
+// Each test drives the CLI through several keys and runs; other tests share the cores, so each gets time.
+describe('the interactive walkthrough', { timeout: 30_000 }, () => {
   it('shows prose, code and carried values, runs and skips on one key, and ends with a summary', async () => {
     const dir = scratch('interactive/walk.md');
     const s = start(['walk.md'], dir);
@@ -343,7 +344,7 @@ describe('the interactive walkthrough', () => {
   });
 });
 
-describe('examples/tour.md', () => {
+describe('examples/tour.md', { timeout: 30_000 }, () => {
   it('runs as its prose says: a carried value, a step that fails until a file exists, a question', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'runbook-tour-test-'));
     cpSync(path.join(ROOT, 'examples/tour.md'), path.join(dir, 'tour.md'));
