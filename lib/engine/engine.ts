@@ -156,7 +156,7 @@ export class Engine {
         tap?.keep();
         // A step whose output is kept ends before the next one starts: it may yet fail, or change the context.
         const ahead = tap || (next && (observesOutput(next) || isBackground(next))) ? undefined : next;
-        outcome = await this.runOnce(step, code, control.signal, timeoutMs, ahead);
+        outcome = await this.runOnce(step, code, control.signal, timeoutMs, ahead, tap !== undefined);
         printed = tap?.take();
         check = undefined;
         if (expectation && printed && outcome.exitCode === 0 && !outcome.interrupted && !outcome.timedOut) {
@@ -237,6 +237,7 @@ export class Engine {
     signal: AbortSignal,
     timeoutMs: number | undefined,
     next?: Step,
+    observed = false,
   ): Promise<StepOutcome> {
     let context = this.context;
     if (typeof step.attributes.cwd === 'string') {
@@ -252,7 +253,9 @@ export class Engine {
       next?.kind === 'shell' && step.attributes.cwd === undefined && next.attributes.cwd === undefined
         ? { name: next.name, code: next.code }
         : undefined;
-    const { io } = this.opts;
+    // Output that is compared or captured must be exactly what the step wrote to stdout: pipes, not the
+    // walkthrough's terminal, which merges stderr and ends lines with CRLF.
+    const io = observed ? { ...this.opts.io, terminal: undefined } : this.opts.io;
     return this.session.run({ name: step.name, code, context, io, signal, timeoutMs, then });
   }
 

@@ -114,7 +114,7 @@ while :; do
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1
     fi
-    if (( __rb_pty )); then
+    if (( __rb_pty )) && [[ ! -e $__RB_DIR/pipes ]]; then
       exec 3<&- 4>&- 0<&$__rb_tty 1>&$__rb_tty 2>&$__rb_tty {__rb_err}>&- {__rb_tty}>&-
       __rb_await_terminal
       # Ctrl-C ends the step (the inner subshell) as at a prompt; this one then exits with its status,
@@ -125,6 +125,8 @@ ${STEP}
       )
       builtin exit
     fi
+    # Pipes (and, on a terminal server, SIGINT as the runner's to send).
+    if (( __rb_pty )); then builtin trap - INT; exec {__rb_tty}>&-; fi
     exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
 ${STEP}
   ) &

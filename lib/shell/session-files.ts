@@ -42,6 +42,11 @@ export class SessionFiles {
     }
   }
 
+  /** A file whose existence is the message (`pipes`: this step keeps pipes on a terminal server). */
+  flag(name: string, on: boolean): void {
+    this.only(name, on ? '1' : '');
+  }
+
   /** The file exists only while it has something in it: most steps hand nothing over. */
   private only(name: string, content: string | Buffer): void {
     if (content.length) {

@@ -95,6 +95,8 @@ export class ShellSession {
       launched = undefined;
     }
     const server = await this.ready(opts.io);
+    // A step run without the person's terminal (its output is compared or captured) keeps pipes.
+    if (server.pty) this.files.flag('pipes', !opts.io.terminal);
     launched ??= this.launch(server, opts);
     return this.finish(server, launched, { ...opts, terminal: opts.io.terminal });
   }
