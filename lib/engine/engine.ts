@@ -16,9 +16,10 @@ import type {
   StepResult,
 } from '../core/types.ts';
 import { expectationOf } from '../markdown/expectation.ts';
-import { captureName, isBackground } from '../markdown/step-options.ts';
+import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
-import type { ShellSession } from '../shell/session.ts';
+import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
+import { type BackgroundOutcome, BackgroundSteps } from './background.ts';
 import { codeHash, newRecord, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
 import { capturedValue, checkPrinted, mismatchMessage } from './step-output.ts';
 import { checksOutput, observesOutput } from './step-rules.ts';
@@ -39,10 +40,14 @@ export interface EngineOptions {
   session: ShellSession;
   /** io.stdout when it can keep a copy: needed for output blocks and capture=. */
   tap?: StreamTap;
+  /** The interpreter line background steps start with (the step server's). */
+  shellLine?: string;
 }
 
 export interface StepRun {
   result: StepResult;
+  /** What the runner did around the step (background steps it stopped). */
+  notes: string[];
   outcome: StepOutcome;
   /** Warnings for the person (context not carried, retries, ...). */
   warnings: string[];
@@ -55,6 +60,8 @@ export class Engine {
   private readonly writer: RecordWriter;
   private readonly session: ShellSession;
   private readonly isSecret: (name: string) => boolean;
+  /** The background steps that run now, and those that ended on their own. */
+  readonly background: BackgroundSteps;
   private redactor: (text: string) => string = (text) => text;
   private redactorContext?: Context;
   private readonly redactors = redactorCache();
@@ -70,6 +77,13 @@ export class Engine {
     this.writer = new RecordWriter(recordPath(opts.file));
     this.session = opts.session;
     this.isSecret = makeSecretTest(opts.secrets);
+    this.background = new BackgroundSteps({
+      shellLine: opts.shellLine ?? DEFAULT_SHELL,
+      env: opts.env,
+      result: (step) => this.result(step),
+      redact: (text) => this.redact(text),
+      save: () => this.save(),
+    });
   }
 
   /** Hides secret values (carried or from the environment) in text the runner writes. */
@@ -129,6 +143,11 @@ export class Engine {
     next?: Step,
   ) {
     const result = this.result(step);
+    const notes: string[] = [];
+    for (const name of stopNames(step.attributes.stop)) {
+      const was = await this.background.stop(name);
+      notes.push(was ? `stopped background step ${name}` : `background step ${name} was not running`);
+    }
     const timeout = Number(step.attributes.timeout ?? 0);
     const timeoutMs = timeout > 0 ? timeout * 1000 : undefined;
     const retries = Number(step.attributes.retries ?? 0);
@@ -219,10 +238,13 @@ export class Engine {
         result.setValues = this.values(result.setVars);
       }
     }
+    const why = (outcome as BackgroundOutcome).why;
+    if (why && result.status === 'failed') result.message = why;
+    if (!isBackground(step)) delete result.background;
     // After the context update, so secrets this very step set are hidden in its own tail.
     result.tail = this.redact(outcome.tail);
     this.save();
-    return { result, outcome, warnings } satisfies StepRun;
+    return { result, outcome, warnings, notes } satisfies StepRun;
   }
 
   /** The copy of standard output the caller's stream keeps (see EngineOptions.tap). */
@@ -243,6 +265,7 @@ export class Engine {
     if (typeof step.attributes.cwd === 'string') {
       context = { ...context, cwd: path.resolve(this.opts.baseDir, step.attributes.cwd) };
     }
+    if (isBackground(step)) return this.background.start(step, code, context, signal, timeoutMs);
     if (step.kind === 'js') {
       const { runJsStep } = await import('../js/step.ts');
       const { io, env, file } = this.opts;
@@ -297,8 +320,12 @@ export class Engine {
     return this.writer.flush();
   }
 
-  /** Waits for the last save of the record to reach the disk. The step shell is its owner's to end. */
+  /**
+   * Ends the background steps (the run is over, however it ended) and waits for the last save of the
+   * record to reach the disk. The step shell is its owner's to end.
+   */
   async close(): Promise<void> {
+    await this.background.endAll();
     await this.writer.flush();
   }
 

@@ -96,10 +96,18 @@ function loadCore(): Module {
   }
   return core;
 }
+// zx's fetch wraps the global fetch it finds as it loads: that must be Node's own, not the lazy global
+// that loads zx (which recursed without end).
+const nodeFetch = globalThis.fetch;
 const loadFull = (): Module => {
   loadCore();
-  return require('zx') as Module;
+  if (!full) {
+    defineGlobal('fetch', nodeFetch);
+    full = require('zx') as Module;
+  }
+  return full;
 };
+let full: Module | undefined;
 
 function defineGlobal(name: string, value: unknown): void {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: true });

@@ -25,6 +25,7 @@ import { loadRunbook } from '../markdown/load.ts';
 import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
+import { backgroundToRestart, restartBackground } from './resume-background.ts';
 
 /** Aligns a previous record with the runbook as it is now: results kept by step name. */
 function continueRecord(prev: RunRecord, fresh: RunRecord): RunRecord {
@@ -188,13 +189,19 @@ async function runLocked(setup: RunSetup): Promise<number> {
     io: setup.stepIO,
     session,
     tap: setup.tap,
+    shellLine: fm.shell ?? DEFAULT_SHELL,
   });
   let exitCode: number;
   try {
     // Before any step runs: a record that cannot be written stops the run here.
     engine.save();
     await engine.flush();
-    if (interactive) {
+    const restart = options.resume
+      ? backgroundToRestart(engine, runbook.steps, selection.selected[0]?.index ?? 1)
+      : [];
+    const failed = restart.length ? await restartBackground(engine, restart, io, paint) : undefined;
+    if (failed !== undefined) exitCode = failed;
+    else if (interactive) {
       const { walkthrough } = await import('../ui/walkthrough.ts');
       exitCode = await walkthrough(engine, runbook, selection, io, toAsk);
     } else {
@@ -202,6 +209,11 @@ async function runLocked(setup: RunSetup): Promise<number> {
       exitCode = await runUnattended(engine, selection, io);
     }
   } finally {
+    const running = engine.background.running().map((r) => r.name);
+    if (running.length)
+      io.stderr.write(
+        `runbook: ending background step${running.length > 1 ? 's' : ''} ${running.join(', ')}\n`,
+      );
     await engine.close();
   }
   if (options.record) {

@@ -7,7 +7,7 @@ import type { StepOutcome } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { trapSignals } from '../os/signals.ts';
-import { failureSummary, header, statusLine } from '../ui/status.ts';
+import { backgroundLines, backgroundNotice, failureSummary, header, statusLine } from '../ui/status.ts';
 
 export async function runUnattended(engine: Engine, selection: Selection, io: RunIO): Promise<number> {
   const paint = painter(colorEnabled(io.stderr, io.env));
@@ -26,11 +26,14 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
     io.stderr.write(said + text);
     said = '';
   };
+  // A background step that ends on its own is said at once, between whatever else is said.
+  engine.background.onNotice = (notice) => say(backgroundNotice(notice, paint));
+  const bg = engine.background;
   try {
     const steps = selection.selected;
     for (const [i, step] of steps.entries()) {
       if (signalled) break;
-      say(header(step, total, paint));
+      say(header(step, total, paint) + backgroundLines(bg.running(), bg.takeNotices(), paint));
       const onRetry = (attempt: number, outcome: StepOutcome) =>
         say(
           paint(
@@ -39,6 +42,7 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
           ),
         );
       const run = await engine.run(step, step.code, onRetry, steps[i + 1]);
+      for (const note of run.notes) said += paint('dim', `■ ${note}\n`);
       for (const w of run.warnings) said += paint('yellow', `runbook: warning: ${step.name}: ${w}\n`);
       said += statusLine(run, paint);
       if (run.result.status === 'interrupted') {

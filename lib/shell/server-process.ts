@@ -25,7 +25,7 @@ export interface ServerOptions {
 }
 
 /** Splits a front matter `shell:` line into argv; `{0}` marks where the script goes (appended if absent). */
-function shellArgv(line: string, script: string): string[] {
+export function shellArgv(line: string, script: string): string[] {
   const words = line.trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) throw new InputError('front matter shell: is empty');
   return words.includes('{0}') ? words.map((w) => (w === '{0}' ? script : w)) : [...words, script];

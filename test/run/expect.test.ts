@@ -22,7 +22,7 @@ function testcases(dir: string): Case[] {
   return [suite.testcase].flat();
 }
 
-describe('output blocks', () => {
+describe('output blocks', { timeout: 30_000 }, () => {
   it('pass in every mode when the output matches, and the record says so', async () => {
     const dir = scratch('expect/match.md');
     const r = await runCli(['--yes', '--record', 'rec', 'match.md'], { cwd: dir });
@@ -144,7 +144,7 @@ describe('output blocks', () => {
   });
 });
 
-describe('runbook check and output blocks', () => {
+describe('runbook check and output blocks', { timeout: 30_000 }, () => {
   it('reports a block that follows no step, a bad regex and an expect= with nothing to compare', async () => {
     const dir = scratch();
     writeFileSync(
@@ -194,7 +194,7 @@ describe('runbook check and output blocks', () => {
   });
 });
 
-describe('capture=', () => {
+describe('capture=', { timeout: 30_000 }, () => {
   it('carries a step’s output as a variable to later shell and JavaScript steps, as data', async () => {
     const dir = scratch('expect/capture.md');
     const r = await runCli(['--yes', '--record', 'rec', 'capture.md'], { cwd: dir });
