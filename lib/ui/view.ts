@@ -5,7 +5,7 @@ import { displayValue } from '../core/context.ts';
 import { IDENTIFIER_SOURCE } from '../core/identifiers.ts';
 import { REDACTED } from '../core/secrets.ts';
 import { formatDuration, type Paint, painter } from '../core/style.ts';
-import type { CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
+import type { BackgroundState, CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
 import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
 import { isBackground } from '../markdown/step-options.ts';
 import { type RenderOptions, renderCode, renderProse, stripControl } from './render.ts';
@@ -83,6 +83,8 @@ export interface StepViewParts {
   vars: VarView[];
   /** Extra lines after the variables (the dry run lists what the step sets). */
   footer?: string;
+  /** Lines under the header: the background steps that run, and those that ended since the last one. */
+  background?: string;
 }
 
 /** Prose before the step (first showing only), header, highlighted code, the variables it uses. */
@@ -93,7 +95,10 @@ export function stepView(step: Step, total: number, parts: StepViewParts, opts: 
   if (prose) out.push(prose);
   const lang = step.kind === 'js' ? 'javascript' : 'bash';
   const edited = parts.code !== step.code ? ` ${paint('yellow', '(edited)')}` : '';
-  out.push(`${header(step, total, paint).trimEnd()}${edited}\n${renderCode(parts.code, lang, opts)}`);
+  const background = parts.background ?? '';
+  out.push(
+    `${header(step, total, paint).trimEnd()}${edited}\n${background}${renderCode(parts.code, lang, opts)}`,
+  );
   const expectation = isBackground(step) ? undefined : expectationOf(step);
   if (expectation) {
     const label = paint('dim', `It must print (expect=${describeExpectation(expectation)}):`);
@@ -114,6 +119,14 @@ const STATUS: Record<StepResult['status'], [string, Parameters<Paint>[0], string
   pending: ['·', 'dim', 'not run'],
 };
 
+/** How a background step is doing, in a few words. */
+function backgroundNote(bg: BackgroundState): string {
+  if (bg.state === 'running') return 'in the background';
+  if (bg.state === 'stopped') return 'background, stopped';
+  if (bg.state === 'ended') return 'background, ended with the run';
+  return `background, ended on its own (${bg.signal ? bg.signal : `exit code ${bg.exitCode}`})`;
+}
+
 /** The end-of-run table: step, status (edited, retried), duration. */
 export function summaryTable(results: StepResult[], total: number, paint: Paint): string {
   const rows = results.map((r) => {
@@ -121,6 +134,7 @@ export function summaryTable(results: StepResult[], total: number, paint: Paint)
     const notes: string[] = [];
     if (r.editedCode !== undefined && r.status !== 'pending') notes.push('edited');
     if (r.attempts > 1) notes.push(`${r.attempts} attempts`);
+    if (r.background && r.status === 'done') notes.push(backgroundNote(r.background));
     const status = `${word}${notes.length ? ` (${notes.join(', ')})` : ''}`;
     const time = r.attempts > 0 && r.status !== 'skipped' ? formatDuration(r.durationMs) : '';
     return { step: `${r.index}/${total} ${r.name}`, mark: paint(color, mark), status, time };

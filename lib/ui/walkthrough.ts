@@ -10,6 +10,7 @@ import type { RunIO } from '../core/options.ts';
 import type { Selection } from '../core/select.ts';
 import { colorEnabled, type Paint, painter } from '../core/style.ts';
 import type { Runbook, Step } from '../core/types.ts';
+import type { BackgroundNotice } from '../engine/background.ts';
 import type { Engine, StepRun } from '../engine/engine.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { trapSignals } from '../os/signals.ts';
@@ -25,7 +26,7 @@ import {
   releaseInput,
 } from './prompts.ts';
 import { type RenderOptions, renderProse } from './render.ts';
-import { failureSummary, statusLine } from './status.ts';
+import { backgroundLines, backgroundNotice, failureSummary, statusLine } from './status.ts';
 import { StepVariables } from './step-vars.ts';
 import { runbookTitle, stepCount, stepView, summaryTable, tally } from './view.ts';
 
@@ -58,6 +59,10 @@ class Walk {
   private terminated = false;
   private prompt?: AbortController;
   private editing = false;
+  /** Background steps that ended while a question was on the screen, to say once it is down. */
+  private readonly notices: BackgroundNotice[] = [];
+  /** The question was taken down for a notice: ask it again. */
+  private redraw = false;
 
   constructor(
     private readonly engine: Engine,
@@ -86,6 +91,7 @@ class Walk {
 
   async run(): Promise<number> {
     const untrap = trapSignals((sig) => this.onSignal(sig));
+    this.engine.background.onNotice = (notice) => this.onBackgroundNotice(notice);
     try {
       const { selected, skippedOver } = this.selection;
       const where = skippedOver.length ? `, from step ${selected[0]?.index} of ${this.total}` : '';
@@ -174,7 +180,21 @@ class Walk {
 
   private async show(step: Step, code: string, prose: boolean): Promise<void> {
     const vars = await this.vars.views(step, code);
-    this.write(stepView(step, this.total, { prose, code, vars }, this.opts));
+    const bg = this.engine.background;
+    const background = backgroundLines(bg.running(), bg.takeNotices(), this.paint);
+    this.write(stepView(step, this.total, { prose, code, vars, background }, this.opts));
+  }
+
+  /**
+   * A background step ended on its own: said at once. A question on the screen is taken down first and
+   * asked again below the notice, since writing under it would garble clack's redraw.
+   */
+  private onBackgroundNotice(notice: BackgroundNotice): void {
+    if (this.prompt) {
+      this.notices.push(notice);
+      this.redraw = true;
+      this.prompt.abort();
+    } else this.write(backgroundNotice(notice, this.paint));
   }
 
   /** The declared inputs, in one form; false when the person cancels it. */
@@ -205,6 +225,7 @@ class Walk {
       const why = outcome.exitCode ?? outcome.signal;
       this.write(this.paint('yellow', `↻ ${step.name} failed (exit ${why}), retry ${attempt}\n`));
     });
+    for (const note of run.notes) this.write(this.paint('dim', `■ ${note}\n`));
     for (const w of run.warnings) this.write(this.paint('yellow', `runbook: warning: ${step.name}: ${w}\n`));
     this.write(statusLine(run, this.paint));
     return run;
@@ -237,12 +258,18 @@ class Walk {
 
   /** Runs a question with an abort handle, so a SIGTERM while it waits takes it off the screen. */
   private async asking<T>(question: (io: PromptIO) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    this.prompt = controller;
-    try {
-      return await question({ input: this.io.stdin, output: this.output, signal: controller.signal });
-    } finally {
-      this.prompt = undefined;
+    for (;;) {
+      const controller = new AbortController();
+      this.prompt = controller;
+      let answer: T;
+      try {
+        answer = await question({ input: this.io.stdin, output: this.output, signal: controller.signal });
+      } finally {
+        this.prompt = undefined;
+      }
+      if (!this.redraw || this.stopRequested) return answer;
+      this.redraw = false;
+      for (const notice of this.notices.splice(0)) this.write(backgroundNotice(notice, this.paint));
     }
   }
 
