@@ -44,36 +44,9 @@ function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** State and process group of a process from /proc/PID/stat; undefined once it is gone. */
-function stat(pid: number | string): { state: string; pgrp: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses; fields resume after the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] as string, pgrp: Number(fields[2]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * True while the group led by `pgid` (or any listed process) still has a living member. A zombie has
- * ended: it only waits for its parent (or init, for an orphan) to collect it, and must not hold up a stop.
- */
+/** True while the group led by `pgid` (or any listed process) still has a member. */
 function alive(pgid: number, pids: number[]): boolean {
-  const living = (pid: number | string) => {
-    const s = stat(pid);
-    return s !== undefined && s.state !== 'Z';
-  };
-  if (pids.some((p) => signal(p, 0) && living(p))) return true;
-  if (!signal(-pgid, 0)) return false;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true;
-  }
-  return entries.some((e) => /^\d+$/.test(e) && stat(e)?.pgrp === pgid && living(e));
+  return signal(-pgid, 0) || pids.some((p) => signal(p, 0));
 }
 
 /**
