@@ -12,7 +12,6 @@ import {
   type ReadyCheck,
   readReady,
 } from '../markdown/step-options.ts';
-import { probeHttp, probeTcp } from '../os/probe.ts';
 import { lastLines } from '../os/tail.ts';
 import { type BackgroundExit, BackgroundProcess } from '../shell/background.ts';
 
@@ -225,11 +224,13 @@ function waitReady(
       );
       return;
     }
-    const probe = () =>
-      check.kind === 'tcp'
-        ? probeTcp(check.host, Number(check.port), PROBE_TIMEOUT_MS)
-        : probeHttp(check.url, PROBE_TIMEOUT_MS);
     void (async () => {
+      // Loaded only here: http, https and net cost every run that has no such check a little start-up.
+      const { probeHttp, probeTcp } = await import('../os/probe.ts');
+      const probe = () =>
+        check.kind === 'tcp'
+          ? probeTcp(check.host, Number(check.port), PROBE_TIMEOUT_MS)
+          : probeHttp(check.url, PROBE_TIMEOUT_MS);
       while (!settled) {
         if (await probe()) finish('ready');
         else await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
