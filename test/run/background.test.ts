@@ -146,7 +146,7 @@ describe('background steps', { timeout: 30_000 }, () => {
       /watch +SET_IN_BACKGROUND=yes +\[background: its variables are not carried\]/,
     );
     expect(list.stdout).toMatch(/stop-watch +.*\[stops watch\]/);
-    const json = JSON.parse((await runCli(['--list', '--json', 'server.md'], { cwd: dir })).stdout);
+    const json = JSON.parse((await runCli(['--list', '--json', 'server.md'], { cwd: dir })).stdout).steps;
     expect(json[1].background).toEqual({ ready: 'http://127.0.0.1:$PORT/', timeout: 30 });
     expect(json[4].sets).toEqual([]);
     expect(json[0].background).toBeNull();
