@@ -1,52 +1,11 @@
-// npm run bench: each figure is a ratio against a peer measured in the same run, alternating runs so that
-// machine noise hits both sides alike. Goals come from the issues; a missed goal is printed, not hidden.
-import { spawnSync } from 'node:child_process';
+// npm run bench [NAME...]: each figure is a ratio against a peer measured in the same run, alternating runs
+// so that machine noise hits both sides alike. Goals come from the issues; a missed goal is printed, not
+// hidden. With names, only those benches run.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'bin/runbook.js');
-const ZX = path.join(ROOT, 'node_modules/zx/build/cli.js');
-const only = process.argv[2];
-
-function wall(cmd, args, opts = {}) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** Alternates a and b `n` times and returns both medians. */
-function compare(n, a, b) {
-  const as = [];
-  const bs = [];
-  a();
-  b();
-  for (let i = 0; i < n; i++) {
-    as.push(a());
-    bs.push(b());
-  }
-  return { a: median(as), b: median(bs) };
-}
-
-function report(name, value, goal, ok) {
-  console.log(`${ok ? 'PASS' : 'MISS'}  ${name}: ${value}  (goal: ${goal})`);
-}
-
-/** Reports medians `r.a` against `r.b` as a ratio, with `goal` the largest ratio that passes. */
-function reportRatio(name, r, goal, digits) {
-  const ratio = r.a / r.b;
-  const ms = (x) => `${x.toFixed(digits)} ms`;
-  report(name, `${ms(r.a)} vs ${ms(r.b)} = ${ratio.toFixed(2)}x`, `<= ${goal}x`, ratio <= goal);
-}
+import { BIN, compare, median, peakRss, report, reportRatio, ROOT, wall, ZX } from './measure.mjs';
+import { assocArray, bigValue, manySteps, manyVars } from './state.mjs';
 
 function startup() {
   const runbook = path.join(ROOT, 'runbook.md');
@@ -75,17 +34,6 @@ function hundredSteps(dir) {
     () => wall(process.execPath, [ZX, '--verbose', file], { cwd: dir }),
   );
   reportRatio('100 steps, runbook --yes vs zx --verbose (markdown mode)', r, 0.8, 0);
-}
-
-/** Peak RSS in MiB of a command, from GNU time's maximum resident set size. */
-function peakRss(cmd, args, cwd) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
-    cwd,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-  });
-  const kb = Number(r.stderr.trim().split('\n').at(-1));
-  return kb / 1024;
 }
 
 function flood(dir) {
@@ -137,15 +85,20 @@ function jsStep(dir) {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'runbook-bench-'));
 mkdirSync(dir, { recursive: true });
+const only = process.argv.slice(2);
 try {
   const benches = {
     startup,
     hundred: () => hundredSteps(dir),
     flood: () => flood(dir),
     jsstep: () => jsStep(dir),
+    vars: () => manyVars(dir),
+    bigvalue: () => bigValue(dir),
+    assoc: () => assocArray(dir),
+    steps: () => manySteps(dir),
   };
   for (const [name, fn] of Object.entries(benches)) {
-    if (!only || only === name) fn();
+    if (!only.length || only.includes(name)) fn();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
