@@ -13,10 +13,18 @@ export function emptyContext(cwd: string): Context {
   return { vars: {}, unset: [], functions: '', cwd };
 }
 
-/** Same type, attributes and value. Values are kept as objects between steps, so identity decides most. */
+/**
+ * Same type, attributes and value; arrays as maps, so an associative array bash prints in another order is
+ * the same array. Values are kept as objects between steps, so identity decides most.
+ */
 export function sameVar(a: CarriedVar | undefined, b: CarriedVar | undefined): boolean {
   if (a === b) return a !== undefined;
-  return a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  if (!a || !b || a.type !== b.type || a.attrs !== b.attrs) return false;
+  if (a.type === 'scalar') return a.value === b.value;
+  const x = a.value;
+  const y = b.value as Record<string, string>;
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && y[k] === x[k]);
 }
 
 /** Serializes a context (or just the values to hand over) for the shell's restore function. */

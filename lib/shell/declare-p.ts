@@ -12,11 +12,23 @@ export interface Declaration {
   value?: CarriedVar;
 }
 
+const SIMPLE_ESCAPES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
 const HEAD = new RegExp(`^declare -([a-zA-Z-]*) (${IDENTIFIER_SOURCE})(=?)`);
 
 class Reader {
   i = 0;
+  /** Where the next of each character is (-1: none left), kept so that one long line is scanned once. */
+  private readonly next = new Map<string, number>();
   constructor(readonly s: string) {}
+
+  private nextOf(char: string, at: number): number {
+    let found = this.next.get(char) ?? -2;
+    if (found !== -1 && found < at) {
+      found = this.s.indexOf(char, at);
+      this.next.set(char, found);
+    }
+    return found;
+  }
 
   fail(why: string): never {
     throw new Error(
@@ -31,59 +43,85 @@ class Reader {
     return this.fail('expected a quoted value');
   }
 
+  /** "...": runs without escapes are copied whole, so a value of megabytes costs a few slices. */
   private double(): string {
-    let out = '';
-    for (this.i++; this.i < this.s.length; this.i++) {
-      const c = this.s[this.i] as string;
-      if (c === '"') {
-        this.i++;
-        return out;
+    const s = this.s;
+    const parts: string[] = [];
+    let from = this.i + 1;
+    for (let at = from; ; ) {
+      const quote = this.nextOf('"', at);
+      if (quote < 0) break;
+      const escape = this.nextOf('\\', at);
+      if (escape < 0 || escape > quote) {
+        parts.push(s.slice(from, quote));
+        this.i = quote + 1;
+        return parts.length === 1 ? (parts[0] as string) : parts.join('');
       }
-      if (c === '\\' && '"\\$`\n'.includes(this.s[this.i + 1] ?? '')) {
-        out += this.s[++this.i];
-        continue;
+      const next = s[escape + 1] ?? '';
+      if ('"\\$`\n'.includes(next) && next !== '') {
+        parts.push(s.slice(from, escape), next);
+        from = escape + 2;
       }
-      out += c;
+      at = escape + 2;
     }
+    this.i = s.length;
     return this.fail('unterminated "');
   }
 
+  /**
+   * $'...': plain runs are copied whole. Escapes of bytes below 0x80 are characters; higher ones are parts
+   * of a UTF-8 sequence bash would not print as it is, decoded together.
+   */
   private ansi(): string {
-    const bytes: number[] = [];
-    const text = (t: string) => bytes.push(...Buffer.from(t, 'utf8'));
-    const simple: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
-    for (this.i += 2; this.i < this.s.length; ) {
-      const c = this.s[this.i] as string;
-      if (c === "'") {
-        this.i++;
-        return Buffer.from(bytes).toString('utf8');
+    const s = this.s;
+    const parts: string[] = [];
+    const high: number[] = [];
+    const text = (t: string) => {
+      if (high.length) parts.push(Buffer.from(high.splice(0)).toString('utf8'));
+      parts.push(t);
+    };
+    const byte = (b: number) => {
+      if (b < 0x80) text(String.fromCharCode(b));
+      else high.push(b);
+    };
+    let from = this.i + 2;
+    for (let at = from; at < s.length; ) {
+      const quote = this.nextOf("'", at);
+      if (quote < 0) break;
+      const escape = this.nextOf('\\', at);
+      const end = escape < 0 || escape > quote ? quote : escape;
+      if (end > from) text(s.slice(from, end));
+      if (end === quote) {
+        text('');
+        this.i = quote + 1;
+        return parts.join('');
       }
-      if (c !== '\\') {
-        const cp = this.s.codePointAt(this.i) as number;
-        text(String.fromCodePoint(cp));
-        this.i += cp > 0xffff ? 2 : 1;
-        continue;
-      }
-      const e = this.s[this.i + 1] ?? '';
-      this.i += 2;
-      if (e in simple) bytes.push(simple[e] as number);
-      else if (/[0-7]/.test(e)) {
-        const m = /^[0-7]{1,3}/.exec(this.s.slice(this.i - 1)) as RegExpExecArray;
-        bytes.push(Number.parseInt(m[0], 8) & 0xff);
-        this.i += m[0].length - 1;
+      const e = s[escape + 1] ?? '';
+      let i = escape + 2;
+      const simple = SIMPLE_ESCAPES[e];
+      if (simple !== undefined) byte(simple);
+      else if (e >= '0' && e <= '7') {
+        const m = /^[0-7]{1,3}/.exec(s.slice(i - 1, i + 2)) as RegExpExecArray;
+        byte(Number.parseInt(m[0], 8) & 0xff);
+        i += m[0].length - 1;
       } else if (e === 'x' || e === 'u' || e === 'U') {
         const max = e === 'x' ? 2 : e === 'u' ? 4 : 8;
-        const m = new RegExp(`^[0-9a-fA-F]{1,${max}}`).exec(this.s.slice(this.i));
-        if (!m) this.fail(`bad \\${e} escape`);
+        const m = new RegExp(`^[0-9a-fA-F]{1,${max}}`).exec(s.slice(i, i + max));
+        if (!m) {
+          this.i = i;
+          this.fail(`bad \\${e} escape`);
+        }
         const n = Number.parseInt(m[0], 16);
-        if (e === 'x') bytes.push(n);
+        if (e === 'x') byte(n);
         else text(String.fromCodePoint(n));
-        this.i += m[0].length;
+        i += m[0].length;
       } else if (e === 'c') {
-        bytes.push((this.s.charCodeAt(this.i) & 0x1f) as number);
-        this.i++;
+        byte(s.charCodeAt(i) & 0x1f);
+        i++;
       } else text(e);
+      from = at = i;
     }
+    this.i = s.length;
     return this.fail("unterminated $'");
   }
 
@@ -103,7 +141,7 @@ class Reader {
       let key: string;
       if (this.s[this.i] === '"' || this.s.startsWith("$'", this.i)) key = this.quoted();
       else {
-        const end = this.s.indexOf(']', this.i);
+        const end = this.nextOf(']', this.i);
         if (end < 0) this.fail('unterminated key');
         key = this.s.slice(this.i, end);
         this.i = end;
