@@ -4,6 +4,7 @@ import type { Step } from '../core/types.ts';
 import { loadShellParser } from './bash-parser.ts';
 import { analyzeJs } from './js-vars.ts';
 import { analyzeShellTree } from './shell-vars.ts';
+import { stepChanges } from './step-changes.ts';
 import type { VariableAnalysis } from './variables.ts';
 
 export { analyzeJs } from './js-vars.ts';
@@ -13,7 +14,8 @@ export type { VariableAnalysis } from './variables.ts';
 export async function analyzeShell(code: string): Promise<VariableAnalysis> {
   try {
     const parser = await loadShellParser();
-    return analyzeShellTree(parser.ops, parser.parse(code));
+    const tree = parser.parse(code);
+    return { ...analyzeShellTree(parser.ops, tree), changes: stepChanges(parser.ops, tree) };
   } catch (error) {
     // bash may well run it: it may set anything (see lib/check/syntax.ts for bash's own verdict).
     return { sets: [], needs: [], maySetAny: 'unreadable', error: (error as Error).message };

@@ -3,6 +3,8 @@
 // set variables nobody can name before it runs (source, eval, a computed name, code the parser cannot
 // read). Kept as plain JSON: analyses are cached in .runbook/.
 
+import type { StepChanges } from './step-changes.ts';
+
 /** Why a read is not a certain need. */
 export type SoftReason =
   /** `$((X + 1))`, `((X++))`, `let`: unset is 0. */
@@ -53,6 +55,8 @@ export interface VariableAnalysis {
   calls?: CallSite[];
   /** The analysis parser could not read the step (bash may still run it). */
   error?: string;
+  /** Shell steps: what running the step can change in its shell, for the runner to read back (step-changes.ts). */
+  changes?: StepChanges;
 }
 
 /** Every read, certain or not, in order. */
