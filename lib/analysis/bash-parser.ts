@@ -1,6 +1,7 @@
 // Loads mvdan/sh (the GopherJS build, npm `mvdan-sh`) and gives its full syntax tree as plain objects.
 // sh-syntax, the WebAssembly build, only returns statement positions, not the nodes inside them,
 // so it cannot tell which variables a step reads.
+import { createRequire } from 'node:module';
 
 /**
  * A node of mvdan/sh's syntax tree as a plain object: `type` is the Go type name (`CallExpr`, `Word`...),
@@ -111,10 +112,13 @@ export class ShellParseError extends Error {
 
 let loading: Promise<ShellParser> | undefined;
 
-/** The parser, loaded once on first use: importing mvdan-sh is slow, so only analysis pays for it. */
+/**
+ * The parser, loaded once on first use, so only analysis pays for it. Through require, not import: importing
+ * a CommonJS file of this size from ESM has Node scan all of it for its exports first.
+ */
 export function loadShellParser(): Promise<ShellParser> {
-  loading ??= import('mvdan-sh').then((mod) => {
-    const syntax = (mod.default as { syntax: MvdanSyntax }).syntax;
+  loading ??= Promise.resolve().then(() => {
+    const { syntax } = createRequire(import.meta.url)('mvdan-sh') as { syntax: MvdanSyntax };
     const parser = syntax.NewParser(syntax.Variant(syntax.LangBash));
     const parse = (code: string): ShNode => {
       let file: { __internal_object__: GoValue };
