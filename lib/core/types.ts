@@ -195,6 +195,8 @@ export interface StepOutcome {
   timedOut: boolean;
   /** The context after the step, when it succeeded and its shell reported one. */
   context?: Context;
+  /** With `context`, when the shell knows: the names the step assigned, changed or unset. */
+  changed?: string[];
   /** Why variables could not be carried, when the step succeeded but reported nothing. */
   warning?: string;
 }

@@ -18,6 +18,7 @@ import type {
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
+import type { VariableAnalysis } from '../analysis/variables.ts';
 import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
 import { type BackgroundOutcome, BackgroundSteps } from './background.ts';
 import { codeHash, newRecord, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   tap?: StreamTap;
   /** The interpreter line background steps start with (the step server's). */
   shellLine?: string;
+  /** Each step's analysis by index: what a shell step can change, so that only that is read back. */
+  analyses?: Map<number, VariableAnalysis>;
 }
 
 export interface StepRun {
@@ -151,7 +154,6 @@ export class Engine {
     const timeout = Number(step.attributes.timeout ?? 0);
     const timeoutMs = timeout > 0 ? timeout * 1000 : undefined;
     const retries = Number(step.attributes.retries ?? 0);
-    const before = this.context;
     const warnings: string[] = [];
     const started = new Date();
     let outcome: StepOutcome;
@@ -162,6 +164,10 @@ export class Engine {
     const tap = expectation || capture ? this.tap() : undefined;
     let printed: Tapped | undefined;
     let check: OutputCheck | undefined;
+    // A shell step's context is the session's live view. A step whose outcome may not be kept (its output
+    // could fail its check, or overflow its capture) starts from a copy, which stays if it is not kept.
+    if (tap) this.context = { ...this.context, vars: { ...this.context.vars } };
+    const before = this.context;
     // Not saved yet: a run killed outright mid-step resumes at this step either way, and a save per step
     // instead of two is a measurable share of a short step.
     result.status = 'running';
@@ -233,8 +239,12 @@ export class Engine {
       // The captured value is data: it travels to bash as a value, never as code.
       if (capture && printed) after = withValue(after ?? this.context, capture, capturedValue(printed.text));
       if (after) {
+        const setVars = outcome.changed ? [...outcome.changed] : changedNames(before, after);
+        if (capture && printed && !setVars.includes(capture)) setVars.push(capture);
+        // The redactor holds the secrets' values: while none of them changes, it still serves.
+        if (this.redactorContext === before && !setVars.some(this.isSecret)) this.redactorContext = after;
         this.context = after;
-        result.setVars = changedNames(before, after);
+        result.setVars = setVars;
         result.setValues = this.values(result.setVars);
       }
     }
@@ -274,12 +284,18 @@ export class Engine {
     // Started ahead only where its context is exactly what this step leaves: no cwd= on either.
     const then =
       next?.kind === 'shell' && step.attributes.cwd === undefined && next.attributes.cwd === undefined
-        ? { name: next.name, code: next.code }
+        ? { name: next.name, code: next.code, changes: this.changesOf(next, next.code) }
         : undefined;
     // Output that is compared or captured must be exactly what the step wrote to stdout: pipes, not the
     // walkthrough's terminal, which merges stderr and ends lines with CRLF.
     const io = observed ? { ...this.opts.io, terminal: undefined } : this.opts.io;
-    return this.session.run({ name: step.name, code, context, io, signal, timeoutMs, then });
+    const changes = this.changesOf(step, code);
+    return this.session.run({ name: step.name, code, changes, context, io, signal, timeoutMs, then });
+  }
+
+  /** What the analysis says running the step's code can change; nothing for code edited since. */
+  private changesOf(step: Step, code: string) {
+    return code === step.code ? this.opts.analyses?.get(step.index)?.changes : undefined;
   }
 
   /** Ends the running step's whole process tree; its run() then resolves as interrupted. */

@@ -190,6 +190,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     session,
     tap: setup.tap,
     shellLine: fm.shell ?? DEFAULT_SHELL,
+    analyses: needs.analyses,
   });
   let exitCode: number;
   try {

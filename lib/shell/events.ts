@@ -8,7 +8,10 @@ import type { Readable } from 'node:stream';
 /** What a shell left: `declare -p` output, `declare -f` output, and its working directory. */
 export interface Snapshot {
   declareP: string;
-  functions: string;
+  /** Every variable (true), or only the names the step was asked about. */
+  complete: boolean;
+  /** Absent when the functions were not listed (the step could not change them). */
+  functions?: string;
   cwd: string;
 }
 
@@ -70,8 +73,14 @@ export function readSnapshot(dir: string, token: string): Snapshot | undefined {
   } catch {
     return undefined;
   }
-  // Four NUL-terminated fields: variables, functions, the token, the directory.
+  // Five NUL-terminated fields: variables, functions, the token, the directory, what was listed.
   const fields = text.split('\0');
-  if (fields.length !== 5 || fields[4] !== '' || fields[2] !== token) return undefined;
-  return { declareP: fields[0] as string, functions: fields[1] as string, cwd: fields[3] as string };
+  if (fields.length !== 6 || fields[5] !== '' || fields[2] !== token) return undefined;
+  const listed = fields[4] as string;
+  return {
+    declareP: fields[0] as string,
+    complete: listed.includes('v'),
+    ...(listed.includes('f') ? { functions: fields[1] as string } : {}),
+    cwd: fields[3] as string,
+  };
 }

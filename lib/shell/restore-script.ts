@@ -1,5 +1,5 @@
 // The bash side of handing the runner's own values to the shell (ctx.in, written by encodeContext in
-// core/context.ts): NUL-separated data assigned with `printf -v` or a nameref, never parsed as code.
+// core/context.ts): NUL-separated data assigned through a nameref, never parsed as code.
 // ARCHITECTURE.md describes the whole step server protocol.
 
 /**
@@ -25,8 +25,12 @@ __rb_restore() {
     (( __rb_i += 3 ))
     case $__rb_t in
       u) builtin unset -v "$__rb_n" ;;
+      # Through a nameref, not printf -v: a value of megabytes is copied, not formatted.
       s) builtin unset -v "$__rb_n"
-         builtin printf -v "$__rb_n" '%s' "\${__rb_f[__rb_i++]}" ;;
+         builtin declare -g "$__rb_n"
+         builtin local -n __rb_ref="$__rb_n"
+         __rb_ref=\${__rb_f[__rb_i++]}
+         builtin unset -n __rb_ref ;;
       n) builtin unset -n "$__rb_n" 2>/dev/null; builtin unset -v "$__rb_n"
          builtin declare -gn "$__rb_n=\${__rb_f[__rb_i++]}" ;;
       a|A) __rb_c=\${__rb_f[__rb_i++]}

@@ -135,11 +135,12 @@ export class StepServer {
   }
 
   /**
-   * Sends the next step (`file`: its script's name in the session directory). Returns its token, and a
+   * Sends the next step (`file`: its script's name in the session directory; `list`: what its snapshot
+   * lists, see ARCHITECTURE.md). Returns its token, and a
    * promise of how it ended ("exit STATUS LEFT", LEFT 1 when its process group still has members) once all
    * the output it wrote has been forwarded: the marker on both streams seen.
    */
-  send(file: string): { token: string; ended: Promise<string> } {
+  send(file: string, list: string): { token: string; ended: Promise<string> } {
     const token = String(++this.sent);
     this.tail = new TailBuffer();
     this.awaited = token;
@@ -150,7 +151,7 @@ export class StepServer {
       this.onEnded = resolve;
     });
     // Framed by its length (4 digits): the waiting subshell reads it in two calls, not a byte at a time.
-    const command = `run ${token} ${file}`;
+    const command = `run ${token} ${file} ${list}`;
     this.commands.write(`${String(command.length).padStart(4, '0')}${command}`);
     return { token, ended };
   }

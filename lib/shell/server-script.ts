@@ -17,7 +17,7 @@ const STEP = `    # The server's helpers are not the step's; its snapshot lists 
     __rb_dumped=0
     builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
     builtin source "$__rb_file"
-    { __rb_snapshot; __rb_dumped=1; } 2>/dev/null`;
+    { __rb_snapshot "$__rb_list"; __rb_dumped=1; } 2>/dev/null`;
 
 /**
  * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in
@@ -59,13 +59,35 @@ set +euxv +o pipefail
 exec {__rb_err}>&2 2>/dev/null
 set -m
 ${RESTORE_FUNCTION}
+# What a step left, to the file snap. $1 says what to list: nothing, everything; "*", the names in known.in,
+# then what is left with those unset, which is what is new (bash lists every variable in time quadratic in
+# their number, names it is given in linear time); else a file of the names the step can change.
 __rb_snapshot() {
-  { builtin declare -p; builtin printf '\\0'; builtin declare -f
-    builtin printf '\\0%s\\0%s\\0' "$__rb_token" "$PWD"; } >| "$__RB_DIR/snap"
+  builtin local __rb_what=vf
+  builtin local -a __rb_names
+  builtin set +euo pipefail
+  { if [[ -z $1 ]]; then builtin declare -p
+    elif [[ $1 == '*' ]]; then
+      builtin mapfile -t __rb_names < "$__RB_DIR/known.in"
+      if (( \${#__rb_names[@]} )); then
+        builtin declare -p -- "\${__rb_names[@]}"
+        # Namerefs first: unset -v on one unsets what it points at.
+        builtin unset -n -- "\${__rb_names[@]}"
+        builtin unset -v -- "\${__rb_names[@]}"
+      fi
+      builtin declare -p
+    else
+      builtin mapfile -t __rb_names < "$__RB_DIR/$1"
+      __rb_what=\${__rb_names[0]/-/}
+      if (( \${#__rb_names[@]} > 1 )); then builtin declare -p -- "\${__rb_names[@]:1}"; fi
+    fi 2>/dev/null
+    builtin printf '\\0'
+    if [[ $__rb_what == *f ]]; then builtin declare -f; fi
+    builtin printf '\\0%s\\0%s\\0%s\\0' "$__rb_token" "$PWD" "$__rb_what"; } >| "$__RB_DIR/snap"
 }
 __rb_on_exit() {
   local __rb_status=$?
-  if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then __rb_snapshot; fi
+  if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then __rb_snapshot "$__rb_list"; fi
   return $__rb_status
 }
 # The markers that end a step's output; the one on stdout says how it ended.
@@ -92,7 +114,7 @@ __rb_take_over() {
 }
 ${TERMINAL}
 __rb_token=0
-__rb_snapshot
+__rb_snapshot ''
 if (( __rb_pty )); then builtin printf 'snap 0 pty\\n'; else builtin printf 'snap 0\\n'; fi >&4
 __rb_count=0
 while :; do
@@ -107,7 +129,10 @@ while :; do
       __rb_token=\${__rb_token%% *}
       (( __rb_token >= __rb_count )) && break
     done
-    __rb_file=$__RB_DIR/\${__rb_cmd#run * }
+    __rb_file=\${__rb_cmd#run * }
+    __rb_list=\${__rb_file#* }
+    [[ $__rb_list == "$__rb_file" ]] && __rb_list=
+    __rb_file=$__RB_DIR/\${__rb_file%% *}
     __rb_take_over
     IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then

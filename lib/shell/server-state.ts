@@ -1,5 +1,7 @@
 // What the step server's shell holds, read from its `declare -p` snapshots: the runner's view of the
 // server, the context (what differs from a plain shell), and what to hand the server before a step.
+// Everything here is kept up to date by what changed and never rebuilt from all that is carried, so a
+// step that changes one variable costs one, however many there are.
 import { sameVar } from '../core/context.ts';
 import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
 import type { CarriedVar, Context } from '../core/types.ts';
@@ -9,6 +11,8 @@ import type { Snapshot } from './events.ts';
 const INTERNAL_FUNCTION = /^__rb_/;
 /** Commands the lines handed to the server use as keywords, which a function of the same name would shadow. */
 const SHADOWS = new Set(['declare', 'unset']);
+/** A scalar whose line is longer goes back to bash as data: bash reads its own quoting of it slowly. */
+const LONG_LINE = 64 * 1024;
 
 /** Splits `declare -f` output into functions by name, leaving out the server's own. */
 export function userFunctions(text: string): string {
@@ -29,102 +33,155 @@ function replaceFunctions(from: string, to: string): string[] {
   return [...(drop.length ? [`builtin unset -f -- ${drop.join(' ')}`] : []), ...(to ? [to] : [])];
 }
 
+/** What a snapshot changed, and what the server must take over to hold the same. */
+export interface Absorbed {
+  /** Bash's own lines for what changed (readonly dropped), unsets, and functions, to source. */
+  adopt: string;
+  /** Long values that changed, to hand over as data. */
+  values: Record<string, CarriedVar>;
+  /** The names whose value, attributes or presence changed. */
+  changed: string[];
+}
+
 export class ShellState {
   /** Variables the server holds: bash's declare line (undefined once the runner changed it) and value. */
   private lines = new Map<string, string | undefined>();
   private vars = new Map<string, CarriedVar>();
   functions = '';
+  private functionSet = new Set<string>();
   cwd = '';
-  /** context() until the state changes: nothing changes a context once made. */
-  private cachedContext?: Context;
+  /**
+   * The context's variables, changed in place as the state changes: a context's `vars` is the session's
+   * live view, read after the step that made it, not kept across later ones.
+   */
+  private contextVars: Record<string, CarriedVar> = {};
+  private contextUnset = new Set<string>();
+  private made?: Context;
+  /** Changes whenever a name comes or goes; never the same for two states. */
+  namesVersion = ShellState.nextVersion();
+  private static versions = 0;
+  private static nextVersion(): number {
+    return ++ShellState.versions;
+  }
 
   constructor(private readonly baseline?: ShellState) {}
 
-  /**
-   * Reads a snapshot; only lines that changed since the state held are parsed. Returns what the server
-   * must source to hold the same: bash's own lines for what changed (readonly dropped), unsets for what
-   * went, and the functions if they changed.
-   */
-  absorb({ declareP, functions, cwd }: Snapshot): string {
-    this.cachedContext = undefined;
-    const next = declarationLines(declareP);
-    const changed: string[] = [];
-    for (const [name, line] of next) {
-      if (NOT_CARRIED_PATTERN.test(name) || this.lines.get(name) === line) continue;
-      const d = parseDeclaration(line);
-      this.lines.set(name, line);
-      if (d.value) this.vars.set(name, d.value);
-      else this.vars.delete(name);
-      changed.push(adoptableLine(line));
+  /** Every variable name the server holds. */
+  names(): string[] {
+    return [...this.lines.keys()];
+  }
+
+  hasFunction(name: string): boolean {
+    return this.functionSet.has(name);
+  }
+
+  /** The names, with what the namerefs among them point at (assigning through one changes its target). */
+  withTargets(names: Iterable<string>): string[] {
+    const out = new Set<string>();
+    for (let name of names) {
+      for (let hops = 0; hops < 10 && !out.has(name); hops++) {
+        out.add(name);
+        const v = this.vars.get(name);
+        if (v?.type !== 'scalar' || !v.attrs.includes('n')) break;
+        name = v.value.replace(/\[.*$/s, '');
+      }
     }
-    for (const name of [...this.lines.keys()]) {
-      if (next.has(name)) continue;
+    return [...out];
+  }
+
+  /**
+   * Reads a snapshot: every variable (`complete`), or the names the step was asked about (`asked`; one of
+   * them not printed is unset). Only lines that differ from what the state holds are parsed.
+   */
+  absorb(snap: Snapshot, asked: string[] = []): Absorbed {
+    const adopt: string[] = [];
+    const values: Record<string, CarriedVar> = {};
+    const changed: string[] = [];
+    const next = declarationLines(snap.declareP);
+    for (const [name, line] of next) {
+      if (NOT_CARRIED_PATTERN.test(name)) continue;
+      const held = this.lines.get(name);
+      if (held === line) continue;
+      const { value } = parseDeclaration(line);
+      const before = this.vars.get(name);
+      this.setLine(name, line);
+      // The same value printed otherwise (an associative array in another order) is no change.
+      if (value && sameVar(before, value)) continue;
+      if (value) this.vars.set(name, value);
+      else this.vars.delete(name);
+      changed.push(name);
+      this.note(name);
+      if (value?.type === 'scalar' && !value.attrs.includes('n') && line.length > LONG_LINE) values[name] = value;
+      else adopt.push(adoptableLine(line));
+    }
+    const gone = snap.complete
+      ? [...this.lines.keys()].filter((n) => !next.has(n))
+      : asked.filter((n) => this.lines.has(n) && !next.has(n));
+    for (const name of gone) {
       // unset -n leaves a plain variable alone; -v would unset a nameref's target instead of it.
       const isRef = this.vars.get(name)?.attrs.includes('n');
-      changed.push(`builtin unset ${isRef ? '-n' : '-v'} ${name}`);
-      this.lines.delete(name);
+      adopt.push(`builtin unset ${isRef ? '-n' : '-v'} ${name}`);
+      this.dropLine(name);
       this.vars.delete(name);
+      changed.push(name);
+      this.note(name);
     }
     const before = this.functions;
-    this.functions = userFunctions(functions);
-    this.cwd = cwd;
-    const shadowed = functionNames(this.functions).filter((n) => SHADOWS.has(n));
-    if (this.functions !== before || (changed.length && shadowed.length)) {
-      // A step's own `declare` or `unset` function would take these lines over: define functions last.
-      if (shadowed.length) changed.unshift(`builtin unset -f -- ${shadowed.join(' ')}`);
-      changed.push(...replaceFunctions(before, this.functions));
+    if (snap.functions !== undefined) this.setFunctions(userFunctions(snap.functions));
+    if (snap.cwd !== this.cwd) {
+      this.cwd = snap.cwd;
+      this.made = undefined;
     }
-    return changed.length ? `${changed.join('\n')}\n` : '';
+    const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
+    if (this.functions !== before || (adopt.length && shadowed.length)) {
+      // A step's own `declare` or `unset` function would take these lines over: define functions last.
+      if (shadowed.length) adopt.unshift(`builtin unset -f -- ${shadowed.join(' ')}`);
+      adopt.push(...replaceFunctions(before, this.functions));
+    }
+    return { adopt: adopt.length ? `${adopt.join('\n')}\n` : '', values, changed };
   }
 
   /** The context: every variable that differs from the baseline shell, and the baseline's that are gone. */
   context(): Context {
-    this.cachedContext ??= this.computeContext();
-    return this.cachedContext;
-  }
-
-  private computeContext(): Context {
-    const base = this.baseline;
-    const vars: Record<string, CarriedVar> = {};
-    for (const [name, v] of this.vars) {
-      const line = this.lines.get(name);
-      if (base && line !== undefined && base.lines.get(name) === line) continue;
-      if (base && sameVar(base.vars.get(name), v)) continue;
-      vars[name] = v;
-    }
-    const unset = base ? [...base.vars.keys()].filter((n) => !this.vars.has(n)) : [];
-    return { vars, unset, functions: this.functions, cwd: this.cwd };
+    this.made ??= {
+      vars: this.contextVars,
+      unset: [...this.contextUnset],
+      functions: this.functions,
+      cwd: this.cwd,
+    };
+    return this.made;
   }
 
   /**
    * What the server must take over so that it holds `target`: the runner's own changes (from --set, a
    * prompt, a JavaScript step, a resumed record) as a context of just those, and function text to source.
+   * A target whose variables are this state's own (the context of the last step) costs nothing.
    */
   handOver(target: Context): { values: Context; functionsScript: string } {
-    const current = this.context();
-    this.cachedContext = undefined;
     const values: Context = { vars: {}, unset: [], functions: '', cwd: target.cwd };
-    for (const [name, v] of Object.entries(target.vars)) {
-      if (!sameVar(current.vars[name], v)) {
+    if (target.vars !== this.contextVars) {
+      for (const [name, v] of Object.entries(target.vars)) {
+        if (sameVar(this.contextVars[name], v)) continue;
         values.vars[name] = v;
         this.vars.set(name, v);
-        this.lines.set(name, undefined);
+        this.setLine(name, undefined);
+        this.note(name);
       }
-    }
-    for (const name of Object.keys(current.vars)) {
-      if (!(name in target.vars)) this.revert(name, values);
+      for (const name of Object.keys(this.contextVars)) {
+        if (!(name in target.vars)) this.revert(name, values);
+      }
     }
     for (const name of target.unset) {
-      if (this.vars.has(name)) {
-        values.unset.push(name);
-        this.vars.delete(name);
-        this.lines.delete(name);
-      }
+      if (!this.vars.has(name)) continue;
+      values.unset.push(name);
+      this.vars.delete(name);
+      this.dropLine(name);
+      this.note(name);
     }
     let functionsScript = '';
     if (target.functions.trim() !== this.functions.trim()) {
       functionsScript = `${replaceFunctions(this.functions, target.functions).join('\n')}\n`;
-      this.functions = target.functions;
+      this.setFunctions(target.functions);
     }
     return { values, functionsScript };
   }
@@ -135,12 +192,48 @@ export class ShellState {
     if (original) {
       values.vars[name] = original;
       this.vars.set(name, original);
-      this.lines.set(name, this.baseline?.lines.get(name));
+      this.setLine(name, this.baseline?.lines.get(name));
     } else {
       values.unset.push(name);
       this.vars.delete(name);
-      this.lines.delete(name);
+      this.dropLine(name);
     }
+    this.note(name);
+  }
+
+  private setLine(name: string, line: string | undefined): void {
+    if (!this.lines.has(name)) this.namesVersion = ShellState.nextVersion();
+    this.lines.set(name, line);
+  }
+
+  private dropLine(name: string): void {
+    if (this.lines.delete(name)) this.namesVersion = ShellState.nextVersion();
+  }
+
+  private setFunctions(text: string): void {
+    if (text === this.functions) return;
+    this.functions = text;
+    this.functionSet = new Set(functionNames(text));
+    this.made = undefined;
+  }
+
+  /** Brings the context's entry for `name` up to date. */
+  private note(name: string): void {
+    this.made = undefined;
+    const v = this.vars.get(name);
+    const base = this.baseline;
+    if (!v) {
+      delete this.contextVars[name];
+      if (base?.vars.has(name)) this.contextUnset.add(name);
+      return;
+    }
+    this.contextUnset.delete(name);
+    const line = this.lines.get(name);
+    const asBaseline =
+      base !== undefined &&
+      ((line !== undefined && base.lines.get(name) === line) || sameVar(base.vars.get(name), v));
+    if (asBaseline) delete this.contextVars[name];
+    else this.contextVars[name] = v;
   }
 
   /** A state that starts as `base` and measures the context against it. */
@@ -149,6 +242,7 @@ export class ShellState {
     state.lines = new Map(base.lines);
     state.vars = new Map(base.vars);
     state.functions = base.functions;
+    state.functionSet = new Set(base.functionSet);
     state.cwd = base.cwd;
     return state;
   }

@@ -1,7 +1,8 @@
 // What the runner leaves for the step server in the session directory before a step (ARCHITECTURE.md
-// lists the files and who reads them): the step's script, where it starts (cwd.in), and only when there is something
-// to hand over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (the runner's own
-// values as NUL-separated data). Each is written only when it changes.
+// lists the files and who reads them): the step's script, where it starts (cwd.in), what its snapshot lists
+// (names.in, or known.in for a step that must be compared whole), and only when there is something to hand
+// over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (values as NUL-separated
+// data: the runner's own, and long ones a step set). Each is written only when it changes.
 import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeContext } from '../core/context.ts';
@@ -14,8 +15,29 @@ export class SessionFiles {
   /** Hand-over files that exist now. */
   private readonly present = new Set<string>();
   private cwd?: string;
+  private listed?: string;
+  private knownVersion?: number;
 
   constructor(readonly dir: string) {}
+
+  /** The names a step can change, for its snapshot to list (and its functions, with `functions`). */
+  names(names: string[], functions: boolean): string {
+    const text = `${functions ? 'f' : '-'}\n${names.map((n) => `${n}\n`).join('')}`;
+    if (text !== this.listed) {
+      writeFileSync(this.path('names.in'), text, { mode: 0o600 });
+      this.listed = text;
+    }
+    return 'names.in';
+  }
+
+  /** Every name the server holds, for a step whose snapshot must list everything; `version` says when they changed. */
+  known(names: () => string[], version: number): string {
+    if (version !== this.knownVersion) {
+      writeFileSync(this.path('known.in'), names().map((n) => `${n}\n`).join(''), { mode: 0o600 });
+      this.knownVersion = version;
+    }
+    return '*';
+  }
 
   path(name: string): string {
     return path.join(this.dir, name);

@@ -1,10 +1,13 @@
 // Runs shell steps: one bash per run (the step server, server-process.ts), each step a forked subshell of it
 // in a process group of its own. Output streams live with only a bounded tail kept; what a step leaves is
-// read from bash's own `declare -p` and handed back to the server in bash's own quoting.
+// read from bash's own `declare -p` of the names it can change (all of them, for a step the analysis
+// cannot pin down) and handed back to the server in bash's own quoting, long values as data.
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
+import type { StepChanges } from '../analysis/step-changes.ts';
 import { InputError } from '../core/errors.ts';
-import type { Context, PersonTerminal, StepIO, StepOutcome } from '../core/types.ts';
+import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
+import type { CarriedVar, Context, PersonTerminal, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
 import { scratchDir } from '../os/scratch.ts';
 import { watchStep } from '../os/step-watch.ts';
@@ -20,11 +23,16 @@ export type { StepIO } from '../core/types.ts';
 /** GitHub Actions' default: no profile, no rc files, stop at the first failure, including inside pipes. */
 export const DEFAULT_SHELL = 'bash --noprofile --norc -e -o pipefail {0}';
 
-/** A step as the session runs it. */
-interface ShellStep {
+/** A step's code, and what running it can change when the analysis could tell (see step-changes.ts). */
+interface StepCode {
   /** File name for the step's script, so bash's own messages name the step. */
   name: string;
   code: string;
+  changes?: StepChanges;
+}
+
+/** A step as the session runs it. */
+interface ShellStep extends StepCode {
   context: Context;
 }
 
@@ -36,7 +44,7 @@ interface Watch {
    * The step the caller runs next if this one succeeds, in the context it leaves (unattended runs): its
    * command goes out as soon as this one has ended, while the caller is still busy with the results.
    */
-  then?: { name: string; code: string };
+  then?: StepCode;
 }
 
 export interface ShellStepOptions extends ShellStep, Watch {
@@ -47,6 +55,8 @@ export interface ShellStepOptions extends ShellStep, Watch {
 interface Launched extends ShellStep {
   token: string;
   started: number;
+  /** The names its snapshot lists, when it lists only some. */
+  asked?: string[];
   /** How it ended ("exit STATUS LEFT"), once all its output is forwarded. */
   ended: Promise<string>;
 }
@@ -60,10 +70,12 @@ export class ShellSession {
   /** A server started but not ready yet: ended too if the session is disposed meanwhile. */
   private launching?: StepServer;
   private disposed = false;
+  private spawning = false;
   private baseline?: ShellState;
   private held?: ShellState;
-  /** What the last step changed, for the server to take over before the next one. */
+  /** What the last step changed, for the server to take over before the next one: lines, long values. */
   private pendingAdopt = '';
+  private pendingValues: Record<string, CarriedVar> = {};
   /** The step launched ahead of its run (see `then`). */
   private ahead?: Launched;
   private readonly nonce = randomBytes(8).toString('hex');
@@ -116,7 +128,8 @@ export class ShellSession {
     this.launching?.end();
     this.server = undefined;
     this.launching = undefined;
-    rmSync(this.dir, { recursive: true, force: true });
+    // A bash being started still reads from there: start() removes it once that bash is ended.
+    if (!this.spawning) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private async cancel(launched: Launched): Promise<void> {
@@ -142,16 +155,33 @@ export class ShellSession {
    * Launches the step that follows in the state the server's shell holds after the last one: nothing of
    * the runner's to hand over, only what that step changed. Its context is set once it has been made.
    */
-  private launchAhead(server: StepServer, step: { name: string; code: string }): Launched {
+  private launchAhead(server: StepServer, step: StepCode): Launched {
     const nothing = { vars: {}, unset: [], functions: '', cwd: (this.held as ShellState).cwd };
     return this.send(server, { ...step, context: nothing }, nothing, '');
   }
 
   private send(server: StepServer, step: ShellStep, values: Context, functionsScript: string): Launched {
     const file = this.files.script(step);
-    this.files.handOver(values, `${this.pendingAdopt}${functionsScript}`);
+    // Long values the last step set go as data, with the runner's own (which win: they came after).
+    const data = { ...values, vars: { ...this.pendingValues, ...values.vars } };
+    this.files.handOver(data, `${this.pendingAdopt}${functionsScript}`);
     this.pendingAdopt = '';
-    return { ...step, started: performance.now(), ...server.send(file) };
+    this.pendingValues = {};
+    const { list, asked } = this.listFor(step.changes);
+    return { ...step, started: performance.now(), asked, ...server.send(file, list) };
+  }
+
+  /**
+   * What the step's snapshot lists: the names it can change (with what namerefs among them point at), or,
+   * when the analysis could not tell or the step calls a function an earlier step defined, every name.
+   */
+  private listFor(changes: StepChanges | undefined): { list: string; asked?: string[] } {
+    const held = this.held as ShellState;
+    if (!changes || 'open' in changes || changes.calls.some((c) => held.hasFunction(c))) {
+      return { list: this.files.known(() => held.names(), held.namesVersion) };
+    }
+    const asked = held.withTargets(changes.vars).filter((n) => !NOT_CARRIED_PATTERN.test(n));
+    return { list: this.files.names(asked, changes.functions), asked };
   }
 
   /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */
@@ -203,7 +233,7 @@ export class ShellSession {
         interrupted,
         timedOut: watching.timedOut,
       };
-      if (outcome.exitCode === 0) this.carry(server, outcome, launched.token, watch.then);
+      if (outcome.exitCode === 0) this.carry(server, outcome, launched, watch.then);
       return outcome;
     } finally {
       keyboard?.release();
@@ -211,16 +241,23 @@ export class ShellSession {
     }
   }
 
-  /** Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it. */
-  private carry(server: StepServer, outcome: StepOutcome, token: string, then: Watch['then']): void {
+  /**
+   * Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it.
+   * The outcome's context is the session's live view (see ShellState): a caller that may not keep what a
+   * step did keeps a copy of the context from before it.
+   */
+  private carry(server: StepServer, outcome: StepOutcome, launched: Launched, then: Watch['then']): void {
     const held = this.held as ShellState;
-    const snap = readSnapshot(this.dir, token);
+    const snap = readSnapshot(this.dir, launched.token);
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
       return;
     }
-    this.pendingAdopt = held.absorb(snap);
+    const absorbed = held.absorb(snap, launched.asked);
+    this.pendingAdopt = absorbed.adopt;
+    this.pendingValues = absorbed.values;
+    outcome.changed = absorbed.changed;
     const ahead = then ? this.launchAhead(server, then) : undefined;
     outcome.context = held.context();
     if (ahead) {
@@ -234,6 +271,7 @@ export class ShellSession {
     this.server = undefined;
     this.held = undefined;
     this.pendingAdopt = '';
+    this.pendingValues = {};
     server.end();
     return {
       exitCode: interrupted || timedOut ? null : 1,
@@ -249,12 +287,19 @@ export class ShellSession {
   private async start(io: StepIO): Promise<StepServer> {
     const script = this.files.path('server.sh');
     const { shellLine, env, dir, nonce } = this;
-    const server = await StepServer.spawn({ shellLine, script, env, dir, nonce, io });
-    const ended = () => new Error('the run ended before the step shell started');
-    if (this.disposed) {
-      server.end();
-      throw ended();
+    this.spawning = true;
+    let server: StepServer | undefined;
+    try {
+      server = await StepServer.spawn({ shellLine, script, env, dir, nonce, io });
+    } finally {
+      this.spawning = false;
+      if (this.disposed) {
+        server?.end();
+        rmSync(this.dir, { recursive: true, force: true });
+      }
     }
+    const ended = () => new Error('the run ended before the step shell started');
+    if (this.disposed) throw ended();
     this.launching = server;
     try {
       await server.started();
@@ -269,6 +314,7 @@ export class ShellSession {
     this.baseline ??= snapshot;
     this.held = ShellState.startingFrom(this.baseline);
     this.pendingAdopt = '';
+    this.pendingValues = {};
     this.server = server;
     return server;
   }

@@ -59,9 +59,9 @@ afterEach(() => {
   }
 });
 
-function step(h: Harness, token: number, code: string): void {
+function step(h: Harness, token: number, code: string, list = ''): void {
   writeFileSync(path.join(h.dir, `step${token}.sh`), code);
-  const command = `run ${token} step${token}.sh`;
+  const command = `run ${token} step${token}.sh${list ? ` ${list}` : ''}`;
   h.commands.write(`${String(command.length).padStart(4, '0')}${command}`);
 }
 
@@ -76,7 +76,7 @@ describe('step server', () => {
     const h = startServer();
     expect(await h.events.next()).toBe('snap 0');
     const fields = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
-    expect(fields.slice(2)).toEqual(['0', h.dir, '']);
+    expect(fields.slice(2)).toEqual(['0', h.dir, 'vf', '']);
     await readyPid(h);
     step(h, 1, 'GREETING=hello\necho "$GREETING"\n');
     expect(await h.report()).toBe('1 exit 0 0');
@@ -109,6 +109,41 @@ describe('step server', () => {
     h.commands.end();
     expect(await ended).toBe(0);
     expect(() => process.kill(standby, 0)).toThrow();
+  });
+
+  it('lists only the names it is given, and the functions only when asked', async () => {
+    const h = startServer();
+    await h.events.next();
+    await readyPid(h);
+    writeFileSync(path.join(h.dir, 'names.in'), '-\nKEPT\nGONE\n');
+    step(h, 1, 'KEPT=1; OTHER=2; f() { :; }\n', 'names.in');
+    expect(await h.report()).toBe('1 exit 0 0');
+    const [vars, functions, , , what] = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    expect([vars, functions, what]).toEqual(['declare -- KEPT="1"\n', '', '']);
+    await readyPid(h);
+    writeFileSync(path.join(h.dir, 'names.in'), 'f\n');
+    step(h, 2, 'g() { :; }\n', 'names.in');
+    expect(await h.report()).toBe('2 exit 0 0');
+    const fields = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    expect([fields[0], fields[4]]).toEqual(['', 'f']);
+    expect(fields[1]).toContain('g () \n{ \n    :\n}');
+  });
+
+  it('lists the names it knows and then only what is new, when told to list everything', async () => {
+    const h = startServer();
+    await h.events.next();
+    await readyPid(h);
+    writeFileSync(path.join(h.dir, 'known.in'), 'OLD\nREF\n');
+    step(h, 1, 'OLD=1; TARGET=t; declare -n REF=TARGET; NEW=2; readonly OLD\n', '*');
+    expect(await h.report()).toBe('1 exit 0 0');
+    const [vars = '', , , , what] = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    expect(what).toBe('vf');
+    const lines = vars.split('\n');
+    // Known names first; then, with those unset (not the nameref's target), the rest.
+    expect(lines.slice(0, 2)).toEqual(['declare -r OLD="1"', 'declare -n REF="TARGET"']);
+    expect(lines).toContain('declare -- TARGET="t"');
+    expect(lines).toContain('declare -- NEW="2"');
+    expect(lines.filter((l) => / OLD=/.test(l))).toHaveLength(2);
   });
 
   it('says when a step left a job behind in its process group', async () => {

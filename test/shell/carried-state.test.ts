@@ -1,0 +1,88 @@
+// End to end, real bash and the built CLI: carried state that grows large still carries exactly what each
+// step changed, whether the runner reads back only the names a step can change or, for code it cannot
+// read (source, a computed name, a function of an earlier step), compares everything.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, scratch } from '../helpers/cli.ts';
+
+const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
+interface RecordStep {
+  name: string;
+  status: string;
+  setVars: string[];
+  setValues?: Record<string, string>;
+}
+const record = (dir: string, name: string) =>
+  JSON.parse(read(dir, `.runbook/${name}.state.json`)) as {
+    context: { vars: Record<string, { type: string; value: unknown }> };
+    steps: RecordStep[];
+  };
+const setVars = (dir: string, name: string) =>
+  Object.fromEntries(record(dir, name).steps.map((s) => [s.name, [...s.setVars].sort()]));
+
+describe('carried state that grows', () => {
+  it('carries one changed entry of a large array, and nothing for arrays no step touches', async () => {
+    const dir = scratch('carry/large-array.md');
+    const r = await runCli(['--yes', 'large-array.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 5 steps done');
+    expect(read(dir, 'result.txt')).toBe('MAP 5000 new value / changed / value 43\nLIST 5000 0 4999\n');
+    expect(setVars(dir, 'large-array')).toEqual({
+      build: ['LIST', 'MAP', 'i'],
+      'change-one': ['MAP'],
+      // Compared whole: LIST, printed again by another shell, is the same array.
+      'change-by-source': ['MAP'],
+      trivial: ['S'],
+      check: [],
+    });
+    const map = record(dir, 'large-array').context.vars.MAP?.value as Record<string, string>;
+    expect([Object.keys(map).length, map.key42, map.key9]).toEqual([5000, 'new value', 'changed']);
+  });
+
+  it('carries the unset of one variable among 10,000, by name or computed', async () => {
+    const dir = scratch('carry/many-vars.md');
+    const r = await runCli(['--yes', 'many-vars.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 4 steps done');
+    expect(read(dir, 'result.txt')).toBe('value 0 / value 4999 / value 5001 / value 9999\n9998\n');
+    const sets = setVars(dir, 'many-vars');
+    expect(sets.make).toEqual([...Array.from({ length: 10_000 }, (_, i) => `V${i}`), 'i'].sort());
+    expect([sets['unset-by-name'], sets['unset-computed'], sets.check]).toEqual([['V5000'], ['V7000', 'n'], []]);
+    const vars = record(dir, 'many-vars').context.vars;
+    expect(['V4999' in vars, 'V5000' in vars, 'V7000' in vars, 'V9999' in vars]).toEqual([true, false, false, true]);
+  });
+
+  it('carries what a sourced file defines, hundreds of names, and then only what a later one changes', async () => {
+    const dir = scratch('carry/source-many.md');
+    const r = await runCli(['--yes', 'source-many.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 5 steps done');
+    expect(read(dir, 'result.txt')).toBe(
+      'fn 199 value 199\nchanged unset value 299 2 /opt/sdk\nredefined\nSDK_HOME=/opt/sdk\n200\n',
+    );
+    const sets = setVars(dir, 'source-many');
+    const sdk = [...Array.from({ length: 300 }, (_, i) => `SDK_VAR_${i}`), 'SDK_HOME', 'SDK_MAP'].sort();
+    expect(sets['source-sdk']).toEqual(sdk);
+    expect([sets['use-sdk'], sets['update-sdk'], sets.check]).toEqual([[], ['SDK_VAR_5', 'SDK_VAR_6'], []]);
+  });
+
+  it('carries through a nameref an earlier step made, and what a function of an earlier step sets', async () => {
+    const dir = scratch();
+    const steps = [
+      'declare -n REF=TARGET\nTARGET=one\nset_it() { FROM_FN=$1; }',
+      'REF=two',
+      'set_it three',
+      'echo "$TARGET $FROM_FN $REF" > result.txt',
+    ];
+    const file = path.join(dir, 'refs.md');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(file, `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`);
+    const r = await runCli(['--yes', 'refs.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 4 steps done');
+    expect(read(dir, 'result.txt')).toBe('two three two\n');
+    expect(record(dir, 'refs').steps.map((s) => [...s.setVars].sort())).toEqual([
+      ['REF', 'TARGET'],
+      ['TARGET'],
+      ['FROM_FN'],
+      [],
+    ]);
+  });
+});
