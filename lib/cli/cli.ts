@@ -19,6 +19,7 @@ export interface CliIO {
 
 export const USAGE = `Usage: runbook [options] [FILE]        walk through FILE (default ./runbook.md)
        runbook check [options] [FILE]  check FILE without running anything
+       runbook serve [options] [FILE]  open FILE as a web notebook (prints its URL)
 
 Options:
   -y, --yes              run every step unattended (required when stdin is not a terminal)
@@ -33,6 +34,9 @@ Options:
   -l, --list             list the steps (number, name, first line of code)
       --json             with --list: a JSON array of the steps
       --no-preflight     do not check the tools listed under requires:
+      --host ADDRESS     with serve: listen there (default 127.0.0.1; anything else is warned about)
+      --port N           with serve: listen on port N (default: a free one)
+      --open             with serve: open the page in a browser ($BROWSER, else the desktop's)
   -h, --help             show this help
   -v, --version          show the version
 
@@ -56,12 +60,15 @@ const OPTIONS = {
   list: { type: 'boolean', short: 'l' },
   json: { type: 'boolean' },
   'no-preflight': { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  open: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 export interface Parsed {
-  command: 'run' | 'check' | 'help' | 'version';
+  command: 'run' | 'check' | 'serve' | 'help' | 'version';
   file: string;
   options: RunOptions;
 }
@@ -90,8 +97,8 @@ export function parseCli(argv: string[]): Parsed {
   const v = parsed.values;
   const positionals = [...parsed.positionals];
   let command: Parsed['command'] = 'run';
-  if (positionals[0] === 'check') {
-    command = 'check';
+  if (positionals[0] === 'check' || positionals[0] === 'serve') {
+    command = positionals[0];
     positionals.shift();
   }
   if (positionals.length > 1) throw new UsageError(`expected one runbook file, got ${positionals.length}`);
@@ -112,9 +119,29 @@ export function parseCli(argv: string[]): Parsed {
     preflight: !v['no-preflight'],
   };
   if (options.json && !options.list) throw new UsageError('--json goes with --list');
+  if (command === 'serve') options.serve = serveOptions(v, options);
+  else {
+    const flag = (['host', 'port', 'open'] as const).find((f) => v[f] !== undefined);
+    if (flag) throw new UsageError(`--${flag} goes with serve (runbook serve --${flag} ...)`);
+  }
   if (options.only && (options.from || options.to))
     throw new UsageError('--only cannot be combined with --from/--to');
   return { command, file: positionals[0] ?? 'runbook.md', options };
+}
+
+function serveOptions(
+  v: { host?: string; port?: string; open?: boolean },
+  options: RunOptions,
+): NonNullable<RunOptions['serve']> {
+  const clash = options.yes ? '--yes' : options.dryRun ? '--dry-run' : options.list ? '--list' : undefined;
+  if (clash) throw new UsageError(`serve runs steps from the page; ${clash} does not go with it`);
+  const port = v.port === undefined ? 0 : Number(v.port);
+  if (!/^\d+$/.test(v.port ?? '0') || port > 65535) {
+    throw new UsageError(`--port takes a number from 0 to 65535, got ${JSON.stringify(v.port)}`);
+  }
+  const host = v.host ?? '127.0.0.1';
+  if (!host.trim()) throw new UsageError('--host needs an address');
+  return { host, port, open: v.open ?? false };
 }
 
 export function version(): string {

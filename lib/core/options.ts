@@ -16,6 +16,8 @@ export type RunOptions = {
   list: boolean;
   json: boolean;
   preflight: boolean;
+  /** `runbook serve`: the page's address; --open starts a browser on it. */
+  serve?: { host: string; port: number; open: boolean };
 };
 
 export interface RunIO {

@@ -53,7 +53,8 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
     return EXIT.ok;
   }
   checkAttributes(runbook, file, io, paint);
-  const interactive = !options.yes && !options.dryRun;
+  // Served, the page asks what the walkthrough would; the terminal only runs the server.
+  const interactive = !options.yes && !options.dryRun && !options.serve;
   if (interactive && !io.stdin.isTTY) {
     throw new UsageError('stdin is not a terminal: pass --yes to run every step unattended (or --dry-run)');
   }
@@ -63,9 +64,16 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
   // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
   const unlock = options.dryRun ? undefined : lockRun(file);
   // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
+  // Served, steps write to the page instead (web/output.ts).
+  const web = options.serve ? await import('../ui/web/serve.ts') : undefined;
+  const sink = web?.webOutput(io);
   // Steps write to the terminal through a tap that can keep a copy (output blocks, capture=).
-  const tap = new StreamTap(io.stdout);
-  const stepIO: StepIO = { stdin: 'inherit', stdout: tap, stderr: io.stderr };
+  const tap = new StreamTap(sink?.io.stdout ?? io.stdout);
+  const stepIO: StepIO = {
+    stdin: sink?.io.stdin ?? 'inherit',
+    stdout: tap,
+    stderr: sink?.io.stderr ?? io.stderr,
+  };
   // At a terminal, shell steps get a terminal of their own (pipes under --yes, or when output is not one).
   if (interactive && io.stdin.isTTY && io.stdout.isTTY)
     stepIO.terminal = { input: io.stdin, output: io.stdout };
@@ -73,7 +81,7 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
   session?.warmUp(stepIO);
   try {
     const setup = { file, options, io, runbook, text, baseDir, interactive, startedAt, paint };
-    return await runLocked({ ...setup, session, stepIO, tap });
+    return await runLocked({ ...setup, session, stepIO, tap, sink });
   } finally {
     // The one place the session ends, however the run went: a step launched ahead is ended too.
     await session?.close();
@@ -94,6 +102,8 @@ interface RunSetup {
   session?: ShellSession;
   stepIO: StepIO;
   tap: StreamTap;
+  /** Under serve: where the steps' output goes (the page). */
+  sink?: import('../ui/web/output.ts').OutputSink;
 }
 
 async function runLocked(setup: RunSetup): Promise<number> {
@@ -157,11 +167,11 @@ async function runLocked(setup: RunSetup): Promise<number> {
   const declared = Object.keys(fm.inputs ?? {});
   const needs = await findMissing(runbook.steps, selection, record.context, io.env, file, { declared });
   if (needs.missing.length) {
-    if (!interactive && !options.dryRun) {
+    if (!interactive && !options.dryRun && !options.serve) {
       io.stderr.write(`runbook: ${formatMissing(needs)}\n`);
       return EXIT.usage;
     }
-    // Interactively each is asked for just before the step that needs it.
+    // Interactively (and on the page) each is asked for just before the step that needs it.
     io.stderr.write(paint('yellow', `runbook: note: ${formatMissing(needs)}\n`));
   }
   if (needs.uncertain.length && !options.dryRun) {
@@ -169,7 +179,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
   }
 
   if (options.preflight && !options.dryRun) {
-    const code = await preflight(runbook, interactive, io);
+    const code = await preflight(runbook, interactive, io, !!options.serve);
     if (code !== undefined) return code;
   }
 
@@ -202,7 +212,11 @@ async function runLocked(setup: RunSetup): Promise<number> {
       : [];
     const failed = restart.length ? await restartBackground(engine, restart, io, paint) : undefined;
     if (failed !== undefined) exitCode = failed;
-    else if (interactive) {
+    else if (options.serve && setup.sink) {
+      const { serve } = await import('../ui/web/serve.ts');
+      const { sink } = setup;
+      exitCode = await serve({ engine, runbook, text, file, selection, io, sink, options: options.serve });
+    } else if (interactive) {
       const { walkthrough } = await import('../ui/walkthrough.ts');
       exitCode = await walkthrough(engine, runbook, selection, io, toAsk);
     } else {
@@ -228,13 +242,20 @@ async function runLocked(setup: RunSetup): Promise<number> {
 }
 
 /** Checks front matter `requires:`; returns an exit code when the run must not go on. */
-async function preflight(runbook: Runbook, interactive: boolean, io: RunIO): Promise<number | undefined> {
+async function preflight(
+  runbook: Runbook,
+  interactive: boolean,
+  io: RunIO,
+  served = false,
+): Promise<number | undefined> {
   const requires = runbook.frontMatter.requires;
   if (!requires?.length) return undefined;
   const { checkRequirements, formatProblems } = await import('./preflight.ts');
   const problems = await checkRequirements(requires, { env: io.env });
   if (problems.length === 0) return undefined;
   io.stderr.write(`${formatProblems(problems)}\n`);
+  // The page is served anyway: the steps that need a missing tool fail there, saying so.
+  if (served) return undefined;
   if (!interactive) return EXIT.usage;
   const { confirmContinue } = await import('../ui/prompts.ts');
   return (await confirmContinue('Some required tools are missing. Continue anyway?', io))

@@ -1,0 +1,111 @@
+// `runbook serve`: the runbook as a web notebook. Starts the page's server on the run's engine, prints the
+// URL (with its token), opens a browser when asked, and runs until Ctrl-C or SIGTERM in its terminal, which
+// end the running step's whole tree, every page's channel and the server.
+import { spawn } from 'node:child_process';
+import type { RunIO } from '../../core/options.ts';
+import type { Selection } from '../../core/select.ts';
+import { colorEnabled, painter } from '../../core/style.ts';
+import type { Runbook } from '../../core/types.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { trapSignals } from '../../os/signals.ts';
+import { runbookTitle } from '../view.ts';
+import { Hub } from './channel.ts';
+import { WebController } from './controller.ts';
+import { DocBuilder } from './doc.ts';
+import { EngineNotebook } from './engine-notebook.ts';
+import { isLoopback } from './guard.ts';
+import { OutputSink } from './output.ts';
+import { WebServer } from './server.ts';
+
+export interface ServeOptions {
+  host: string;
+  /** 0: a free one. */
+  port: number;
+  open: boolean;
+}
+
+export interface ServeSetup {
+  engine: Engine;
+  runbook: Runbook;
+  text: string;
+  file: string;
+  selection: Selection;
+  io: RunIO;
+  sink: OutputSink;
+  options: ServeOptions;
+  /** Called with the address once the server listens (the run lock says who holds it). */
+  onListening?: (address: string) => void;
+}
+
+/** Where steps' output goes under serve; made before the step shell starts. */
+export function webOutput(io: RunIO): OutputSink {
+  return new OutputSink(io.stderr);
+}
+
+/** Serves until a signal; 130 when it ended a running step, else 0. */
+export async function serve(setup: ServeSetup): Promise<number> {
+  const { engine, runbook, file, selection, io, sink, options } = setup;
+  const paint = painter(colorEnabled(io.stderr, io.env));
+  const notebook = new EngineNotebook(engine, runbook, file, selection);
+  const hub = new Hub();
+  const docs = new DocBuilder(() => ({
+    context: engine.context,
+    env: io.env,
+    isSecret: (name) => engine.secret(name),
+    redact: (text) => engine.redact(text),
+    width: 160,
+  }));
+  const controller = new WebController(notebook, engine, hub, sink, docs);
+  let signalled: (sig: NodeJS.Signals) => void = () => {};
+  const stop = new Promise<NodeJS.Signals>((resolve) => {
+    signalled = resolve;
+  });
+  const untrap = trapSignals((sig) => signalled(sig));
+  try {
+    const server = await WebServer.start({
+      host: options.host,
+      port: options.port,
+      title: () => runbookTitle(notebook.runbook, file),
+      onPage: (ws) => void controller.connect(ws),
+    });
+    setup.onListening?.(`${options.host}:${server.port}`);
+    const unwatch = controller.watch();
+    if (!isLoopback(options.host)) {
+      io.stderr.write(
+        paint(
+          'yellow',
+          `runbook: warning: serving on ${options.host}, which other machines may reach: anyone with the URL can run this runbook's commands here\n`,
+        ),
+      );
+    }
+    io.stdout.write(
+      `runbook: ${runbookTitle(runbook, file)} is served at\n\n  ${server.url}\n\nrunbook: Ctrl-C stops the server and any step it runs\n`,
+    );
+    if (options.open) openBrowser(server.url, io);
+    const sig = await stop;
+    io.stderr.write(`\nrunbook: ${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the server\n`);
+    unwatch();
+    const interrupted = await controller.close(sig === 'SIGINT' ? 'Ctrl-C in the terminal' : sig);
+    await server.close();
+    return interrupted ? 130 : 0;
+  } finally {
+    untrap();
+  }
+}
+
+/** $BROWSER (a command line, run by sh with the URL), else the desktop's opener. */
+function openBrowser(url: string, io: RunIO): void {
+  const browser = io.env.BROWSER?.trim();
+  const [cmd, args] = browser
+    ? ['sh', ['-c', `${browser} "$1"`, 'browser', url]]
+    : process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
+  const child = spawn(cmd as string, args as string[], { stdio: 'ignore', detached: true, env: io.env });
+  child.once('error', (err) => {
+    io.stderr.write(`runbook: cannot open a browser (${cmd}: ${err.message}); open the URL yourself\n`);
+  });
+  child.unref();
+}

@@ -1,0 +1,95 @@
+// Turning what the server sends into page content safely: prose HTML only through DOMPurify (a runbook
+// from a repository is not trusted to run script in the page), code only through highlight.js, which
+// escapes it. Nothing here reaches outside the page: external images are dropped, links open apart.
+import DOMPurify from 'dompurify';
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import diff from 'highlight.js/lib/languages/diff';
+import dockerfile from 'highlight.js/lib/languages/dockerfile';
+import ini from 'highlight.js/lib/languages/ini';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import plaintext from 'highlight.js/lib/languages/plaintext';
+import python from 'highlight.js/lib/languages/python';
+import shell from 'highlight.js/lib/languages/shell';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
+
+const LANGUAGES = { bash, diff, dockerfile, ini, javascript, json, plaintext, python, shell, typescript, xml, yaml };
+for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+hljs.registerAliases(['sh', 'zsh'], { languageName: 'bash' });
+hljs.registerAliases(['console'], { languageName: 'shell' });
+hljs.registerAliases(['js', 'mjs'], { languageName: 'javascript' });
+hljs.registerAliases(['ts'], { languageName: 'typescript' });
+hljs.registerAliases(['yml'], { languageName: 'yaml' });
+hljs.registerAliases(['html', 'svg'], { languageName: 'xml' });
+hljs.registerAliases(['toml'], { languageName: 'ini' });
+
+DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.tagName === 'A' && node.hasAttribute('href')) {
+    node.setAttribute('target', '_blank');
+    node.setAttribute('rel', 'noopener noreferrer');
+  }
+});
+
+/** Markdown's HTML made safe: no script, no handlers, no styles, no forms, no frames. */
+export function safeHtml(html: string): DocumentFragment {
+  const fragment = DOMPurify.sanitize(html, {
+    RETURN_DOM_FRAGMENT: true,
+    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed'],
+    FORBID_ATTR: ['style', 'id', 'name'],
+  });
+  // The page loads nothing from outside (its Content-Security-Policy would refuse it anyway): an image
+  // that is not inline data shows as its description.
+  for (const img of fragment.querySelectorAll('img')) {
+    const src = img.getAttribute('src') ?? '';
+    if (src.startsWith('data:image/')) continue;
+    img.replaceWith(el('span', { class: 'image-alt' }, `[image: ${img.getAttribute('alt') || src}]`));
+  }
+  return fragment;
+}
+
+/** Highlighted code as a safe fragment of spans (highlight.js escapes the text). */
+export function highlighted(code: string, lang: string): DocumentFragment {
+  const language = hljs.getLanguage(lang) ? lang : 'plaintext';
+  const html = hljs.highlight(code, { language, ignoreIllegals: true }).value;
+  return DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true, ALLOWED_TAGS: ['span'], ALLOWED_ATTR: ['class'] });
+}
+
+/** Highlights the code blocks in prose (documentation blocks: yaml, json, ...). */
+export function highlightBlocks(root: ParentNode): void {
+  for (const code of root.querySelectorAll<HTMLElement>('pre > code')) {
+    const lang = /\blanguage-([\w+-]+)/.exec(code.className)?.[1] ?? 'plaintext';
+    code.replaceChildren(highlighted(code.textContent ?? '', lang));
+    code.classList.add('hljs');
+  }
+}
+
+/** `350 ms`, `1.2 s`, `2 min 3 s`: as the terminal says it. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return `${m} min ${s} s`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+/** An element with a class and text, the page's one way of making one. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
