@@ -21,7 +21,11 @@ class Page {
   private ackTimer?: number;
   private readonly title = el('h1', { 'data-title': '' });
   private readonly file = el('span', { class: 'file' });
-  private readonly connection = el('span', { class: 'connection', 'data-connection': 'connecting' }, 'connecting…');
+  private readonly connection = el(
+    'span',
+    { class: 'connection', 'data-connection': 'connecting' },
+    'connecting…',
+  );
   private readonly notices = el('div', { class: 'notices', 'data-notices': '' });
   private readonly outline = el('ol', {});
   private readonly main = el('main', { 'data-doc': '' });
@@ -61,13 +65,18 @@ class Page {
   }
 
   private receive(data: unknown): void {
-    if (data instanceof ArrayBuffer) return this.output(new Uint8Array(data));
+    if (data instanceof ArrayBuffer) {
+      this.output(new Uint8Array(data));
+      return;
+    }
     const message = JSON.parse(String(data)) as ServerMessage;
     switch (message.t) {
       case 'doc':
-        return this.drawDoc(message.doc, message.busy, message.tails, message.dropped);
+        this.drawDoc(message.doc, message.busy, message.tails, message.dropped);
+        return;
       case 'cell':
-        return this.drawCell(message.cell);
+        this.drawCell(message.cell);
+        return;
       case 'started': {
         if (this.busy) this.cells.get(this.busy.step)?.ended();
         this.busy = { step: message.step, run: message.run, auto: message.auto };
@@ -92,7 +101,8 @@ class Page {
         return;
       }
       case 'notice':
-        return this.notice(message.level, message.text, message.step);
+        this.notice(message.level, message.text, message.step);
+        return;
       case 'saved':
         this.cells.get(message.step)?.saved();
         return;
@@ -116,8 +126,8 @@ class Page {
   /** Acknowledges drawn output so the server sends more. */
   drawn(bytes: number): void {
     this.unacked += bytes;
-    if (this.unacked >= ACK_BATCH) return this.flushAcks();
-    this.ackTimer ??= window.setTimeout(() => this.flushAcks(), 30);
+    if (this.unacked >= ACK_BATCH) this.flushAcks();
+    else this.ackTimer ??= window.setTimeout(() => this.flushAcks(), 30);
   }
 
   private flushAcks(): void {
@@ -127,7 +137,12 @@ class Page {
     this.unacked = 0;
   }
 
-  private drawDoc(doc: DocView, busy: Busy | undefined, tails: Record<string, string>, dropped: Record<string, number>): void {
+  private drawDoc(
+    doc: DocView,
+    busy: Busy | undefined,
+    tails: Record<string, string>,
+    dropped: Record<string, number>,
+  ): void {
     this.doc = doc;
     this.busy = busy;
     if (busy) this.runs.set(busy.run, busy.step);
@@ -176,7 +191,8 @@ class Page {
 
   private redrawAll(): void {
     if (!this.doc) return;
-    for (const view of this.doc.cells) this.cells.get(view.name)?.update(view, this.busy?.step, this.doc.cells.length);
+    for (const view of this.doc.cells)
+      this.cells.get(view.name)?.update(view, this.busy?.step, this.doc.cells.length);
     this.drawOutline();
   }
 
@@ -185,7 +201,12 @@ class Page {
     this.outline.replaceChildren(
       ...this.doc.cells.map((view) => {
         const status = this.busy?.step === view.name ? 'running' : view.status;
-        const link = el('a', { href: `#step-${view.index}` }, el('span', { class: 'mark' }), `${view.index} ${view.name}`);
+        const link = el(
+          'a',
+          { href: `#step-${view.index}` },
+          el('span', { class: 'mark' }),
+          `${view.index} ${view.name}`,
+        );
         const item = el('li', { 'data-outline-step': view.name, 'data-status': status }, link);
         if (view.stale) item.classList.add('stale');
         if (view.current) item.classList.add('current');

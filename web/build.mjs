@@ -5,6 +5,17 @@ import { build } from 'esbuild';
 
 const here = import.meta.dirname;
 const out = path.join(here, '..', 'dist', 'web');
-const common = { bundle: true, minify: true, legalComments: 'linked', logLevel: 'warning', target: ['chrome110', 'firefox115', 'safari16'] };
-await build({ ...common, entryPoints: [path.join(here, 'app.ts')], outfile: path.join(out, 'app.js'), format: 'iife' });
+const common = {
+  bundle: true,
+  minify: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+  target: ['chrome110', 'firefox115', 'safari16'],
+};
+await build({
+  ...common,
+  entryPoints: [path.join(here, 'app.ts')],
+  outfile: path.join(out, 'app.js'),
+  format: 'iife',
+});
 await build({ ...common, entryPoints: [path.join(here, 'style.css')], outfile: path.join(out, 'app.css') });

@@ -2,7 +2,7 @@
 // the variables it uses, the questions it needs answered, what a failure came to, the buttons, and its
 // output terminal. Stable selectors for automation: data-step, data-status, data-action, data-output.
 import type { AskField, CellView } from '../lib/ui/web/protocol.ts';
-import { el, formatBytes, formatDuration, highlighted, safeHtml, highlightBlocks } from './markup.ts';
+import { el, formatBytes, formatDuration, highlightBlocks, highlighted, safeHtml } from './markup.ts';
 import { CellTerminal } from './term.ts';
 
 export interface CellActions {
@@ -27,7 +27,12 @@ export class Cell {
   private readonly heading = el('header', { class: 'cell-head' });
   private readonly code = el('code', { class: 'hljs' });
   private readonly pre = el('pre', { class: 'code', 'data-code': '' }, this.code);
-  private readonly editor = el('textarea', { class: 'editor', 'data-editor': '', spellcheck: 'false', hidden: '' });
+  private readonly editor = el('textarea', {
+    class: 'editor',
+    'data-editor': '',
+    spellcheck: 'false',
+    hidden: '',
+  });
   private readonly vars = el('dl', { class: 'vars', 'data-vars': '' });
   private readonly ask = el('div', { class: 'ask', 'data-ask': '', hidden: '' });
   private readonly failure = el('div', { class: 'failure', 'data-failure': '', hidden: '' });
@@ -51,7 +56,17 @@ export class Cell {
     view: CellView,
     private readonly actions_: CellActions,
   ) {
-    this.root.append(this.heading, this.pre, this.editor, this.vars, this.ask, this.failure, this.notes, this.actions, this.outputBox);
+    this.root.append(
+      this.heading,
+      this.pre,
+      this.editor,
+      this.vars,
+      this.ask,
+      this.failure,
+      this.notes,
+      this.actions,
+      this.outputBox,
+    );
     const button = (action: string, label: string, onClick: () => void) => {
       const b = el('button', { type: 'button', 'data-action': action }, label);
       b.addEventListener('click', onClick);
@@ -62,7 +77,9 @@ export class Cell {
     button('run-all', 'Run all from here', () => this.run('runAll'));
     button('skip', 'Skip', () => this.actions_.send({ t: 'skip', step: this.view.name }));
     button('edit', 'Edit', () => this.startEdit());
-    button('save', 'Save', () => this.actions_.send({ t: 'save', step: this.view.name, code: this.editor.value }));
+    button('save', 'Save', () =>
+      this.actions_.send({ t: 'save', step: this.view.name, code: this.editor.value }),
+    );
     button('cancel', 'Cancel', () => this.stopEdit());
     button('stop', 'Stop', () => this.actions_.send({ t: 'stop' }));
     this.editor.addEventListener('keydown', (e) => {
@@ -81,7 +98,9 @@ export class Cell {
   private run(kind: 'run' | 'runAll'): void {
     const values = this.asking ? this.answers() : undefined;
     if (values === null) return;
-    this.actions_.send(values ? { t: kind, step: this.view.name, values } : { t: kind, step: this.view.name });
+    this.actions_.send(
+      values ? { t: kind, step: this.view.name, values } : { t: kind, step: this.view.name },
+    );
   }
 
   update(view: CellView, busy: string | undefined, total = 0): void {
@@ -96,11 +115,17 @@ export class Cell {
     this.root.classList.toggle('stale', view.stale);
     this.root.classList.toggle('current', view.current);
     const badges: (Node | string)[] = [];
-    if (view.stale) badges.push(el('span', { class: 'badge stale', title: 'its code changed since it ran' }, 'stale'));
+    if (view.stale)
+      badges.push(el('span', { class: 'badge stale', title: 'its code changed since it ran' }, 'stale'));
     if (view.edited) badges.push(el('span', { class: 'badge edited' }, 'edited for this run'));
     if (view.runs > 1) badges.push(el('span', { class: 'badge' }, `ran ${view.runs}×`));
-    if (view.attempts > 1 && view.runs <= 1) badges.push(el('span', { class: 'badge' }, `${view.attempts} attempts`));
-    const took = view.status !== 'pending' && view.status !== 'skipped' && view.status !== 'running' && view.attempts > 0;
+    if (view.attempts > 1 && view.runs <= 1)
+      badges.push(el('span', { class: 'badge' }, `${view.attempts} attempts`));
+    const took =
+      view.status !== 'pending' &&
+      view.status !== 'skipped' &&
+      view.status !== 'running' &&
+      view.attempts > 0;
     this.heading.replaceChildren(
       el('span', { class: 'num' }, `Step ${view.index}${total ? `/${total}` : ''}`),
       el('span', { class: 'name' }, view.name),
@@ -197,7 +222,11 @@ export class Cell {
       ),
     );
     this.ask.replaceChildren(
-      el('p', {}, `Step ${this.view.index} reads ${fields.length === 1 ? 'a variable' : 'variables'} nothing has set:`),
+      el(
+        'p',
+        {},
+        `Step ${this.view.index} reads ${fields.length === 1 ? 'a variable' : 'variables'} nothing has set:`,
+      ),
       ...inputs,
     );
     this.ask.hidden = false;

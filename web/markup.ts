@@ -1,6 +1,5 @@
-// Turning what the server sends into page content safely: prose HTML only through DOMPurify (a runbook
-// from a repository is not trusted to run script in the page), code only through highlight.js, which
-// escapes it. Nothing here reaches outside the page: external images are dropped, links open apart.
+// Turning what the server sends into page content safely: prose HTML (sanitised by the server) only
+// through DOMPurify once more, code only through highlight.js, which escapes it; links open apart.
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/core';
 import bash from 'highlight.js/lib/languages/bash';
@@ -16,7 +15,20 @@ import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 
-const LANGUAGES = { bash, diff, dockerfile, ini, javascript, json, plaintext, python, shell, typescript, xml, yaml };
+const LANGUAGES = {
+  bash,
+  diff,
+  dockerfile,
+  ini,
+  javascript,
+  json,
+  plaintext,
+  python,
+  shell,
+  typescript,
+  xml,
+  yaml,
+};
 for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
 hljs.registerAliases(['sh', 'zsh'], { languageName: 'bash' });
 hljs.registerAliases(['console'], { languageName: 'shell' });
@@ -33,28 +45,24 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
-/** Markdown's HTML made safe: no script, no handlers, no styles, no forms, no frames. */
+/** The prose HTML (sanitised by the server already) made safe again: no script, handlers, styles or forms. */
 export function safeHtml(html: string): DocumentFragment {
-  const fragment = DOMPurify.sanitize(html, {
+  return DOMPurify.sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed'],
+    FORBID_TAGS: ['style', 'form', 'button', 'textarea', 'select', 'iframe', 'object', 'embed'],
     FORBID_ATTR: ['style', 'id', 'name'],
   });
-  // The page loads nothing from outside (its Content-Security-Policy would refuse it anyway): an image
-  // that is not inline data shows as its description.
-  for (const img of fragment.querySelectorAll('img')) {
-    const src = img.getAttribute('src') ?? '';
-    if (src.startsWith('data:image/')) continue;
-    img.replaceWith(el('span', { class: 'image-alt' }, `[image: ${img.getAttribute('alt') || src}]`));
-  }
-  return fragment;
 }
 
 /** Highlighted code as a safe fragment of spans (highlight.js escapes the text). */
 export function highlighted(code: string, lang: string): DocumentFragment {
   const language = hljs.getLanguage(lang) ? lang : 'plaintext';
   const html = hljs.highlight(code, { language, ignoreIllegals: true }).value;
-  return DOMPurify.sanitize(html, { RETURN_DOM_FRAGMENT: true, ALLOWED_TAGS: ['span'], ALLOWED_ATTR: ['class'] });
+  return DOMPurify.sanitize(html, {
+    RETURN_DOM_FRAGMENT: true,
+    ALLOWED_TAGS: ['span'],
+    ALLOWED_ATTR: ['class'],
+  });
 }
 
 /** Highlights the code blocks in prose (documentation blocks: yaml, json, ...). */

@@ -221,29 +221,48 @@ export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
   return { from, stale };
 }
 
+function lockPath(runbookFile: string): string {
+  return recordPath(runbookFile).replace(/\.state\.json$/, '.lock');
+}
+
 /**
  * Takes the runbook's run lock, so two runs of one runbook cannot overwrite each other's record. A lock
- * left by a process that no longer exists is taken over. Returns the function that releases it.
+ * left by a process that no longer exists is taken over. `what` says who holds it (`runbook serve at ...`),
+ * for the run that is refused. Returns the function that releases it.
  */
-export function lockRun(runbookFile: string): () => void {
-  const file = recordPath(runbookFile).replace(/\.state\.json$/, '.lock');
+export function lockRun(runbookFile: string, what = ''): () => void {
+  const file = lockPath(runbookFile);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      writeFileSync(file, `${process.pid}${what ? ` ${what}` : ''}`, { flag: 'wx', mode: 0o600 });
       return () => rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(file, 'utf8'));
+      const [pid = '', ...rest] = readFileSync(file, 'utf8').split(' ');
+      const holder = Number(pid);
+      const who = rest.join(' ').trim();
       if (holder > 0 && holder !== process.pid && isAlive(holder)) {
         throw new StateError(
-          `another run of this runbook (pid ${holder}) is in progress; wait for it or stop it`,
+          `another run of this runbook (pid ${holder}${who ? `, ${who}` : ''}) is in progress; wait for it or stop it`,
         );
       }
       rmSync(file, { force: true });
     }
   }
   throw new StateError(`cannot take the run lock ${file}`);
+}
+
+/** Says who holds the lock this process holds (serve knows its address only once it listens). */
+export function describeLock(runbookFile: string, what: string): void {
+  const file = lockPath(runbookFile);
+  try {
+    if (Number(readFileSync(file, 'utf8').split(' ')[0]) === process.pid) {
+      writeFileSync(file, `${process.pid} ${what}`, { mode: 0o600 });
+    }
+  } catch {
+    // The lock is only a courtesy to the next run's message here; it still holds.
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -12,6 +12,7 @@ import { colorEnabled, painter } from '../core/style.ts';
 import type { Runbook, Step } from '../core/types.ts';
 import { assertDir, baseDirFor, Engine } from '../engine/engine.ts';
 import {
+  describeLock,
   loadRecord,
   lockRun,
   newRecord,
@@ -62,7 +63,9 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
   const baseDir = baseDirFor(file, fm.cwd);
   assertDir(baseDir, fm.cwd ? 'front matter cwd' : 'runbook directory');
   // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
-  const unlock = options.dryRun ? undefined : lockRun(file);
+  const unlock = options.dryRun
+    ? undefined
+    : lockRun(file, options.serve ? 'runbook serve' : options.yes ? 'runbook --yes' : 'a walkthrough');
   // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
   // Served, steps write to the page instead (web/output.ts).
   const web = options.serve ? await import('../ui/web/serve.ts') : undefined;
@@ -215,7 +218,9 @@ async function runLocked(setup: RunSetup): Promise<number> {
     else if (options.serve && setup.sink) {
       const { serve } = await import('../ui/web/serve.ts');
       const { sink } = setup;
-      exitCode = await serve({ engine, runbook, text, file, selection, io, sink, options: options.serve });
+      const onListening = (address: string) => describeLock(file, `runbook serve on http://${address}/`);
+      const served = { engine, runbook, text, file, selection, io, sink, onListening };
+      exitCode = await serve({ ...served, options: options.serve });
     } else if (interactive) {
       const { walkthrough } = await import('../ui/walkthrough.ts');
       exitCode = await walkthrough(engine, runbook, selection, io, toAsk);

@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { serve } from '../helpers/browser.ts';
 import { BIN, ROOT, runCli, scratch } from '../helpers/cli.ts';
+import { PtySession } from '../helpers/pty.ts';
 
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
@@ -83,18 +85,63 @@ describe('runbook --list', () => {
 
 describe('start-up stays light', () => {
   const heavy = /node_modules\/(zx|@clack|marked-terminal|cli-highlight)\//;
+  // The web notebook's server, channel and page: only `runbook serve` loads them.
+  const web = /node_modules\/(ws|@xterm|dompurify|highlight\.js|esbuild|playwright-core)\/|\/dist\/ui\/web\//;
+  const trace = path.join(ROOT, 'test/helpers/trace-imports.mjs');
   it.each([['--help'], ['--version'], ['--list', 'runbook.md']])(
-    '%s loads no zx, clack or marked-terminal',
+    '%s loads no zx, clack, marked-terminal or web code',
     (...args) => {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', path.join(ROOT, 'test/helpers/trace-imports.mjs'), BIN, ...args],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+      const r = spawnSync(process.execPath, ['--import', trace, BIN, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(0);
       const loaded = r.stderr.split('\n').filter((l) => l.startsWith('IMPORT '));
       expect(loaded.some((l) => l.includes('/dist/cli/cli.js'))).toBe(true);
-      expect(loaded.filter((l) => heavy.test(l))).toEqual([]);
+      expect(loaded.filter((l) => heavy.test(l) || web.test(l))).toEqual([]);
     },
   );
+
+  it('runbook serve is what loads it', async () => {
+    const dir = scratch('web/page.md');
+    const log = path.join(dir, 'imports.log');
+    const s = await serve(['page.md'], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: `--import ${trace}`, TRACE_IMPORTS_TO: log },
+    });
+    await s.stop();
+    const loaded = readFileSync(log, 'utf8').split('\n');
+    expect(loaded.filter((l) => web.test(l)).length).toBeGreaterThan(0);
+  });
+
+  it('a --yes run loads no web code', () => {
+    const dir = scratch('run/context.md');
+    const r = spawnSync(process.execPath, ['--import', trace, BIN, '--yes', 'context.md'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('IMPORT '));
+    expect(loaded.some((l) => l.includes('/dist/engine/engine.js'))).toBe(true);
+    expect(loaded.filter((l) => web.test(l))).toEqual([]);
+  });
+
+  it('the walkthrough loads no web code', async () => {
+    const dir = scratch('interactive/walk.md');
+    const log = path.join(dir, 'imports.log');
+    const s = new PtySession(['walk.md'], {
+      cwd: dir,
+      env: { NODE_OPTIONS: `--import ${trace}`, TRACE_IMPORTS_TO: log },
+    });
+    try {
+      await s.waitFor('Step 1: run it?');
+      s.write('a');
+      expect((await s.exit()).exitCode).toBe(0);
+    } finally {
+      s.dispose();
+    }
+    const loaded = readFileSync(log, 'utf8').split('\n');
+    expect(loaded.some((l) => l.includes('/dist/ui/walkthrough.js'))).toBe(true);
+    expect(loaded.filter((l) => web.test(l))).toEqual([]);
+  });
 });

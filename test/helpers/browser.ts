@@ -1,10 +1,11 @@
 // The web notebook in a real browser: Debian's headless Chromium driven by playwright-core (no browser
 // download), with a new empty profile each time; and `runbook serve` started as a user would, its URL read
 // from what it prints. Tests that need the browser skip, saying why, where Chromium is not installed.
+
+import type { SpawnOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { SpawnOptions } from 'node:child_process';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { startCli, waitFor } from './cli.ts';
 

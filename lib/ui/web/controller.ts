@@ -20,7 +20,10 @@ export interface NotebookPort {
   step(ref: number | string): Step | undefined;
   cell(step: Step): CellState;
   code(step: Step): string;
-  run(step: Step, onRetry?: (attempt: number, outcome: { exitCode: number | null }) => void): Promise<StepRun>;
+  run(
+    step: Step,
+    onRetry?: (attempt: number, outcome: { exitCode: number | null }) => void,
+  ): Promise<StepRun>;
   skip(step: Step): void;
   remaining(step: Step): Step[];
   refresh(): Promise<{ changed: boolean; notice?: string; warnings: string[]; deferred?: boolean }>;

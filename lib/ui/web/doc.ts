@@ -1,8 +1,10 @@
 // The runbook as the page shows it: title, prose as HTML, and each step as a cell with its status, code and
 // the variables it uses. Pure apart from the variable analysis: the notebook's cells in, plain data out.
-// The prose HTML is marked's, unsanitised: the page runs it through DOMPurify before showing it.
+// A runbook from a repository is not trusted to run script in the page: marked's HTML is sanitised here
+// (sanitize-html) before it leaves the server, and again in the page (DOMPurify).
 import path from 'node:path';
 import { Marked } from 'marked';
+import sanitizeHtml from 'sanitize-html';
 import type { Runbook, Step, StepResult, StepStatus } from '../../core/types.ts';
 import type { VarSources } from '../step-vars.ts';
 import { StepVariables } from '../step-vars.ts';
@@ -22,9 +24,47 @@ export interface CellState {
 
 const markdown = new Marked({ gfm: true });
 
+const SAFE: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'del', 'ins', 'input'],
+  allowedAttributes: {
+    a: ['href', 'title', 'target', 'rel'],
+    img: ['src', 'alt', 'title'],
+    code: ['class'],
+    span: ['class'],
+    th: ['align'],
+    td: ['align'],
+    ol: ['start'],
+    input: ['type', 'checked', 'disabled'],
+  },
+  allowedClasses: { code: ['language-*'], span: ['image-alt'] },
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowedSchemesByTag: { img: ['data'] },
+  transformTags: {
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer' },
+    }),
+    // The page loads nothing from outside: an image that is not inline data shows as its description.
+    img: (tagName, attribs) =>
+      attribs.src?.startsWith('data:image/')
+        ? { tagName, attribs }
+        : {
+            tagName: 'span',
+            attribs: { class: 'image-alt' },
+            text: `[image: ${attribs.alt || attribs.src || ''}]`,
+          },
+    // A task list's boxes show, and nothing else of a form does.
+    input: (tagName, attribs) => ({
+      tagName: attribs.type === 'checkbox' ? tagName : 'span',
+      attribs: attribs.type === 'checkbox' ? { ...attribs, disabled: '' } : {},
+    }),
+  },
+};
+
+/** Markdown as HTML that runs nothing and loads nothing. */
 export function proseHtml(text: string): string {
   if (!text.trim()) return '';
-  return markdown.parse(text, { async: false });
+  return sanitizeHtml(markdown.parse(text, { async: false }), SAFE);
 }
 
 /** The variables of each step, analysed once per code; values from the live context. */

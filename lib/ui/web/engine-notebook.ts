@@ -3,8 +3,8 @@
 import type { Selection } from '../../core/select.ts';
 import type { Runbook, Step } from '../../core/types.ts';
 import type { Engine, StepRun } from '../../engine/engine.ts';
-import type { CellState } from './doc.ts';
 import type { NotebookPort } from './controller.ts';
+import type { CellState } from './doc.ts';
 
 export class EngineNotebook implements NotebookPort {
   constructor(

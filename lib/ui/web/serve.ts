@@ -13,7 +13,7 @@ import { Hub } from './channel.ts';
 import { WebController } from './controller.ts';
 import { DocBuilder } from './doc.ts';
 import { EngineNotebook } from './engine-notebook.ts';
-import { isLoopback } from './guard.ts';
+import { isLoopback, urlHost } from './guard.ts';
 import { OutputSink } from './output.ts';
 import { WebServer } from './server.ts';
 
@@ -68,7 +68,7 @@ export async function serve(setup: ServeSetup): Promise<number> {
       title: () => runbookTitle(notebook.runbook, file),
       onPage: (ws) => void controller.connect(ws),
     });
-    setup.onListening?.(`${options.host}:${server.port}`);
+    setup.onListening?.(`${urlHost(options.host)}:${server.port}`);
     const unwatch = controller.watch();
     if (!isLoopback(options.host)) {
       io.stderr.write(

@@ -38,7 +38,9 @@ function loadAssets(): Map<string, { body: Buffer; type: string }> {
     try {
       out.set(route, { body: readFileSync(new URL(file, dir)), type });
     } catch (err) {
-      throw new Error(`the page's ${file} is missing from the build (npm run build): ${(err as Error).message}`);
+      throw new Error(
+        `the page's ${file} is missing from the build (npm run build): ${(err as Error).message}`,
+      );
     }
   }
   return out;
@@ -79,12 +81,21 @@ export class WebServer {
     const verdict = check(req, this.guard);
     const host = req.headers.host ?? '';
     if (!verdict.ok) {
-      res.writeHead(verdict.status, { ...securityHeaders(host), 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`${verdict.status === 403 ? 'Forbidden' : 'Method not allowed'}: ${verdict.why}. Open the URL that runbook serve printed.\n`);
+      res.writeHead(verdict.status, {
+        ...securityHeaders(host),
+        'content-type': 'text/plain; charset=utf-8',
+      });
+      res.end(
+        `${verdict.status === 403 ? 'Forbidden' : 'Method not allowed'}: ${verdict.why}. Open the URL that runbook serve printed.\n`,
+      );
       return;
     }
     if ('setCookie' in verdict) {
-      res.writeHead(303, { ...securityHeaders(host), 'set-cookie': verdict.setCookie, location: verdict.location });
+      res.writeHead(303, {
+        ...securityHeaders(host),
+        'set-cookie': verdict.setCookie,
+        location: verdict.location,
+      });
       res.end();
       return;
     }
@@ -111,10 +122,10 @@ export class WebServer {
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
-    if (!verdict.ok) return refuse(verdict.status === 403 ? '403 Forbidden' : '405 Method Not Allowed');
-    if (pathname !== '/live') return refuse('404 Not Found');
-    if (this.wss.clients.size >= MAX_PAGES) return refuse('503 Service Unavailable');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.opts.onPage(ws));
+    if (!verdict.ok) refuse(verdict.status === 403 ? '403 Forbidden' : '405 Method Not Allowed');
+    else if (pathname !== '/live') refuse('404 Not Found');
+    else if (this.wss.clients.size >= MAX_PAGES) refuse('503 Service Unavailable');
+    else this.wss.handleUpgrade(req, socket, head, (ws) => this.opts.onPage(ws));
   }
 
   /** Stops listening and closes every page's channel and connection. */

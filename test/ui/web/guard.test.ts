@@ -16,33 +16,53 @@ describe('guard', () => {
   });
   it('answers a request with the cookie', () => {
     expect(check(req({ host: '127.0.0.1:4321', cookie }), guard)).toEqual({ ok: true });
-    expect(check(req({ host: 'localhost:4321', cookie: `a=b; ${cookie}; c=d` }), guard)).toEqual({ ok: true });
+    expect(check(req({ host: 'localhost:4321', cookie: `a=b; ${cookie}; c=d` }), guard)).toEqual({
+      ok: true,
+    });
   });
   it('refuses a request without the token, or with a wrong one', () => {
-    expect(check(req({ host: '127.0.0.1:4321' }), guard)).toMatchObject({ ok: false, status: 403, why: 'no token' });
-    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4321=tok-em' }), guard)).toMatchObject({ status: 403 });
+    expect(check(req({ host: '127.0.0.1:4321' }), guard)).toMatchObject({
+      ok: false,
+      status: 403,
+      why: 'no token',
+    });
+    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4321=tok-em' }), guard)).toMatchObject({
+      status: 403,
+    });
     expect(check(req({ host: '127.0.0.1:4321' }, '/?token=nope'), guard)).toMatchObject({ status: 403 });
     // Another server's cookie (another port) is not this one's.
-    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4322=tok-en' }), guard)).toMatchObject({ status: 403 });
+    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4322=tok-en' }), guard)).toMatchObject({
+      status: 403,
+    });
   });
   it('refuses a foreign Host, as a DNS-rebinding page would send, even with the token', () => {
-    expect(check(req({ host: 'evil.example:4321', cookie }), guard)).toMatchObject({ status: 403, why: 'foreign Host' });
+    expect(check(req({ host: 'evil.example:4321', cookie }), guard)).toMatchObject({
+      status: 403,
+      why: 'foreign Host',
+    });
     expect(check(req({ host: '127.0.0.1:4322', cookie }), guard)).toMatchObject({ status: 403 });
     expect(check(req({ cookie }), guard)).toMatchObject({ status: 403 });
   });
   it('refuses a foreign Origin and cross-site fetches', () => {
     const h = { host: '127.0.0.1:4321', cookie };
-    expect(check(req({ ...h, origin: 'http://evil.example' }), guard)).toMatchObject({ status: 403, why: 'foreign Origin' });
+    expect(check(req({ ...h, origin: 'http://evil.example' }), guard)).toMatchObject({
+      status: 403,
+      why: 'foreign Origin',
+    });
     expect(check(req({ ...h, origin: 'http://127.0.0.1:8080' }), guard)).toMatchObject({ status: 403 });
     expect(check(req({ ...h, origin: 'null' }), guard)).toMatchObject({ status: 403 });
     expect(check(req({ ...h, 'sec-fetch-site': 'same-site' }), guard)).toMatchObject({ status: 403 });
     expect(check(req({ ...h, 'sec-fetch-site': 'cross-site' }), guard)).toMatchObject({ status: 403 });
-    expect(check(req({ ...h, origin: 'http://127.0.0.1:4321', 'sec-fetch-site': 'same-origin' }), guard)).toEqual({ ok: true });
+    expect(
+      check(req({ ...h, origin: 'http://127.0.0.1:4321', 'sec-fetch-site': 'same-origin' }), guard),
+    ).toEqual({ ok: true });
     expect(check(req({ ...h, 'sec-fetch-site': 'none' }), guard)).toEqual({ ok: true });
   });
   it('serves only GET and HEAD: every action goes over the live channel', () => {
     expect(check(req({ host: '127.0.0.1:4321', cookie }, '/', 'POST'), guard)).toMatchObject({ status: 405 });
-    expect(check(req({ host: '127.0.0.1:4321', cookie }, '/', 'OPTIONS'), guard)).toMatchObject({ status: 405 });
+    expect(check(req({ host: '127.0.0.1:4321', cookie }, '/', 'OPTIONS'), guard)).toMatchObject({
+      status: 405,
+    });
   });
   it('takes the token from the URL on the live channel without a redirect', () => {
     expect(check(req({ host: '127.0.0.1:4321' }, '/live?token=tok-en'), guard, true)).toEqual({ ok: true });
@@ -63,7 +83,7 @@ describe('guard', () => {
     expect(h['content-security-policy']).toContain("default-src 'none'");
     expect(h['content-security-policy']).toContain("script-src 'self';");
     expect(h['content-security-policy']).toContain("style-src 'self' 'nonce-n0nce'");
-    expect(h['content-security-policy']).toContain('connect-src \'self\' ws://127.0.0.1:4321');
+    expect(h['content-security-policy']).toContain("connect-src 'self' ws://127.0.0.1:4321");
     expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(Object.keys(h).some((k) => k.startsWith('access-control'))).toBe(false);
   });

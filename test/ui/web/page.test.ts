@@ -1,0 +1,223 @@
+// The web notebook as a person uses it: runbook serve started as a user would, the page opened in headless
+// Chromium with the printed URL, buttons clicked, the page and the files on disk read.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, hasChromium, launch, type Served, serve } from '../../helpers/browser.ts';
+import { scratch, waitFor } from '../../helpers/cli.ts';
+
+const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
+const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
+
+let browser: Browser;
+const servers: Served[] = [];
+const pages: Page[] = [];
+
+async function open(fixture: string, args: string[] = []): Promise<{ dir: string; s: Served; page: Page }> {
+  const dir = scratch(fixture);
+  const s = await serve([...args, path.basename(fixture)], { cwd: dir });
+  servers.push(s);
+  const page = await browser.context.newPage();
+  pages.push(page);
+  page.on('pageerror', (e) => browser.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') browser.errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(s.url);
+  await page.waitForSelector('[data-connection="open"]');
+  await page.waitForSelector('[data-step]');
+  return { dir, s, page };
+}
+
+const cell = (page: Page, step: string) => page.locator(`[data-step="${step}"]`);
+const button = (page: Page, step: string, action: string) =>
+  page.locator(`[data-step="${step}"] [data-action="${action}"]`);
+/** What the cell's terminal shows. */
+const output = (page: Page, step: string) =>
+  page.locator(`[data-step="${step}"] [data-output] .xterm-rows`).innerText();
+const status = (page: Page, step: string, value: string) =>
+  page.waitForSelector(`[data-step="${step}"][data-status="${value}"]`, { timeout: 30_000 });
+
+describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    browser = await launch();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    for (const p of pages.splice(0)) await p.close();
+    for (const s of servers.splice(0)) await s.stop();
+    // No script error, and nothing the page's own policy refused (the terminal's styles included).
+    expect(browser.errors.splice(0)).toEqual([]);
+  });
+
+  it('shows the runbook: title, prose sanitised, code highlighted, a cell per step, an outline', async () => {
+    const { page } = await open('web/page.md');
+    expect(page.url()).not.toContain('token=');
+    expect(await page.locator('[data-title]').innerText()).toBe('Web notebook fixture');
+    expect(await page.title()).toBe('Web notebook fixture · runbook');
+    const main = page.locator('[data-doc]');
+    expect(await main.locator('h1').first().innerText()).toBe('Set up');
+    expect(await main.locator('strong').first().innerText()).toBe('bold');
+    // The runbook's own markup runs nothing and loads nothing.
+    expect(await page.evaluate(() => (window as { __pwned?: string }).__pwned)).toBeUndefined();
+    expect(await main.locator('script, [onerror], img').count()).toBe(0);
+    expect(await main.locator('a', { hasText: 'a javascript link' }).getAttribute('href')).toBeNull();
+    expect(await main.innerText()).toContain('[image: a remote diagram]');
+    expect(await main.innerText()).toContain('[image: x]');
+    expect(await main.locator('a', { hasText: 'a link' }).getAttribute('rel')).toBe('noopener noreferrer');
+    // Documentation blocks are highlighted prose; steps are cells.
+    expect(await main.locator('.prose pre code .hljs-attr').first().innerText()).toMatch(/^kind/);
+    expect(await page.locator('[data-step]').count()).toBe(3);
+    expect(await page.locator('[data-step][data-status="pending"]').count()).toBe(3);
+    expect(await cell(page, 'greet').locator('.num').innerText()).toBe('Step 1/3');
+    expect(await cell(page, 'greet').locator('[data-code] .hljs-string').count()).toBeGreaterThan(0);
+    for (const action of ['run', 'run-all', 'skip', 'edit']) {
+      expect(await button(page, 'greet', action).isVisible()).toBe(true);
+    }
+    const outline = page.locator('[data-outline] li');
+    expect(await outline.allInnerTexts()).toEqual(['1 greet', '2 use', '3 later']);
+  });
+
+  it('runs a step: its output streams in colour, the next cell shows what it set, secrets masked; skips', async () => {
+    const { dir, page } = await open('web/page.md');
+    await button(page, 'greet', 'run').click();
+    await status(page, 'greet', 'done');
+    expect(await output(page, 'greet')).toContain('green text and plain');
+    // ANSI colours drawn by the terminal, not shown as escapes.
+    expect(await cell(page, 'greet').locator('[data-output] .xterm-fg-2').first().innerText()).toBe(
+      'green text',
+    );
+    expect(await cell(page, 'greet').locator('[data-duration]').innerText()).toMatch(/^\d+ ms$/);
+    expect(await button(page, 'greet', 'run').innerText()).toBe('Re-run');
+    const vars = cell(page, 'use').locator('[data-vars]');
+    await expect.poll(() => vars.innerText()).toContain('hello from greet');
+    expect(await vars.locator('[data-var="API_TOKEN"] + dd').innerText()).toBe('****');
+    // The code shows the secret as written; nothing the runner shows of its value does.
+    expect(await page.locator('[data-vars]').allInnerTexts()).not.toContain(
+      expect.stringContaining('s3cr3t'),
+    );
+    await button(page, 'use', 'run').click();
+    await status(page, 'use', 'done');
+    expect(await output(page, 'use')).toContain('use sees hello from greet with 12 secret chars');
+    await button(page, 'later', 'skip').click();
+    await status(page, 'later', 'skipped');
+    expect(await page.locator('[data-outline] li[data-status="done"]').count()).toBe(2);
+    expect(read(dir, 'log.txt')).toBe('greet ran\nuse sees hello from greet with 12 secret chars\n');
+    await waitFor(
+      () =>
+        record(dir, 'page')
+          .steps.map((s: { status: string }) => s.status)
+          .join() === 'done,done,skipped',
+      5000,
+      'the run record',
+    );
+    // The record never holds the secret.
+    expect(read(dir, '.runbook/page.state.json')).not.toContain('s3cr3t-value');
+  });
+
+  it('a failure shows exit code, output tail and Retry / Edit / Skip; Retry after the fix runs it again', async () => {
+    const { dir, page } = await open('web/fail.md');
+    await button(page, 'check-flag', 'run').click();
+    await status(page, 'check-flag', 'failed');
+    expect(await cell(page, 'check-flag').locator('[data-failure]').innerText()).toContain(
+      'Failed: exit code 3',
+    );
+    expect(await output(page, 'check-flag')).toContain('flag.txt is missing');
+    expect(await button(page, 'check-flag', 'run').innerText()).toBe('Retry');
+    expect(await button(page, 'check-flag', 'edit').isVisible()).toBe(true);
+    expect(await button(page, 'check-flag', 'skip').isVisible()).toBe(true);
+    writeFileSync(path.join(dir, 'flag.txt'), 'here\n');
+    await button(page, 'check-flag', 'run').click();
+    await status(page, 'check-flag', 'done');
+    expect(await output(page, 'check-flag')).toContain('found the flag');
+    expect(await output(page, 'check-flag')).not.toContain('flag.txt is missing');
+    expect(await cell(page, 'check-flag').locator('[data-failure]').isVisible()).toBe(false);
+    expect(await cell(page, 'after').getAttribute('data-status')).toBe('pending');
+  });
+
+  it('Run all from here pauses at a failure and goes on once it is retried', async () => {
+    const { dir, page } = await open('web/fail.md');
+    await button(page, 'check-flag', 'run-all').click();
+    await status(page, 'check-flag', 'failed');
+    expect(await cell(page, 'after').getAttribute('data-status')).toBe('pending');
+    writeFileSync(path.join(dir, 'flag.txt'), 'here\n');
+    await button(page, 'check-flag', 'run').click();
+    await status(page, 'after', 'done');
+    expect(read(dir, 'log.txt')).toBe('after ran\n');
+  });
+
+  it('asks for variables nothing has set before the step runs, a secret one masked', async () => {
+    const { dir, page } = await open('web/needs.md');
+    await button(page, 'uses-vars', 'run').click();
+    const ask = cell(page, 'uses-vars').locator('[data-ask]');
+    await ask.waitFor();
+    expect(await ask.locator('[data-ask-name="REGION"]').getAttribute('type')).toBe('text');
+    expect(await ask.locator('[data-ask-name="DB_PASSWORD"]').getAttribute('type')).toBe('password');
+    await ask.locator('[data-ask-name="REGION"]').fill('eu-west-1');
+    await ask.locator('[data-ask-name="DB_PASSWORD"]').fill('hunter22');
+    await button(page, 'uses-vars', 'run').click();
+    await status(page, 'uses-vars', 'done');
+    expect(read(dir, 'log.txt')).toBe('region is eu-west-1 and the password has 8 characters\n');
+    expect(await cell(page, 'uses-vars').locator('[data-var="DB_PASSWORD"] + dd').innerText()).toBe('****');
+    expect(read(dir, '.runbook/needs.state.json')).not.toContain('hunter22');
+  });
+
+  it('a step printing 300 MB leaves the server and the tab within a bound; the cell keeps the tail', async () => {
+    const { s, page } = await open('web/big.md');
+    await button(page, 'flood', 'run').click();
+    await status(page, 'flood', 'done');
+    await expect.poll(() => output(page, 'flood'), { timeout: 30_000 }).toContain('the end of the flood');
+    expect(await cell(page, 'flood').locator('[data-dropped]').innerText()).toMatch(
+      /\d+(\.\d)? MiB of this step's output not shown/,
+    );
+    // Peak resident memory of the server over the whole run, and the tab's script heap now.
+    const status_ = readFileSync(`/proc/${s.run.child.pid}/status`, 'utf8');
+    const peakMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status_)?.[1]) / 1024;
+    expect(peakMiB).toBeLessThan(200);
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const heapMiB = (metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1024 / 1024;
+    expect(heapMiB).toBeLessThan(100);
+  });
+
+  it('a page of another site cannot reach the server, though the browser holds its cookie', async () => {
+    const { s, page } = await open('web/sleep.md');
+    const evil: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>elsewhere</title>');
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = evil.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const other = await browser.context.newPage();
+      pages.push(other);
+      await other.goto(`http://127.0.0.1:${port}/`);
+      const attempt = await other.evaluate(async (target) => {
+        const channel = await new Promise<string>((resolve) => {
+          const ws = new WebSocket(`ws://${target}/live`);
+          ws.onopen = () => {
+            ws.send(JSON.stringify({ t: 'run', step: 'long' }));
+            resolve('open');
+          };
+          ws.onerror = () => resolve('refused');
+        });
+        const page = await fetch(`http://${target}/`, { credentials: 'include', mode: 'no-cors' })
+          .then(() => 'fetched')
+          .catch(() => 'failed');
+        return { channel, page };
+      }, `127.0.0.1:${s.port}`);
+      expect(attempt.channel).toBe('refused');
+      // The browser's own refusal of the WebSocket is a console error on that page, not ours.
+      browser.errors.splice(0);
+      expect(await cell(page, 'long').getAttribute('data-status')).toBe('pending');
+    } finally {
+      evil.close();
+    }
+  });
+});
