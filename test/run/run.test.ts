@@ -333,7 +333,7 @@ describe('runbook --yes', () => {
     await waitFor(() => existsSync(path.join(dir, 'started.txt')));
     const second = await runCli(['--yes', 'interrupt.md'], { cwd: dir });
     expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(/another run of this runbook \(pid \d+\) is in progress/);
+    expect(second.stderr).toMatch(/another run of this runbook \(pid \d+, runbook --yes\) is in progress/);
     first.child.kill('SIGINT');
     expect((await first.done).code).toBe(130);
     expect(existsSync(path.join(dir, '.runbook/interrupt.lock'))).toBe(false);
