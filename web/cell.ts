@@ -288,6 +288,7 @@ export class Cell {
   /** The run ended: no cursor in a terminal nobody types into. */
   ended(): void {
     this.terminal?.cursor(false);
+    this.terminal?.fitRows();
   }
 
   output(bytes: Uint8Array): void {
@@ -301,6 +302,7 @@ export class Cell {
     term.cursor(false);
     if (dropped > 0) this.markDropped(dropped, true);
     term.write(tail, false);
+    term.fitRows();
   }
 
   /** The page fell behind the step: `bytes` were not shown; `tail` is its last output, at its end. */

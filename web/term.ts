@@ -77,6 +77,21 @@ export class CellTerminal {
     }
   }
 
+  /** The run ended: as many rows as the output has lines (up to MAX_ROWS), no empty last row. */
+  fitRows(): void {
+    if (!this.opened) return;
+    this.term.write('', () => {
+      const buffer = this.term.buffer.active;
+      let last = buffer.length - 1;
+      while (last > 0 && !buffer.getLine(last)?.translateToString(true).trim()) last--;
+      const rows = Math.min(MAX_ROWS, Math.max(1, last + 1));
+      if (rows !== this.rows && buffer.length <= MAX_ROWS) {
+        this.rows = rows;
+        this.term.resize(this.term.cols, rows);
+      }
+    });
+  }
+
   /** Output bytes from the step; acknowledged once drawn. */
   write(data: Uint8Array | string, ack = true): void {
     this.open();
