@@ -85,9 +85,11 @@ export class CellTerminal {
       let last = buffer.length - 1;
       while (last > 0 && !buffer.getLine(last)?.translateToString(true).trim()) last--;
       const rows = Math.min(MAX_ROWS, Math.max(1, last + 1));
-      if (rows !== this.rows && buffer.length <= MAX_ROWS) {
+      if (rows !== this.rows && buffer.length <= MAX_ROWS + 1) {
         this.rows = rows;
         this.term.resize(this.term.cols, rows);
+        // The empty line the cursor is on went below the rows; the output itself is above it.
+        this.term.scrollToTop();
       }
     });
   }

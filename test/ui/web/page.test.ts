@@ -37,6 +37,9 @@ const button = (page: Page, step: string, action: string) =>
 /** What the cell's terminal shows. */
 const output = (page: Page, step: string) =>
   page.locator(`[data-step="${step}"] [data-output] .xterm-rows`).innerText();
+/** Waits for the cell's terminal to show `text` (it draws a moment after the data came). */
+const shows = (page: Page, step: string, text: string) =>
+  expect.poll(() => output(page, step), { timeout: 30_000 }).toContain(text);
 const status = (page: Page, step: string, value: string) =>
   page.waitForSelector(`[data-step="${step}"][data-status="${value}"]`, { timeout: 30_000 });
 
@@ -86,7 +89,7 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     const { dir, page } = await open('web/page.md');
     await button(page, 'greet', 'run').click();
     await status(page, 'greet', 'done');
-    expect(await output(page, 'greet')).toContain('green text and plain');
+    await shows(page, 'greet', 'green text and plain');
     // ANSI colours drawn by the terminal, not shown as escapes.
     expect(await cell(page, 'greet').locator('[data-output] .xterm-fg-2').first().innerText()).toBe(
       'green text',
@@ -102,7 +105,7 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     );
     await button(page, 'use', 'run').click();
     await status(page, 'use', 'done');
-    expect(await output(page, 'use')).toContain('use sees hello from greet with 12 secret chars');
+    await shows(page, 'use', 'use sees hello from greet with 12 secret chars');
     await button(page, 'later', 'skip').click();
     await status(page, 'later', 'skipped');
     expect(await page.locator('[data-outline] li[data-status="done"]').count()).toBe(2);
@@ -126,14 +129,14 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     expect(await cell(page, 'check-flag').locator('[data-failure]').innerText()).toContain(
       'Failed: exit code 3',
     );
-    expect(await output(page, 'check-flag')).toContain('flag.txt is missing');
+    await shows(page, 'check-flag', 'flag.txt is missing');
     expect(await button(page, 'check-flag', 'run').innerText()).toBe('Retry');
     expect(await button(page, 'check-flag', 'edit').isVisible()).toBe(true);
     expect(await button(page, 'check-flag', 'skip').isVisible()).toBe(true);
     writeFileSync(path.join(dir, 'flag.txt'), 'here\n');
     await button(page, 'check-flag', 'run').click();
     await status(page, 'check-flag', 'done');
-    expect(await output(page, 'check-flag')).toContain('found the flag');
+    await shows(page, 'check-flag', 'found the flag');
     expect(await output(page, 'check-flag')).not.toContain('flag.txt is missing');
     expect(await cell(page, 'check-flag').locator('[data-failure]').isVisible()).toBe(false);
     expect(await cell(page, 'after').getAttribute('data-status')).toBe('pending');
@@ -170,7 +173,7 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     const { s, page } = await open('web/big.md');
     await button(page, 'flood', 'run').click();
     await status(page, 'flood', 'done');
-    await expect.poll(() => output(page, 'flood'), { timeout: 30_000 }).toContain('the end of the flood');
+    await shows(page, 'flood', 'the end of the flood');
     expect(await cell(page, 'flood').locator('[data-dropped]').innerText()).toMatch(
       /\d+(\.\d)? MiB of this step's output not shown/,
     );
