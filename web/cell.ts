@@ -44,6 +44,8 @@ export class Cell {
   private readonly buttons: Record<string, HTMLButtonElement> = {};
   terminal?: CellTerminal;
   private editing = false;
+  /** The file's code the edit started from. */
+  private base?: string;
   /** The step running anywhere on the page, if one is. */
   private busy?: string;
   private status: CellView['status'] = 'pending';
@@ -78,8 +80,12 @@ export class Cell {
     button('skip', 'Skip', () => this.actions_.send({ t: 'skip', step: this.view.name }));
     button('edit', 'Edit', () => this.startEdit());
     button('save', 'Save', () =>
-      this.actions_.send({ t: 'save', step: this.view.name, code: this.editor.value }),
+      this.actions_.send({ t: 'save', step: this.view.name, code: this.editor.value, base: this.base }),
     );
+    button('use', 'Use for this run only', () => {
+      this.actions_.send({ t: 'edit', step: this.view.name, code: this.editor.value });
+      this.stopEdit();
+    });
     button('cancel', 'Cancel', () => this.stopEdit());
     button('stop', 'Stop', () => this.actions_.send({ t: 'stop' }));
     this.editor.addEventListener('keydown', (e) => {
@@ -98,6 +104,10 @@ export class Cell {
   private run(kind: 'run' | 'runAll'): void {
     const values = this.asking ? this.answers() : undefined;
     if (values === null) return;
+    // The step's terminal is sized like this cell's before the step starts (`tput cols` sees it).
+    const term = this.terminalFor();
+    term.show();
+    this.actions_.send({ t: 'resize', ...term.size });
     this.actions_.send(
       values ? { t: kind, step: this.view.name, values } : { t: kind, step: this.view.name },
     );
@@ -137,6 +147,13 @@ export class Cell {
       this.lastProse = view.proseHtml;
       this.prose.replaceChildren(safeHtml(view.proseHtml));
       highlightBlocks(this.prose);
+    }
+    if (this.editing && this.base !== undefined && view.fileCode !== this.base) {
+      this.base = view.fileCode;
+      this.note(
+        'warn',
+        'This step changed in the file while you were editing it; your text is kept, and Save replaces the new code.',
+      );
     }
     if (view.code !== this.lastCode) {
       this.lastCode = view.code;
@@ -182,12 +199,14 @@ export class Cell {
     }
     (b.edit as HTMLButtonElement).hidden = this.editing || status === 'running';
     (b.save as HTMLButtonElement).hidden = !this.editing;
+    (b.use as HTMLButtonElement).hidden = !this.editing;
     (b.cancel as HTMLButtonElement).hidden = !this.editing;
     (b.stop as HTMLButtonElement).hidden = status !== 'running';
   }
 
   startEdit(): void {
     this.editing = true;
+    this.base = this.view.fileCode;
     this.editor.value = this.view.code;
     this.editor.rows = Math.min(30, Math.max(3, this.view.code.split('\n').length + 1));
     this.editor.hidden = false;

@@ -52,6 +52,11 @@ export class CellTerminal {
     this.term.onData(onKeys);
   }
 
+  /** Puts the terminal on the page (it appears with its first output otherwise). */
+  show(): void {
+    this.open();
+  }
+
   private open(): void {
     if (this.opened) return;
     this.opened = true;
@@ -65,6 +70,7 @@ export class CellTerminal {
     if (!this.opened) return;
     const cols = this.fit.proposeDimensions()?.cols;
     if (cols && cols > 10 && cols !== this.term.cols) this.term.resize(cols, this.rows);
+    this.host.dataset.cols = String(this.term.cols);
   }
 
   private grow(): void {

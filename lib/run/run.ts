@@ -76,6 +76,8 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
     stdin: sink?.io.stdin ?? 'inherit',
     stdout: tap,
     stderr: sink?.io.stderr ?? io.stderr,
+    // Served, shell steps get a terminal of their own shown on the page.
+    terminal: sink?.io.terminal,
   };
   // At a terminal, shell steps get a terminal of their own (pipes under --yes, or when output is not one).
   if (interactive && io.stdin.isTTY && io.stdout.isTTY)

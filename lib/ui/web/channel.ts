@@ -17,11 +17,19 @@ class Page {
   constructor(readonly ws: WebSocket) {}
 }
 
+/** The most output one frame carries. */
+const FRAME_BYTES = 64 * 1024;
+/** How long output is gathered before it goes out: less than a person notices. */
+const GATHER_MS = 4;
+
 export class Hub {
   private readonly pages = new Set<Page>();
   private readonly byWs = new Map<WebSocket, Page>();
   private run = 0;
   private step = '';
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushing?: NodeJS.Timeout;
 
   constructor(private readonly window = OUTPUT_WINDOW) {}
 
@@ -64,9 +72,26 @@ export class Hub {
     }
   }
 
-  /** A chunk of the running step's output, for every page that is not too far behind. */
+  /**
+   * A chunk of the running step's output. Chunks are gathered into one frame for a few milliseconds (a
+   * terminal is read a few kilobytes at a time), up to FRAME_BYTES.
+   */
   output(chunk: Buffer): void {
     if (this.pages.size === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= FRAME_BYTES) this.flush();
+    else this.flushing ??= setTimeout(() => this.flush(), GATHER_MS);
+  }
+
+  /** Sends what was gathered to every page that is not too far behind; the rest is dropped for it. */
+  private flush(): void {
+    if (this.flushing) clearTimeout(this.flushing);
+    this.flushing = undefined;
+    if (this.pendingBytes === 0) return;
+    const chunk = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
     let frame: Buffer | undefined;
     for (const page of this.pages) {
       if (page.ws.readyState !== page.ws.OPEN) continue;
@@ -90,6 +115,7 @@ export class Hub {
    * missed (at most the tail). Returns how much each page dropped in all, by the page's socket.
    */
   end(tail: Buffer): Map<WebSocket, number> {
+    this.flush();
     const dropped = new Map<WebSocket, number>();
     for (const page of this.pages) {
       if (page.pendingDrop > 0) {

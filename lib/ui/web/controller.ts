@@ -6,30 +6,12 @@ import type { WebSocket } from 'ws';
 import { withValue } from '../../core/context.ts';
 import type { Step } from '../../core/types.ts';
 import type { Engine, StepRun } from '../../engine/engine.ts';
+import type { Notebook } from '../../engine/notebook.ts';
 import { isFlagSet } from '../../markdown/attributes.ts';
 import type { Hub } from './channel.ts';
-import type { CellState, DocBuilder } from './doc.ts';
+import type { DocBuilder } from './doc.ts';
 import type { OutputSink } from './output.ts';
 import type { Busy, CellView, ClientMessage, ServerMessage } from './protocol.ts';
-
-/** The notebook controller's moves the page uses (engine/notebook.ts). */
-export interface NotebookPort {
-  readonly steps: Step[];
-  readonly runbook: import('../../core/types.ts').Runbook;
-  readonly file: string;
-  step(ref: number | string): Step | undefined;
-  cell(step: Step): CellState;
-  code(step: Step): string;
-  run(
-    step: Step,
-    onRetry?: (attempt: number, outcome: { exitCode: number | null }) => void,
-  ): Promise<StepRun>;
-  skip(step: Step): void;
-  remaining(step: Step): Step[];
-  refresh(): Promise<{ changed: boolean; notice?: string; warnings: string[]; deferred?: boolean }>;
-  save(step: Step, code: string): Promise<{ saved: true } | { error: string }>;
-  watch(onChange: () => void): () => void;
-}
 
 export class WebController {
   private busy?: Busy;
@@ -48,7 +30,7 @@ export class WebController {
   private closed = false;
 
   constructor(
-    private readonly notebook: NotebookPort,
+    private readonly notebook: Notebook,
     private readonly engine: Engine,
     private readonly hub: Hub,
     private readonly sink: OutputSink,
@@ -103,8 +85,22 @@ export class WebController {
         this.hub.ack(ws, message.bytes);
         return;
       case 'input':
-      case 'resize':
+        if (this.busy && typeof message.data === 'string') this.sink.type(message.data);
         return;
+      case 'resize':
+        this.sink.resize(message.cols, message.rows);
+        return;
+      case 'edit': {
+        const step = this.find(message.step);
+        if (!step || typeof message.code !== 'string') return;
+        if (this.busy?.step === step.name) {
+          this.notice('error', `${step.name} is running; edit it when it has ended`, step.name);
+          return;
+        }
+        this.notebook.edit(step, message.code);
+        await this.update();
+        return;
+      }
       case 'stop':
         this.stopped = true;
         this.pausedAll = undefined;
@@ -128,6 +124,18 @@ export class WebController {
       case 'save': {
         const step = this.find(message.step);
         if (!step || typeof message.code !== 'string') return;
+        if (this.busy?.step === step.name) {
+          this.notice('error', `${step.name} is running; save the edit when it has ended`, step.name);
+          return;
+        }
+        if (typeof message.base === 'string' && message.base !== step.code) {
+          this.notice(
+            'error',
+            `${step.name} changed in ${this.notebook.name} while it was being edited; nothing was saved (the edit is kept on the page)`,
+            step.name,
+          );
+          return;
+        }
         await this.save(step, message.code);
         return;
       }
@@ -192,6 +200,7 @@ export class WebController {
   }
 
   private async runOne(step: Step, auto: boolean): Promise<StepRun> {
+    this.notebook.goTo(step.index);
     const run = ++this.runs;
     this.busy = { step: step.name, run, auto };
     this.hub.begin(step.name, run);
@@ -210,12 +219,16 @@ export class WebController {
       this.hub.end(tail);
     }
     for (const w of result.warnings) this.notice('warn', `${step.name}: ${w}`, step.name);
+    // As in the walkthrough, a step that ran is done with: the walk is at the next one.
+    if (result.result.status === 'done') this.notebook.advance();
     await this.update();
     return result;
   }
 
   private async skip(step: Step): Promise<void> {
+    this.notebook.goTo(step.index);
     this.notebook.skip(step);
+    this.notebook.advance();
     const later = this.notebook.remaining(step);
     for (const w of await this.docs.skipWarnings(step, later)) this.notice('warn', w, step.name);
     await this.update();
@@ -234,7 +247,7 @@ export class WebController {
       return;
     }
     this.hub.broadcast({ t: 'saved', step: step.name });
-    this.notice('info', `${step.name} saved into ${this.notebook.file.split('/').pop()}`, step.name);
+    this.notice('info', `${step.name} saved into ${this.notebook.name}`, step.name);
     await this.broadcastDoc();
   }
 

@@ -5,22 +5,12 @@
 import path from 'node:path';
 import { Marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
-import type { Runbook, Step, StepResult, StepStatus } from '../../core/types.ts';
+import type { Runbook, Step } from '../../core/types.ts';
+import type { Cell as CellState } from '../../engine/notebook.ts';
 import type { VarSources } from '../step-vars.ts';
 import { StepVariables } from '../step-vars.ts';
 import { runbookTitle } from '../view.ts';
 import type { CellView, DocView } from './protocol.ts';
-
-/** One step as the notebook controller reports it (engine/notebook.ts's Cell). */
-export interface CellState {
-  step: Step;
-  status: StepStatus;
-  stale: boolean;
-  runs: number;
-  current: boolean;
-  edited: boolean;
-  result: StepResult;
-}
 
 const markdown = new Marked({ gfm: true });
 
@@ -83,6 +73,7 @@ export class DocBuilder {
       name: step.name,
       lang: step.kind === 'js' ? 'javascript' : 'bash',
       code,
+      fileCode: step.code,
       proseHtml: proseHtml(step.prose),
       status: state.status,
       stale: state.stale,

@@ -19,6 +19,8 @@ export interface CellView {
   lang: 'bash' | 'javascript';
   /** The code the step runs (an edit for this run, else the file's). */
   code: string;
+  /** The step's code in the file. */
+  fileCode: string;
   /** The Markdown before the step, as HTML (the page sanitises it before showing it). */
   proseHtml: string;
   status: StepStatus;
@@ -86,7 +88,13 @@ export type ClientMessage =
   | { t: 'run'; step: string; values?: Record<string, string> }
   | { t: 'runAll'; step: string; values?: Record<string, string> }
   | { t: 'skip'; step: string }
-  | { t: 'save'; step: string; code: string }
+  /**
+   * Saves the code into the step's fence in the file (only that fence changes). `base` is the file's code
+   * the edit started from: when the file has changed it since, nothing is saved.
+   */
+  | { t: 'save'; step: string; code: string; base?: string }
+  /** Runs this code for the step in this run only; the file stays as it is. */
+  | { t: 'edit'; step: string; code: string }
   /** Stops the running step (as Ctrl-C does in the terminal) and run all. */
   | { t: 'stop' }
   /** Keys typed into the running step's terminal. */

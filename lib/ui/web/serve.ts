@@ -7,12 +7,13 @@ import type { Selection } from '../../core/select.ts';
 import { colorEnabled, painter } from '../../core/style.ts';
 import type { Runbook } from '../../core/types.ts';
 import type { Engine } from '../../engine/engine.ts';
+import { Notebook } from '../../engine/notebook.ts';
+import { attributeProblems, KNOWN_ATTRIBUTES } from '../../markdown/attributes-known.ts';
 import { trapSignals } from '../../os/signals.ts';
 import { runbookTitle } from '../view.ts';
 import { Hub } from './channel.ts';
 import { WebController } from './controller.ts';
 import { DocBuilder } from './doc.ts';
-import { EngineNotebook } from './engine-notebook.ts';
 import { isLoopback, urlHost } from './guard.ts';
 import { OutputSink } from './output.ts';
 import { WebServer } from './server.ts';
@@ -46,7 +47,7 @@ export function webOutput(io: RunIO): OutputSink {
 export async function serve(setup: ServeSetup): Promise<number> {
   const { engine, runbook, file, selection, io, sink, options } = setup;
   const paint = painter(colorEnabled(io.stderr, io.env));
-  const notebook = new EngineNotebook(engine, runbook, file, selection);
+  const notebook = new Notebook({ file, text: setup.text, runbook, engine, selection, validate });
   const hub = new Hub();
   const docs = new DocBuilder(() => ({
     context: engine.context,
@@ -91,6 +92,16 @@ export async function serve(setup: ServeSetup): Promise<number> {
   } finally {
     untrap();
   }
+}
+
+/** A new version of the file whose attribute values the runner cannot use is not taken (as at start). */
+function validate(runbook: Runbook): string | undefined {
+  for (const step of runbook.steps) {
+    for (const p of attributeProblems(step.attributes)) {
+      if (KNOWN_ATTRIBUTES.has(p.attribute)) return `step ${step.name}: ${p.message}`;
+    }
+  }
+  return undefined;
 }
 
 /** $BROWSER (a command line, run by sh with the URL), else the desktop's opener. */

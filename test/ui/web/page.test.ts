@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, hasChromium, launch, type Served, serve } from '../../helpers/browser.ts';
-import { scratch, waitFor } from '../../helpers/cli.ts';
+import { alive, scratch, waitFor } from '../../helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
@@ -169,10 +169,122 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     expect(read(dir, '.runbook/needs.state.json')).not.toContain('hunter22');
   });
 
-  it('a step printing 300 MB leaves the server and the tab within a bound; the cell keeps the tail', async () => {
+  it('edits a step and saves it into its fence: the file changes only there; the new code runs', async () => {
+    const { dir, page } = await open('web/edit.md');
+    const before = read(dir, 'edit.md');
+    await button(page, 'two', 'edit').click();
+    const editor = cell(page, 'two').locator('[data-editor]');
+    expect(await editor.inputValue()).toBe('echo two\necho "two again"');
+    await editor.fill('echo two\necho "two, edited in the page"');
+    await button(page, 'two', 'save').click();
+    await waitFor(() => read(dir, 'edit.md') !== before, 10_000, 'the file to be saved');
+    // Only that fence's content changed: the list item's indentation and the info string are kept.
+    expect(read(dir, 'edit.md')).toBe(
+      before.replace('  echo "two again"', '  echo "two, edited in the page"'),
+    );
+    await expect
+      .poll(() => cell(page, 'two').locator('[data-code]').innerText())
+      .toContain('edited in the page');
+    expect(await editor.isVisible()).toBe(false);
+    expect(await cell(page, 'two').locator('.badge.edited').count()).toBe(0);
+    await button(page, 'two', 'run').click();
+    await status(page, 'two', 'done');
+    await shows(page, 'two', 'two, edited in the page');
+  });
+
+  it('an edit for this run only runs without touching the file', async () => {
+    const { dir, page } = await open('web/edit.md');
+    const before = read(dir, 'edit.md');
+    await button(page, 'one', 'edit').click();
+    await cell(page, 'one').locator('[data-editor]').fill('echo "one, just this once"');
+    await button(page, 'one', 'use').click();
+    await cell(page, 'one').locator('.badge.edited').waitFor();
+    await button(page, 'one', 'run').click();
+    await status(page, 'one', 'done');
+    await shows(page, 'one', 'one, just this once');
+    expect(read(dir, 'edit.md')).toBe(before);
+  });
+
+  it('shows an edit made on disk with what changed, and runs the new code', async () => {
+    const { dir, page } = await open('web/edit.md');
+    const file = path.join(dir, 'edit.md');
+    const text = read(dir, 'edit.md');
+    writeFileSync(
+      file,
+      `${text.replace('echo three', 'echo "three, from the editor"')}\n\`\`\`bash {name=four}\necho four\n\`\`\`\n`,
+    );
+    await page.locator('[data-notice]', { hasText: 'edit.md changed' }).waitFor({ timeout: 10_000 });
+    const notice = await page.locator('[data-notice]', { hasText: 'edit.md changed' }).innerText();
+    expect(notice).toMatch(/step 3 three edited/);
+    expect(notice).toMatch(/step 4 four added/);
+    expect(await cell(page, 'three').locator('[data-code]').innerText()).toContain('three, from the editor');
+    expect(await page.locator('[data-outline] li').allInnerTexts()).toEqual([
+      '1 one',
+      '2 two',
+      '3 three',
+      '4 four',
+    ]);
+    await button(page, 'three', 'run').click();
+    await status(page, 'three', 'done');
+    await shows(page, 'three', 'three, from the editor');
+    // A version that does not read is reported, and the last good one stays.
+    writeFileSync(file, `${read(dir, 'edit.md')}\n\`\`\`bash {name=five timeout=soon}\necho five\n\`\`\`\n`);
+    await page.locator('[data-notice]', { hasText: 'cannot be used' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-step]').count()).toBe(4);
+  });
+
+  it('a step reading input gets a terminal on the page to type into', async () => {
+    const { dir, page } = await open('web/input.md');
+    await button(page, 'ask-name', 'run').click();
+    await shows(page, 'ask-name', 'your name?');
+    // The step's terminal is as wide as the cell's.
+    const cols = await cell(page, 'ask-name').locator('[data-output] [data-cols]').getAttribute('data-cols');
+    await shows(page, 'ask-name', `on a terminal of ${cols} columns`);
+    await cell(page, 'ask-name').locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('Ada Lovelace');
+    await page.keyboard.press('Enter');
+    await status(page, 'ask-name', 'done');
+    await shows(page, 'ask-name', 'hello, Ada Lovelace');
+    await button(page, 'after-input', 'run').click();
+    await status(page, 'after-input', 'done');
+    expect(read(dir, 'log.txt')).toBe('NAME is Ada Lovelace\n');
+  });
+
+  it('Stop ends the running step with its whole tree; every open page follows the run', async () => {
+    const { dir, s, page } = await open('web/sleep.md');
+    const other = await browser.context.newPage();
+    pages.push(other);
+    await other.goto(s.url);
+    await other.waitForSelector('[data-step="long"]');
+    await button(page, 'long', 'run').click();
+    await waitFor(
+      () => {
+        try {
+          return Number(read(dir, 'bg.pid')) > 0;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      'the background sleep',
+    );
+    const bg = Number(read(dir, 'bg.pid'));
+    await status(other, 'long', 'running');
+    await shows(other, 'long', 'started');
+    expect(await button(other, 'long', 'stop').isVisible()).toBe(true);
+    await button(page, 'long', 'stop').click();
+    await status(page, 'long', 'interrupted');
+    await status(other, 'long', 'interrupted');
+    await waitFor(() => !alive(bg), 10_000, 'the background sleep to be ended');
+  });
+
+  it('a step printing 300 MB leaves the server and the tab within a bound; the cell keeps the tail', {
+    timeout: 300_000,
+  }, async () => {
     const { s, page } = await open('web/big.md');
     await button(page, 'flood', 'run').click();
-    await status(page, 'flood', 'done');
+    // Through a terminal, 300 MB take a while on a busy machine.
+    await page.waitForSelector('[data-step="flood"][data-status="done"]', { timeout: 240_000 });
     await shows(page, 'flood', 'the end of the flood');
     expect(await cell(page, 'flood').locator('[data-dropped]').innerText()).toMatch(
       /\d+(\.\d)? MiB of this step's output not shown/,
