@@ -30,7 +30,7 @@ afterAll(() => {
   for (const dir of copies) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the layers of lib/', () => {
+describe('the layers of lib/', { timeout: 30_000 }, () => {
   it('fail the check on a planted upward import, naming the edge', () => {
     const dir = copyOfLib();
     appendFileSync(path.join(dir, 'lib/core/errors.ts'), "\nimport '../ui/view.ts';\n");
