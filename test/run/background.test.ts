@@ -7,8 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { runCli, scratch, startCli, waitFor } from '../helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
-const pidIn = (dir: string, f: string) => Number(read(dir, f).trim());
 const has = (dir: string, f: string) => existsSync(path.join(dir, f));
+/** A pid a step wrote; only once the whole line is there (a half-written file must never read as 0). */
+const written = (dir: string, f: string) => has(dir, f) && read(dir, f).endsWith('\n');
+function pidIn(dir: string, f: string): number {
+  const pid = Number(read(dir, f).trim());
+  if (!(pid > 1)) throw new Error(`${f} holds no pid: ${JSON.stringify(read(dir, f))}`);
+  return pid;
+}
 
 /** Whether a process still runs: a zombie has ended, it only waits to be collected. */
 function running(pid: number): boolean {
@@ -92,7 +98,7 @@ describe('background steps', { timeout: 30_000 }, () => {
   it('end with the run on Ctrl-C, the running step and the background tree alike', async () => {
     const dir = scratch('background/interrupt.md');
     const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
-    await waitFor(() => has(dir, 'long.pid'), 10_000, 'the long step');
+    await waitFor(() => written(dir, 'long.pid'), 10_000, 'the long step');
     const pids = [pidIn(dir, 'bg.pid'), pidIn(dir, 'bg-child.pid'), pidIn(dir, 'long.pid')];
     for (const p of pids) expect(running(p)).toBe(true);
     run.child.kill('SIGINT');
@@ -107,13 +113,14 @@ describe('background steps', { timeout: 30_000 }, () => {
       {
         const dir = scratch('background/interrupt.md');
         const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
-        await waitFor(() => has(dir, 'long.pid'), 10_000, 'the long step');
+        await waitFor(() => written(dir, 'long.pid'), 10_000, 'the long step');
         const bg = [pidIn(dir, 'bg.pid'), pidIn(dir, 'bg-child.pid')];
         run.child.kill(sig);
         await run.done;
         // After SIGKILL nothing of the runner is left to end them: the watchdog in their group does.
         await allGone(bg);
-        if (sig === 'SIGKILL') process.kill(pidIn(dir, 'long.pid'), 'SIGKILL');
+        // The step that ran in the foreground is the step server's to end (the fault issue); here the test's.
+        if (sig === 'SIGKILL') process.kill(-pidIn(dir, 'long.pid'), 'SIGKILL');
       }
     },
   );
@@ -121,7 +128,7 @@ describe('background steps', { timeout: 30_000 }, () => {
   it('start again on --resume when they ran until the run stopped', async () => {
     const dir = scratch('background/interrupt.md');
     const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
-    await waitFor(() => has(dir, 'long.pid'), 10_000, 'the long step');
+    await waitFor(() => written(dir, 'long.pid'), 10_000, 'the long step');
     const first = pidIn(dir, 'bg.pid');
     run.child.kill('SIGINT');
     expect((await run.done).code).toBe(130);
