@@ -64,10 +64,11 @@ export async function analyzeRunbookCached(
       entries[keys[i] as string] = analysis;
     });
     try {
-      await mkdir(path.dirname(cacheFile), { recursive: true });
+      await mkdir(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
       await replaceFile(
         cacheFile,
         JSON.stringify({ version: CACHE_VERSION, entries } satisfies AnalysisCache),
+        0o600,
       );
     } catch {
       // A read-only checkout still lists; it just parses again next time.

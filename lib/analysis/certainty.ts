@@ -146,3 +146,11 @@ export function missingVariables(
 ): MissingVariable[] {
   return judgeNeeds(steps, analyses, provided).missing;
 }
+
+/** Every variable one step may read, certain or not, with the functions it calls followed. */
+export function readsAt(analysis: VariableAnalysis, earlier: VariableAnalysis[]): string[] {
+  const defs = new Map<string, FunctionInfo>();
+  for (const a of earlier) for (const [name, fn] of Object.entries(a.functions ?? {})) defs.set(name, fn);
+  const r = resolveCalls(analysis, defs);
+  return [...new Set([...r.needs, ...r.mayNeed.keys()])];
+}

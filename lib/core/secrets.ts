@@ -178,3 +178,30 @@ export function declaredSecrets(frontMatter: FrontMatter): string[] {
     .map(([name]) => name);
   return [...(frontMatter.secrets ?? []), ...inputs];
 }
+
+/**
+ * Variables whose names do not say secret but whose value holds a secret value (`AUTH="Bearer $TOKEN"`,
+ * `vars.DSN = 'pg://u:' + vars.DB_PASSWORD`): they are secrets too. A short secret (under three
+ * characters) taints only a value that is exactly it, as the redactor hides only such texts.
+ */
+export function derivedSecretNames(
+  context: Context,
+  isSecret: (name: string) => boolean,
+  values: Iterable<string>,
+): Set<string> {
+  const whole = new Set<string>();
+  const embedded: string[] = [];
+  for (const value of values) {
+    if (value.length === 0) continue;
+    if (value.length < MIN_EMBEDDED) whole.add(value);
+    else embedded.push(value);
+  }
+  const derived = new Set<string>();
+  if (whole.size === 0 && embedded.length === 0) return derived;
+  for (const [name, variable] of Object.entries(context.vars)) {
+    if (isSecret(name)) continue;
+    if (valuesOf(variable).some((v) => whole.has(v) || embedded.some((secret) => v.includes(secret))))
+      derived.add(name);
+  }
+  return derived;
+}

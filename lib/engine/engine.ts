@@ -5,7 +5,13 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { changedNames, displayValue, withValue } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
-import { makeSecretTest, REDACTED, redactorCache, secretValues } from '../core/secrets.ts';
+import {
+  derivedSecretNames,
+  makeSecretTest,
+  REDACTED,
+  redactorCache,
+  secretValues,
+} from '../core/secrets.ts';
 import type {
   Context,
   OutputCheck,
@@ -68,6 +74,9 @@ export class Engine {
   private redactor: (text: string) => string = (text) => text;
   private redactorContext?: Context;
   private readonly redactors = redactorCache();
+  /** Secret values met so far in the run. */
+  private readonly seenSecrets = new Set<string>();
+  private derived = new Set<string>();
   /** The environment's secret-named variables, found once. */
   private secretEnv?: Record<string, string | undefined>;
 
@@ -91,17 +100,30 @@ export class Engine {
 
   /** Hides secret values (carried or from the environment) in text the runner writes. */
   redact(text: string): string {
-    // The engine replaces its context rather than changing it, so one redactor serves each context.
-    if (this.redactorContext !== this.context) {
-      this.redactorContext = this.context;
-      this.secretEnv ??= Object.fromEntries(Object.entries(this.opts.env).filter(([n]) => this.isSecret(n)));
-      this.redactor = this.redactors(secretValues(this.context, this.isSecret, this.secretEnv));
-    }
+    this.refreshSecrets();
     return this.redactor(text);
   }
 
+  /** Secret by name (or front matter), or holding a secret value (derived: `AUTH="Bearer $TOKEN"`). */
   secret(name: string): boolean {
-    return this.isSecret(name);
+    if (this.isSecret(name)) return true;
+    this.refreshSecrets();
+    return this.derived.has(name);
+  }
+
+  /**
+   * The engine replaces its context rather than changing it, so secrets are worked out once per context.
+   * Every secret value seen during the run stays one: a value made from a token is secret even after the
+   * token is unset.
+   */
+  private refreshSecrets(): void {
+    if (this.redactorContext === this.context) return;
+    this.redactorContext = this.context;
+    this.secretEnv ??= Object.fromEntries(Object.entries(this.opts.env).filter(([n]) => this.isSecret(n)));
+    for (const value of secretValues(this.context, this.isSecret, this.secretEnv))
+      this.seenSecrets.add(value);
+    this.redactor = this.redactors([...this.seenSecrets]);
+    this.derived = derivedSecretNames(this.context, this.isSecret, this.seenSecrets);
   }
 
   get steps(): Step[] {
@@ -349,7 +371,7 @@ export class Engine {
     const out: Record<string, string> = {};
     for (const n of names) {
       const v = this.context.vars[n];
-      if (v) out[n] = this.isSecret(n) ? REDACTED : this.redact(displayValue(v));
+      if (v) out[n] = this.secret(n) ? REDACTED : this.redact(displayValue(v));
     }
     return out;
   }
@@ -358,11 +380,13 @@ export class Engine {
   save(): void {
     const context = this.context;
     this.record.context = context;
+    this.refreshSecrets();
+    const derived = this.derived;
     this.writer.save(() => {
       const vars = { ...context.vars };
       const withheld: string[] = [];
       for (const name of Object.keys(vars)) {
-        if (this.isSecret(name)) {
+        if (this.isSecret(name) || derived.has(name)) {
           delete vars[name];
           withheld.push(name);
         }

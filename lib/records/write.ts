@@ -1,8 +1,9 @@
 // `--record DIR`: what a run leaves behind for people and CI: run.json, junit.xml, transcript.md.
 // Every value, output tail and message goes through `redact` first; the files are private to the user.
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackgroundState, OutputCheck, RunReport, Step, StepResult } from '../core/types.ts';
+import { replaceFile } from '../os/replace-file.ts';
 import { junitXml } from './junit.ts';
 import { plainOutput } from './output-text.ts';
 import { transcriptMarkdown } from './transcript.ts';
@@ -65,9 +66,8 @@ export function runJson(report: RunReport, redact: (s: string) => string): RunJs
 }
 
 async function writePrivate(file: string, text: string): Promise<void> {
-  await writeFile(file, text, { mode: 0o600 });
-  // writeFile's mode only applies to a new file; an older record may have other permissions.
-  await chmod(file, 0o600);
+  // A new file of mode 0600 renamed over any older one: the text is never in a file others can read.
+  await replaceFile(file, text, 0o600);
 }
 
 /** Writes DIR/run.json, DIR/junit.xml and DIR/transcript.md (mode 0600), creating DIR as needed. */

@@ -1,7 +1,7 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
 import path from 'node:path';
-import { findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
+import { analyzeAll, findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
 import { emptyContext, withValue } from '../core/context.ts';
 import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
 import { formatInputProblems, resolveInputs } from '../core/inputs.ts';
@@ -26,6 +26,7 @@ import { loadRunbook } from '../markdown/load.ts';
 import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
+import type { RecoveryPlan, Remake } from './recover.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
 
 /** Aligns a previous record with the runbook as it is now: results kept by step name. */
@@ -118,6 +119,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
   const fresh = newRecord(file, runbook.steps, emptyContext(baseDir));
   let record = fresh;
   let selection: Selection;
+  /** Secret (or secret-made) values the resumed record does not hold and nothing gives again. */
+  let withheld: string[] = [];
   if (options.resume) {
     const prev = loadRecord(recordPath(file), file);
     if (!prev) throw new StateError(`no earlier run of ${file} to resume; run without --resume`);
@@ -134,13 +137,9 @@ async function runLocked(setup: RunSetup): Promise<number> {
     }
     assertDir(record.context.cwd, 'the working directory the last run ended in,');
     selection = selectSteps(runbook.steps, { from: options.from ?? String(point.from), to: options.to });
-    for (const name of prev.withheld) {
-      if (!(name in record.context.vars)) {
-        io.stderr.write(
-          `runbook: note: secret ${name} was not saved with the run; it must be provided again\n`,
-        );
-      }
-    }
+    withheld = prev.withheld.filter(
+      (name) => !(name in record.context.vars) && !(name in options.set) && io.env[name] === undefined,
+    );
   } else {
     selection = selectSteps(runbook.steps, options);
   }
@@ -170,7 +169,14 @@ async function runLocked(setup: RunSetup): Promise<number> {
   }
 
   const declared = Object.keys(fm.inputs ?? {});
-  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file, { declared });
+  const plan = withheld.length
+    ? await recoveryPlan(withheld, record, runbook, selection, file, io)
+    : undefined;
+  const before = plan?.remake.map((r) => r.step);
+  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file, {
+    declared,
+    before,
+  });
   if (needs.missing.length) {
     if (!interactive && !options.dryRun && !options.serve) {
       io.stderr.write(`runbook: ${formatMissing(needs)}\n`);
@@ -212,10 +218,13 @@ async function runLocked(setup: RunSetup): Promise<number> {
     // Before any step runs: a record that cannot be written stops the run here.
     engine.save();
     await engine.flush();
-    const restart = options.resume
-      ? backgroundToRestart(engine, runbook.steps, selection.selected[0]?.index ?? 1)
-      : [];
-    const failed = restart.length ? await restartBackground(engine, restart, io, paint) : undefined;
+    // Withheld values first: a background step started again may read them.
+    let failed = plan?.remake.length ? await remakeWithheld(engine, plan.remake, io) : undefined;
+    const restart =
+      options.resume && failed === undefined
+        ? backgroundToRestart(engine, runbook.steps, selection.selected[0]?.index ?? 1)
+        : [];
+    if (restart.length) failed = await restartBackground(engine, restart, io, paint);
     if (failed !== undefined) exitCode = failed;
     else if (options.serve && setup.sink) {
       const { serve } = await import('../ui/web/serve.ts');
@@ -286,4 +295,45 @@ function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: Retur
     else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
   }
   if (invalid.length) throw new InputError(invalid.join('\nrunbook: '));
+}
+
+/** Says what --resume does about values the record does not hold (see recover.ts for the rule). */
+async function recoveryPlan(
+  withheld: string[],
+  record: RunRecord,
+  runbook: Runbook,
+  selection: Selection,
+  file: string,
+  io: RunIO,
+): Promise<RecoveryPlan> {
+  const { planRecovery } = await import('./recover.ts');
+  const analyses = await analyzeAll(runbook.steps, file);
+  const plan = planRecovery(withheld, record.steps, runbook.steps, selection, analyses);
+  for (const { step, names } of plan.remake) {
+    io.stderr.write(
+      `runbook: note: ${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} not saved with the run (${names.length === 1 ? 'it holds' : 'they hold'} a secret); step ${step.index} ${step.name} runs again first to make ${names.length === 1 ? 'it' : 'them'}\n`,
+    );
+  }
+  for (const name of plan.given) {
+    io.stderr.write(`runbook: note: secret ${name} was not saved with the run; it must be provided again\n`);
+  }
+  return plan;
+}
+
+/** Runs again the steps that made withheld values, keeping only those values; an exit code if one fails. */
+async function remakeWithheld(engine: Engine, remake: Remake[], io: RunIO): Promise<number | undefined> {
+  const { keepOnly } = await import('./recover.ts');
+  for (const { step, names } of remake) {
+    const before = engine.context;
+    io.stderr.write(`runbook: running step ${step.index} ${step.name} again to make ${names.join(', ')}\n`);
+    const run = await engine.run(step);
+    if (run.result.status !== 'done') {
+      io.stderr.write(
+        `runbook: step ${step.index} ${step.name} ${run.result.status} (${run.result.message ?? 'exit code ' + run.result.exitCode}), so ${names.join(', ')} could not be made again; fix the cause, then run again with --resume\n`,
+      );
+      return run.result.status === 'interrupted' ? EXIT.interrupted : EXIT.stepFailed;
+    }
+    engine.setContext(keepOnly(before, engine.context, names));
+  }
+  return undefined;
 }

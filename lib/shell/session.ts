@@ -87,6 +87,8 @@ export class ShellSession {
     this.dir = scratchDir('runbook-', env);
     this.files = new SessionFiles(this.dir);
     writeFileSync(this.files.path('server.sh'), SERVER, { mode: 0o600 });
+    // bash rewrites the snapshot (every carried value) with `>|`, which keeps an existing file's mode.
+    writeFileSync(this.files.path('snap'), '', { mode: 0o600 });
   }
 
   /** Starts the server ahead of the first step: bash starts up while the runner finishes its own start. */
