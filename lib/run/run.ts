@@ -329,7 +329,7 @@ async function remakeWithheld(engine: Engine, remake: Remake[], io: RunIO): Prom
     const run = await engine.run(step);
     if (run.result.status !== 'done') {
       io.stderr.write(
-        `runbook: step ${step.index} ${step.name} ${run.result.status} (${run.result.message ?? 'exit code ' + run.result.exitCode}), so ${names.join(', ')} could not be made again; fix the cause, then run again with --resume\n`,
+        `runbook: step ${step.index} ${step.name} ${run.result.status} (${run.result.message ?? `exit code ${run.result.exitCode}`}), so ${names.join(', ')} could not be made again; fix the cause, then run again with --resume\n`,
       );
       return run.result.status === 'interrupted' ? EXIT.interrupted : EXIT.stepFailed;
     }
