@@ -3,6 +3,7 @@
 // walkthrough both drive it; neither knows how a step runs.
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import type { VariableAnalysis } from '../analysis/variables.ts';
 import { changedNames, displayValue, withValue } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import {
@@ -24,7 +25,6 @@ import type {
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
-import type { VariableAnalysis } from '../analysis/variables.ts';
 import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
 import { type BackgroundOutcome, BackgroundSteps } from './background.ts';
 import { codeHash, newRecord, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
@@ -109,6 +109,19 @@ export class Engine {
     if (this.isSecret(name)) return true;
     this.refreshSecrets();
     return this.derived.has(name);
+  }
+
+  /** With the same secret values, only the changed names can have become (or stopped being) derived. */
+  private rederive(context: Context, names: string[]): void {
+    const vars: Context['vars'] = {};
+    for (const name of names) if (context.vars[name]) vars[name] = context.vars[name];
+    const now = derivedSecretNames({ ...context, vars }, this.isSecret, this.seenSecrets);
+    const derived = new Set(this.derived);
+    for (const name of names) {
+      if (now.has(name)) derived.add(name);
+      else derived.delete(name);
+    }
+    this.derived = derived;
   }
 
   /**
@@ -264,7 +277,10 @@ export class Engine {
         const setVars = outcome.changed ? [...outcome.changed] : changedNames(before, after);
         if (capture && printed && !setVars.includes(capture)) setVars.push(capture);
         // The redactor holds the secrets' values: while none of them changes, it still serves.
-        if (this.redactorContext === before && !setVars.some(this.isSecret)) this.redactorContext = after;
+        if (this.redactorContext === before && !setVars.some(this.isSecret)) {
+          this.redactorContext = after;
+          this.rederive(after, setVars);
+        }
         this.context = after;
         result.setVars = setVars;
         result.setValues = this.values(result.setVars);
