@@ -69,3 +69,22 @@ describe('declared inputs at a terminal', () => {
     expect(s.screen()).not.toContain('clusters ');
   });
 });
+
+describe('asking just in time', () => {
+  it('asks only for a certain need, never for what the step sources or reads in arithmetic', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = scratch('honest/ask.md');
+    const s = start(['ask.md'], dir, { ASKED_FOR: undefined, FROM_FILE: undefined, NEVER_SET: undefined });
+    await s.waitFor('Step 1: run it?');
+    s.write('a');
+    await s.waitFor('Step 2 reads ASKED_FOR, which is not set.');
+    s.write('typed\r');
+    expect((await s.exit()).exitCode).toBe(0);
+    const screen = s.screen();
+    expect(screen).toContain('same step: loaded');
+    expect(screen).toContain('counted: 1');
+    expect(screen).toContain('needs typed');
+    expect(screen).not.toMatch(/reads (FROM_FILE|NEVER_SET)/);
+  });
+});
