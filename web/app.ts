@@ -1,6 +1,13 @@
 // The page's script: draws the runbook from what the live channel sends and sends back what the person
 // does. The server holds every state (one engine for the page and the terminal); this only shows it.
-import type { Busy, CellView, ClientMessage, DocView, ServerMessage } from '../lib/ui/web/protocol.ts';
+import type {
+  Busy,
+  CellView,
+  ClientMessage,
+  DocView,
+  InputField,
+  ServerMessage,
+} from '../lib/ui/web/protocol.ts';
 import { OUTPUT_FRAME } from '../lib/ui/web/protocol.ts';
 import { Cell } from './cell.ts';
 import { el, highlightBlocks, safeHtml } from './markup.ts';
@@ -30,6 +37,7 @@ class Page {
   private readonly outline = el('ol', {});
   private readonly main = el('main', { 'data-doc': '' });
   private readonly epilogue = el('section', { class: 'prose epilogue' });
+  private readonly inputs = el('form', { class: 'inputs', 'data-inputs': '', hidden: '' });
 
   constructor(private readonly root: HTMLElement) {
     root.replaceChildren(
@@ -73,6 +81,7 @@ class Page {
     switch (message.t) {
       case 'doc':
         this.drawDoc(message.doc, message.busy, message.tails, message.dropped);
+        this.drawInputs(message.inputs);
         return;
       case 'cell':
         this.drawCell(message.cell);
@@ -177,8 +186,48 @@ class Page {
     }
     this.epilogue.replaceChildren(safeHtml(doc.epilogueHtml));
     highlightBlocks(this.epilogue);
-    this.main.replaceChildren(...order, this.epilogue);
+    this.main.replaceChildren(this.inputs, ...order, this.epilogue);
     this.drawOutline();
+  }
+
+  /** The runbook's declared inputs not given yet: one form, as the terminal asks before step 1. */
+  private drawInputs(fields: InputField[] | undefined): void {
+    this.inputs.hidden = !fields?.length;
+    if (!fields?.length) {
+      this.inputs.replaceChildren();
+      return;
+    }
+    const typed = new Map<string, string>();
+    for (const input of this.inputs.querySelectorAll<HTMLInputElement>('input[data-input-name]')) {
+      typed.set(input.dataset.inputName as string, input.value);
+    }
+    const rows = fields.map((f) => {
+      const input = el('input', {
+        type: f.secret ? 'password' : 'text',
+        'data-input-name': f.name,
+        autocomplete: 'off',
+        spellcheck: 'false',
+      });
+      if (f.default !== undefined) input.placeholder = f.default;
+      input.value = typed.get(f.name) ?? '';
+      const about = [f.description, f.required ? '' : 'optional', f.pattern ? `matches ${f.pattern}` : '']
+        .filter(Boolean)
+        .join(' · ');
+      const row = el('label', {}, el('span', { class: 'input-name' }, f.name), input, el('small', {}, about));
+      if (f.problem) row.append(el('strong', { class: 'problem', 'data-problem': '' }, f.problem));
+      return row;
+    });
+    const count = fields.length === 1 ? '1 input' : `${fields.length} inputs`;
+    const submit = el('button', { type: 'submit', 'data-action': 'inputs' }, 'Use these values');
+    this.inputs.replaceChildren(el('h2', {}, `This runbook takes ${count}`), ...rows, submit);
+    this.inputs.onsubmit = (e) => {
+      e.preventDefault();
+      const values: Record<string, string> = {};
+      for (const input of this.inputs.querySelectorAll<HTMLInputElement>('input[data-input-name]')) {
+        values[input.dataset.inputName as string] = input.value;
+      }
+      this.send({ t: 'inputs', values });
+    };
   }
 
   private drawCell(view: CellView): void {

@@ -150,10 +150,12 @@ async function runLocked(setup: RunSetup): Promise<number> {
   // the ones not given are asked for in one form before step 1; defaults are taken otherwise.
   const inputs = resolveInputs(fm.inputs, record.context, io.env);
   const badInputs = inputs.filter((i) => i.problem);
-  if (badInputs.length && !interactive && !options.dryRun) {
+  // Served, the page asks for them in one form before any step runs.
+  const asksPerson = interactive || options.serve !== undefined;
+  if (badInputs.length && !asksPerson && !options.dryRun) {
     throw new InputError(formatInputProblems(badInputs));
   }
-  const toAsk = interactive
+  const toAsk = asksPerson
     ? inputs.filter((i) => i.source === undefined || i.source === 'default' || i.problem)
     : [];
   for (const i of inputs) {
@@ -230,7 +232,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
       const { serve } = await import('../ui/web/serve.ts');
       const { sink } = setup;
       const onListening = (address: string) => describeLock(file, `runbook serve on http://${address}/`);
-      const served = { engine, runbook, text, file, selection, io, sink, onListening };
+      const served = { engine, runbook, text, file, selection, io, sink, onListening, inputs: toAsk };
       exitCode = await serve({ ...served, options: options.serve });
     } else if (interactive) {
       const { walkthrough } = await import('../ui/walkthrough.ts');

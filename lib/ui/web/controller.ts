@@ -4,14 +4,16 @@
 // variables nothing has set. Every change goes to every open page. No HTTP here: messages in, messages out.
 import type { WebSocket } from 'ws';
 import { withValue } from '../../core/context.ts';
+import { inputProblem, type ResolvedInput } from '../../core/inputs.ts';
 import type { Step } from '../../core/types.ts';
+import type { BackgroundNotice } from '../../engine/background.ts';
 import type { Engine, StepRun } from '../../engine/engine.ts';
 import type { Notebook } from '../../engine/notebook.ts';
 import { isFlagSet } from '../../markdown/attributes.ts';
 import type { Hub } from './channel.ts';
 import type { DocBuilder } from './doc.ts';
 import type { OutputSink } from './output.ts';
-import type { Busy, CellView, ClientMessage, ServerMessage } from './protocol.ts';
+import type { Busy, CellView, ClientMessage, InputField, ServerMessage } from './protocol.ts';
 
 export class WebController {
   private busy?: Busy;
@@ -35,6 +37,8 @@ export class WebController {
     private readonly hub: Hub,
     private readonly sink: OutputSink,
     private readonly docs: DocBuilder,
+    /** Declared inputs the run was not given: asked for in one form before any step runs. */
+    private inputs: ResolvedInput[] = [],
   ) {}
 
   /** Calls `reload` whenever the file may have changed; returns the stop function. */
@@ -69,13 +73,19 @@ export class WebController {
     const dropped: Record<string, number> = {};
     for (const { state } of states) {
       const name = state.step.name;
-      if (this.busy?.step === name) continue;
+      if (this.busy?.step === name) {
+        // A page opened while a step runs sees what it printed so far.
+        tails[name] = this.sink.tailText();
+        continue;
+      }
       if (state.result.tail) tails[name] = state.result.tail;
       const printed = this.printed.get(name) ?? 0;
       const kept = Buffer.byteLength(state.result.tail);
       if (printed > kept) dropped[name] = printed - kept;
     }
-    return { t: 'doc', doc, busy: this.busy, tails, dropped };
+    const message: ServerMessage = { t: 'doc', doc, busy: this.busy, tails, dropped };
+    if (this.inputs.length) message.inputs = this.inputs.map(inputField);
+    return message;
   }
 
   async handle(ws: WebSocket, message: ClientMessage): Promise<void> {
@@ -106,10 +116,13 @@ export class WebController {
         this.pausedAll = undefined;
         this.engine.interrupt();
         return;
+      case 'inputs':
+        await this.takeInputs(message.values);
+        return;
       case 'run':
       case 'runAll': {
         const step = this.find(message.step);
-        if (!step || this.refuseWhileBusy('run', step)) return;
+        if (!step || this.refuseWhileBusy('run', step) || this.refuseBeforeInputs(step)) return;
         const auto = message.t === 'runAll' || this.pausedAll === step.name;
         this.pausedAll = undefined;
         this.start(this.runFrom(step, auto, message.values));
@@ -117,7 +130,7 @@ export class WebController {
       }
       case 'skip': {
         const step = this.find(message.step);
-        if (!step || this.refuseWhileBusy('skip', step)) return;
+        if (!step || this.refuseWhileBusy('skip', step) || this.refuseBeforeInputs(step)) return;
         await this.skip(step);
         return;
       }
@@ -146,6 +159,56 @@ export class WebController {
     const step = this.notebook.step(name);
     if (!step) this.notice('error', `there is no step ${name} (any more)`);
     return step;
+  }
+
+  private refuseBeforeInputs(step: Step): boolean {
+    if (this.inputs.length === 0) return false;
+    this.notice(
+      'error',
+      `give the runbook's inputs first (the form at the top), then run ${step.name}`,
+      step.name,
+    );
+    return true;
+  }
+
+  /** The form's answers: each checked as the terminal's form does; all taken once all are good. */
+  private async takeInputs(values: Record<string, string>): Promise<void> {
+    if (this.inputs.length === 0 || typeof values !== 'object' || values === null) return;
+    const taken: [string, string][] = [];
+    const checked = this.inputs.map((input): ResolvedInput => {
+      const raw = values[input.name];
+      const value = typeof raw === 'string' && raw !== '' ? raw : (input.spec.default ?? '');
+      const problem =
+        value === ''
+          ? input.spec.required === false
+            ? undefined
+            : `${input.name} needs a value`
+          : inputProblem(input.spec, value);
+      if (!problem && value !== '') taken.push([input.name, value]);
+      const { problem: _old, ...rest } = input;
+      return problem ? { ...rest, problem } : rest;
+    });
+    if (checked.some((i) => i.problem)) {
+      this.inputs = checked;
+    } else {
+      let context = this.engine.context;
+      for (const [name, value] of taken) context = withValue(context, name, value);
+      this.engine.setContext(context);
+      this.inputs = [];
+    }
+    await this.broadcastDoc();
+  }
+
+  /** A background step ended on its own: every page is told, with its last lines. */
+  backgroundEnded(notice: BackgroundNotice): void {
+    const how = notice.signal ? `killed by ${notice.signal}` : `exit code ${notice.exitCode}`;
+    const last = notice.lastLines.trim() ? `; its last lines:\n${notice.lastLines}` : '; it printed nothing';
+    this.notice(
+      'error',
+      `background step ${notice.step.name} ended on its own (${how})${last}`,
+      notice.step.name,
+    );
+    void this.update();
   }
 
   private refuseWhileBusy(what: string, step: Step): boolean {
@@ -296,4 +359,19 @@ export class WebController {
     this.hub.broadcast({ t: 'bye', why });
     return wasRunning;
   }
+}
+
+/** A declared input as the page's form shows it: a secret's default is not sent. */
+function inputField(input: ResolvedInput): InputField {
+  const { spec } = input;
+  const field: InputField = {
+    name: input.name,
+    secret: spec.secret === true,
+    required: spec.required !== false,
+  };
+  if (spec.description) field.description = spec.description;
+  if (spec.default !== undefined && !spec.secret) field.default = spec.default;
+  if (spec.pattern) field.pattern = spec.pattern;
+  if (input.problem && input.problem !== 'missing') field.problem = input.problem;
+  return field;
 }

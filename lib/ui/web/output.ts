@@ -58,6 +58,11 @@ export class OutputSink {
     this.tail = new TailBuffer(DEFAULT_TAIL_BYTES);
   }
 
+  /** What the running step printed last, so far. */
+  tailText(): string {
+    return this.target ? this.tail.text() : '';
+  }
+
   /** The run ended: what it printed last (raw bytes, at most the tail's size). */
   end(): Buffer {
     this.target = undefined;

@@ -56,6 +56,19 @@ export interface Busy {
   auto: boolean;
 }
 
+/** A declared input (front matter `inputs:`) the run was not given, as the page's form asks for it. */
+export interface InputField {
+  name: string;
+  description?: string;
+  /** Taken when left empty (not shown for a secret). */
+  default?: string;
+  secret: boolean;
+  required: boolean;
+  pattern?: string;
+  /** Why the value given last is not acceptable. */
+  problem?: string;
+}
+
 export interface AskField {
   name: string;
   secret: boolean;
@@ -63,7 +76,15 @@ export interface AskField {
 
 export type ServerMessage =
   /** Everything: on connecting, and whenever the runbook was read again. */
-  | { t: 'doc'; doc: DocView; busy?: Busy; tails: Record<string, string>; dropped: Record<string, number> }
+  | {
+      t: 'doc';
+      doc: DocView;
+      busy?: Busy;
+      tails: Record<string, string>;
+      dropped: Record<string, number>;
+      /** The declared inputs still to give: no step runs before they are. */
+      inputs?: InputField[];
+    }
   /** One cell changed (status, variables, code). */
   | { t: 'cell'; cell: CellView }
   /** A step started: its output frames carry `run`. */
@@ -87,6 +108,8 @@ export type ServerMessage =
 export type ClientMessage =
   | { t: 'run'; step: string; values?: Record<string, string> }
   | { t: 'runAll'; step: string; values?: Record<string, string> }
+  /** Answers to the declared inputs' form. */
+  | { t: 'inputs'; values: Record<string, string> }
   | { t: 'skip'; step: string }
   /**
    * Saves the code into the step's fence in the file (only that fence changes). `base` is the file's code

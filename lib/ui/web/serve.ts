@@ -2,6 +2,7 @@
 // URL (with its token), opens a browser when asked, and runs until Ctrl-C or SIGTERM in its terminal, which
 // end the running step's whole tree, every page's channel and the server.
 import { spawn } from 'node:child_process';
+import type { ResolvedInput } from '../../core/inputs.ts';
 import type { RunIO } from '../../core/options.ts';
 import type { Selection } from '../../core/select.ts';
 import { colorEnabled, painter } from '../../core/style.ts';
@@ -34,6 +35,8 @@ export interface ServeSetup {
   io: RunIO;
   sink: OutputSink;
   options: ServeOptions;
+  /** Declared inputs the run was not given: the page asks for them before any step runs. */
+  inputs?: ResolvedInput[];
   /** Called with the address once the server listens (the run lock says who holds it). */
   onListening?: (address: string) => void;
 }
@@ -56,7 +59,8 @@ export async function serve(setup: ServeSetup): Promise<number> {
     redact: (text) => engine.redact(text),
     width: 160,
   }));
-  const controller = new WebController(notebook, engine, hub, sink, docs);
+  const controller = new WebController(notebook, engine, hub, sink, docs, setup.inputs ?? []);
+  engine.background.onNotice = (notice) => controller.backgroundEnded(notice);
   let signalled: (sig: NodeJS.Signals) => void = () => {};
   const stop = new Promise<NodeJS.Signals>((resolve) => {
     signalled = resolve;

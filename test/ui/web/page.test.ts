@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, hasChromium, launch, type Served, serve } from '../../helpers/browser.ts';
-import { alive, scratch, waitFor } from '../../helpers/cli.ts';
+import { alive, runCli, scratch, waitFor } from '../../helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
@@ -167,6 +167,65 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     expect(read(dir, 'log.txt')).toBe('region is eu-west-1 and the password has 8 characters\n');
     expect(await cell(page, 'uses-vars').locator('[data-var="DB_PASSWORD"] + dd').innerText()).toBe('****');
     expect(read(dir, '.runbook/needs.state.json')).not.toContain('hunter22');
+  });
+
+  it('one record: a run begun on the page resumes in the terminal, and one begun there resumes on the page', async () => {
+    const { dir, s, page } = await open('web/page.md');
+    await button(page, 'greet', 'run').click();
+    await status(page, 'greet', 'done');
+    await page.close();
+    pages.splice(pages.indexOf(page), 1);
+    expect((await s.stop()).code).toBe(0);
+    // A secret is never written to the record: the resumed run is given it again.
+    const terminal = await runCli(['--yes', '--resume', '--set', 'API_TOKEN=twelve-chars', 'page.md'], {
+      cwd: dir,
+    });
+    expect(terminal.code).toBe(0);
+    expect(read(dir, 'log.txt')).toBe(
+      'greet ran\nuse sees hello from greet with 12 secret chars\nlater ran\n',
+    );
+
+    const failing = scratch('web/fail.md');
+    expect((await runCli(['--yes', 'fail.md'], { cwd: failing })).code).toBe(1);
+    const again = await serve(['--resume', 'fail.md'], { cwd: failing });
+    servers.push(again);
+    const resumed = await browser.context.newPage();
+    pages.push(resumed);
+    await resumed.goto(again.url);
+    await status(resumed, 'check-flag', 'failed');
+    await shows(resumed, 'check-flag', 'flag.txt is missing');
+    writeFileSync(path.join(failing, 'flag.txt'), 'here\n');
+    await button(resumed, 'check-flag', 'run-all').click();
+    await status(resumed, 'after', 'done');
+    expect(read(failing, 'log.txt')).toBe('after ran\n');
+  });
+
+  it('asks for the declared inputs in one form before any step runs, checking each', async () => {
+    const { dir, page } = await open('web/inputs.md');
+    const form = page.locator('[data-inputs]');
+    await form.waitFor();
+    expect(
+      await form
+        .locator('[data-input-name]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-input-name'))),
+    ).toEqual(['REGION', 'DEPLOY_TOKEN', 'OWNER']);
+    expect(await form.locator('[data-input-name="DEPLOY_TOKEN"]').getAttribute('type')).toBe('password');
+    expect(await form.locator('[data-input-name="OWNER"]').getAttribute('placeholder')).toBe('ops');
+    await button(page, 'deploy', 'run').click();
+    await cell(page, 'deploy').locator('[data-note]', { hasText: 'inputs first' }).waitFor();
+    expect(await cell(page, 'deploy').getAttribute('data-status')).toBe('pending');
+    await form.locator('[data-input-name="REGION"]').fill('Europe');
+    await form.locator('[data-input-name="DEPLOY_TOKEN"]').fill('tok-123456');
+    await form.locator('[data-action="inputs"]').click();
+    await form.locator('[data-problem]', { hasText: 'does not match' }).waitFor();
+    expect(await form.locator('[data-input-name="DEPLOY_TOKEN"]').inputValue()).toBe('tok-123456');
+    await form.locator('[data-input-name="REGION"]').fill('eu-west-1');
+    await form.locator('[data-action="inputs"]').click();
+    await form.waitFor({ state: 'hidden' });
+    await button(page, 'deploy', 'run').click();
+    await status(page, 'deploy', 'done');
+    expect(read(dir, 'log.txt')).toBe('deploy to eu-west-1 for ops with a token of 10 characters\n');
+    expect(read(dir, '.runbook/inputs.state.json')).not.toContain('tok-123456');
   });
 
   it('edits a step and saves it into its fence: the file changes only there; the new code runs', async () => {

@@ -1,12 +1,12 @@
 // runbook serve from outside a browser: the URL it prints, the door (token, cookie, Host, Origin: 403),
 // the live channel's handshake, --port, --host, --open, the run lock, and Ctrl-C ending every step tree.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type Served, serve } from '../../helpers/browser.ts';
-import { alive, runCli, scratch, waitFor } from '../../helpers/cli.ts';
+import { alive, runCli, scratch, startCli, waitFor } from '../../helpers/cli.ts';
 
 const servers: Served[] = [];
 async function start(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Served> {
@@ -182,6 +182,22 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     await s.stop();
     const after = await runCli(['--yes', 'page.md'], { cwd: dir });
     expect(after.code).toBe(0);
+  });
+
+  it('is refused while a terminal run of the same runbook holds the lock', async () => {
+    const dir = scratch('web/sleep.md');
+    const terminal = startCli(['--yes', 'sleep.md'], { cwd: dir });
+    try {
+      await waitFor(() => existsSync(path.join(dir, 'bg.pid')), 15_000, 'the terminal run to start');
+      const refused = await runCli(['serve', 'sleep.md'], { cwd: dir });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toBe(
+        `runbook: another run of this runbook (pid ${terminal.child.pid}, runbook --yes) is in progress; wait for it or stop it\n`,
+      );
+    } finally {
+      terminal.child.kill('SIGINT');
+      await terminal.done;
+    }
   });
 
   it('Ctrl-C ends the step running from the page with its whole tree, then the server: exit 130', async () => {
