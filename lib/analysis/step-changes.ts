@@ -12,9 +12,7 @@
 import { forEachChild, type OperatorCodes, type ShNode } from './bash-parser.ts';
 
 /** Either the names a step may change, or why the runner must compare everything. */
-export type StepChanges =
-  | { vars: string[]; functions: boolean; calls: string[] }
-  | { open: string };
+export type StepChanges = { vars: string[]; functions: boolean; calls: string[] } | { open: string };
 
 interface Effects {
   vars: Set<string>;
@@ -223,7 +221,13 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
       return;
     }
     const rest = args.slice(i + 1);
-    if (name === 'declare' || name === 'typeset' || name === 'local' || name === 'export' || name === 'readonly')
+    if (
+      name === 'declare' ||
+      name === 'typeset' ||
+      name === 'local' ||
+      name === 'export' ||
+      name === 'readonly'
+    )
       return declareWords(fx, name, rest);
     if (name === 'shopt' && rest.some((w) => /lastpipe|expand_aliases/.test(literal(w) ?? '$'))) {
       fx.open = 'shopt lastpipe or expand_aliases';

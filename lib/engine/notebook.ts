@@ -167,6 +167,17 @@ export class Notebook {
     return this.engine.result(step).tail;
   }
 
+  /** Whether the file on disk differs from the version in use (and from a broken one already reported). */
+  changedOnDisk(): boolean {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      return this.brokenText !== `\0${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`;
+    }
+    return text !== this.text && text !== this.brokenText;
+  }
+
   /** Reads the file again and, if it changed and reads well, takes its new version. */
   async refresh(): Promise<Reload> {
     if (this.engine.running) return { ...UNCHANGED, deferred: true };

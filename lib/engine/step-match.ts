@@ -3,8 +3,8 @@
 // keeps its results when it can be recognised, by name first and by code when a default name shifted.
 // Pure: steps in, pairs and a short account of the changes out.
 
-import type { Runbook, Step } from '../core/types.ts';
-import { codeHash } from './run-record.ts';
+import type { Runbook, Step, StepResult } from '../core/types.ts';
+import { codeHash, type RunRecord } from './run-record.ts';
 
 /** What pairing looks at: a step's name, the hash of its code, and whether the name was written out. */
 export interface StepKey {
@@ -128,4 +128,35 @@ export function describeChanges(fileName: string, changes: DocumentChange[]): st
   const shown = changes.slice(0, 6).map(describeChange);
   if (changes.length > 6) shown.push(`${changes.length - 6} more changes`);
   return `${fileName} changed: ${shown.join(', ')}`;
+}
+
+/**
+ * A previous run's record aligned with the runbook as it is now (--resume): each step keeps its result
+ * when it is recognised, by the same rules as a change during a run; what changed since, for a notice.
+ */
+export function continueRecord(
+  prev: RunRecord,
+  fresh: RunRecord,
+  steps: Step[],
+): { record: RunRecord; changes: DocumentChange[] } {
+  const before = prev.steps.map((result) => ({
+    name: result.name,
+    hash: result.sourceHash ?? result.codeHash,
+    result,
+  }));
+  const now = steps.map(stepKey);
+  const { pairs, added, removed } = pairSteps(before, now);
+  const changes: DocumentChange[] = [];
+  const results = now.map((key, i): StepResult => {
+    const old = pairs.get(key);
+    if (!old) return fresh.steps[i] as StepResult;
+    if (old.hash !== key.hash) changes.push({ kind: 'edited', index: key.step.index, name: key.step.name });
+    return { ...old.result, index: key.step.index, name: key.step.name };
+  });
+  for (const a of added) changes.push({ kind: 'added', index: a.step.index, name: a.step.name });
+  for (const r of removed) changes.push({ kind: 'removed', index: r.result.index, name: r.result.name });
+  return {
+    record: { ...fresh, startedAt: prev.startedAt, context: prev.context, steps: results },
+    changes,
+  };
 }

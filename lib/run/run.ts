@@ -20,6 +20,7 @@ import {
   recordPath,
   resumePoint,
 } from '../engine/run-record.ts';
+import { continueRecord, describeChanges } from '../engine/step-match.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
 import { loadRunbook } from '../markdown/load.ts';
@@ -28,17 +29,6 @@ import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
 import type { RecoveryPlan, Remake } from './recover.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
-
-/** Aligns a previous record with the runbook as it is now: results kept by step name. */
-function continueRecord(prev: RunRecord, fresh: RunRecord): RunRecord {
-  const byName = new Map(prev.steps.map((s) => [s.name, s]));
-  return {
-    ...fresh,
-    startedAt: prev.startedAt,
-    context: prev.context,
-    steps: fresh.steps.map((s) => byName.get(s.name) ?? s),
-  };
-}
 
 function describe(steps: Step[]): string {
   const names = steps.map((s) => `${s.index} ${s.name}`);
@@ -124,7 +114,15 @@ async function runLocked(setup: RunSetup): Promise<number> {
   if (options.resume) {
     const prev = loadRecord(recordPath(file), file);
     if (!prev) throw new StateError(`no earlier run of ${file} to resume; run without --resume`);
-    record = continueRecord(prev, fresh);
+    const continued = continueRecord(prev, fresh, runbook.steps);
+    record = continued.record;
+    if (continued.changes.length) {
+      const notice = describeChanges(path.basename(file), continued.changes).replace(
+        ' changed:',
+        ' changed since the last run:',
+      );
+      io.stderr.write(paint('yellow', `runbook: ${notice}\n`));
+    }
     const point = resumePoint(record, runbook.steps);
     for (const s of point.stale) {
       io.stderr.write(
@@ -216,6 +214,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     analyses: needs.analyses,
   });
   let exitCode: number;
+  let book: import('../engine/notebook.ts').Notebook | undefined;
   try {
     // Before any step runs: a record that cannot be written stops the run here.
     engine.save();
@@ -235,8 +234,13 @@ async function runLocked(setup: RunSetup): Promise<number> {
       const served = { engine, runbook, text, file, selection, io, sink, onListening, inputs: toAsk };
       exitCode = await serve({ ...served, options: options.serve });
     } else if (interactive) {
-      const { walkthrough } = await import('../ui/walkthrough.ts');
-      exitCode = await walkthrough(engine, runbook, selection, io, toAsk);
+      const [{ walkthrough }, { Notebook }] = await Promise.all([
+        import('../ui/walkthrough.ts'),
+        import('../engine/notebook.ts'),
+      ]);
+      const validate = (r: Runbook) => invalidAttributes(r, file)[0];
+      book = new Notebook({ file, text, runbook, engine, selection, validate });
+      exitCode = await walkthrough(book, engine, io, toAsk);
     } else {
       const { runUnattended } = await import('./unattended.ts');
       exitCode = await runUnattended(engine, selection, io);
@@ -253,7 +257,9 @@ async function runLocked(setup: RunSetup): Promise<number> {
     const { writeRecords } = await import('../records/write.ts');
     const dir = path.resolve(options.record);
     const report = engine.report(exitCode, startedAt);
-    await writeRecords(dir, report, text, runbook.steps, (s) => engine.redact(s));
+    // The runbook as it is at the end: edits made on disk during the walkthrough included.
+    const final = book ? { text: book.text, steps: book.steps } : { text, steps: runbook.steps };
+    await writeRecords(dir, report, final.text, final.steps, (s) => engine.redact(s));
     io.stderr.write(`runbook: records written to ${dir}\n`);
   }
   return exitCode;
@@ -282,20 +288,27 @@ async function preflight(
 }
 
 /** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */
-function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: ReturnType<typeof painter>): void {
+/** Attribute values and step rules the runner cannot use, one line each (the run cannot start). */
+function invalidAttributes(runbook: Runbook, file: string, warn?: (line: string) => void): string[] {
   const invalid: string[] = [];
   for (const step of runbook.steps) {
     for (const p of attributeProblems(step.attributes)) {
       const where = `${file}:${step.line}: step ${step.name}`;
       if (KNOWN_ATTRIBUTES.has(p.attribute)) invalid.push(`${where}: ${p.message}`);
-      else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
+      else warn?.(`${where}: ${p.message}`);
     }
   }
   for (const p of stepRuleProblems(runbook.steps)) {
     const where = `${file}:${p.line}: step ${p.step.name}`;
     if (p.severity === 'error') invalid.push(`${where}: ${p.message}`);
-    else io.stderr.write(paint('yellow', `runbook: warning: ${where}: ${p.message}\n`));
+    else warn?.(`${where}: ${p.message}`);
   }
+  return invalid;
+}
+
+function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: ReturnType<typeof painter>): void {
+  const warn = (line: string) => io.stderr.write(paint('yellow', `runbook: warning: ${line}\n`));
+  const invalid = invalidAttributes(runbook, file, warn);
   if (invalid.length) throw new InputError(invalid.join('\nrunbook: '));
 }
 

@@ -111,7 +111,8 @@ export class ShellState {
       else this.vars.delete(name);
       changed.push(name);
       this.note(name);
-      if (value?.type === 'scalar' && !value.attrs.includes('n') && line.length > LONG_LINE) values[name] = value;
+      if (value?.type === 'scalar' && !value.attrs.includes('n') && line.length > LONG_LINE)
+        values[name] = value;
       else adopt.push(adoptableLine(line));
     }
     const gone = snap.complete

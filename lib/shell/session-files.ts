@@ -33,7 +33,13 @@ export class SessionFiles {
   /** Every name the server holds, for a step whose snapshot must list everything; `version` says when they changed. */
   known(names: () => string[], version: number): string {
     if (version !== this.knownVersion) {
-      writeFileSync(this.path('known.in'), names().map((n) => `${n}\n`).join(''), { mode: 0o600 });
+      writeFileSync(
+        this.path('known.in'),
+        names()
+          .map((n) => `${n}\n`)
+          .join(''),
+        { mode: 0o600 },
+      );
       this.knownVersion = version;
     }
     return '*';

@@ -12,8 +12,29 @@ export interface PromptIO {
   signal?: AbortSignal;
 }
 
-export type StepChoice = 'run' | 'skip' | 'edit' | 'all' | 'quit';
-export type FailureChoice = 'retry' | 'edit' | 'skip' | 'quit';
+/** What the person picks at a step (and after a failure, and at the end of the walk). */
+export type StepChoice =
+  | 'run'
+  | 'skip'
+  | 'edit'
+  | 'all'
+  | 'go'
+  | 'back'
+  | 'next'
+  | 'output'
+  | 'quit'
+  | 'finish';
+
+/** Where the walk is, which decides the keys offered and their words. */
+export type StepMoment =
+  /** A step not run yet (or skipped, or interrupted before). */
+  | 'new'
+  /** A step that is done: running it again is a re-run. */
+  | 'done'
+  /** Just after the step failed or was interrupted. */
+  | 'failed'
+  /** Past the last step of the walk. */
+  | 'end';
 
 interface Key<A> {
   key: string;
@@ -21,22 +42,57 @@ interface Key<A> {
   action: A;
 }
 
-const STEP_KEYS: Key<StepChoice>[] = [
-  { key: 'r', label: 'Run it', action: 'run' },
-  { key: 's', label: 'Skip it', action: 'skip' },
-  { key: 'e', label: 'Edit the code for this run', action: 'edit' },
-  { key: 'a', label: 'Run it and every remaining step without asking', action: 'all' },
-  { key: 'q', label: 'Quit (continue later with --resume)', action: 'quit' },
+const key = <A>(k: string, label: string, action: A): Key<A> => ({ key: k, label, action });
+const QUIT = key<StepChoice>('q', 'Quit (continue later with --resume)', 'quit');
+const MOVES = [
+  key<StepChoice>('g', 'Go to a step (the outline)', 'go'),
+  key<StepChoice>('b', 'Back to the previous step', 'back'),
+  key<StepChoice>('n', 'Next step, leaving this one as it is', 'next'),
+  key<StepChoice>('o', 'Show its last output', 'output'),
 ];
 
-const FAILURE_KEYS: Key<FailureChoice>[] = [
-  { key: 'r', label: 'Retry', action: 'retry' },
-  { key: 'e', label: 'Edit the code and retry', action: 'edit' },
-  { key: 's', label: 'Skip it', action: 'skip' },
-  { key: 'q', label: 'Quit (continue later with --resume)', action: 'quit' },
-];
+/** The keys for a moment; Enter picks the first. */
+export function stepKeys(moment: StepMoment): Key<StepChoice>[] {
+  switch (moment) {
+    case 'new':
+      return [
+        key('r', 'Run it', 'run'),
+        key('s', 'Skip it', 'skip'),
+        key('e', 'Edit the code', 'edit'),
+        key('a', 'Run it and every remaining step without asking', 'all'),
+        ...MOVES,
+        QUIT,
+      ];
+    case 'done':
+      return [
+        key('r', 'Run it again', 'run'),
+        key('n', 'Next step', 'next'),
+        key('e', 'Edit the code', 'edit'),
+        key('a', 'Run it again, then every remaining step not done, without asking', 'all'),
+        key('g', 'Go to a step (the outline)', 'go'),
+        key('b', 'Back to the previous step', 'back'),
+        key('o', 'Show its last output', 'output'),
+        QUIT,
+      ];
+    case 'failed':
+      return [
+        key('r', 'Retry', 'run'),
+        key('e', 'Edit the code and retry', 'edit'),
+        key('s', 'Skip it', 'skip'),
+        ...MOVES,
+        QUIT,
+      ];
+    case 'end':
+      return [
+        key('q', 'Finish', 'finish'),
+        key('g', 'Go to a step (the outline)', 'go'),
+        key('b', 'Back to the last step', 'back'),
+        key('o', "Show a step's last output", 'output'),
+      ];
+  }
+}
 
-/** One keypress picks; Enter picks the first key. */
+/** One keypress picks; Enter picks the first key. Cancelled (Ctrl-C, Escape, aborted): `cancelled`. */
 async function chooseKey<A>(message: string, keys: Key<A>[], io: PromptIO, cancelled: A): Promise<A> {
   const picked = await selectKey({
     message,
@@ -48,16 +104,24 @@ async function chooseKey<A>(message: string, keys: Key<A>[], io: PromptIO, cance
   releaseInput(io.input);
   if (isCancel(picked)) return cancelled;
   // clack's key prompt submits without a value on Enter.
-  const key = keys.find((k) => k.key === picked) ?? keys[0];
-  return key ? key.action : cancelled;
+  const found = keys.find((k) => k.key === picked) ?? keys[0];
+  return found ? found.action : cancelled;
 }
 
-export function chooseStepAction(message: string, io: PromptIO): Promise<StepChoice> {
-  return chooseKey(message, STEP_KEYS, io, 'quit');
+export function chooseStepAction(message: string, moment: StepMoment, io: PromptIO): Promise<StepChoice> {
+  return chooseKey(message, stepKeys(moment), io, moment === 'end' ? 'finish' : 'quit');
 }
 
-export function chooseAfterFailure(message: string, io: PromptIO): Promise<FailureChoice> {
-  return chooseKey(message, FAILURE_KEYS, io, 'quit');
+export type EditScope = 'run' | 'save' | 'discard';
+
+/** After an edit: for this run only, or saved into the runbook's file. */
+export function chooseEditScope(file: string, io: PromptIO): Promise<EditScope> {
+  const keys = [
+    key<EditScope>('r', 'For this run only', 'run'),
+    key<EditScope>('s', `Save it into ${file} (only this step's code changes)`, 'save'),
+    key<EditScope>('d', 'Discard the edit', 'discard'),
+  ];
+  return chooseKey('Use the edited code how?', keys, io, 'discard');
 }
 
 /** Asks for a variable's value (masked when secret); undefined when the person cancels. */

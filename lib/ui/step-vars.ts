@@ -90,8 +90,13 @@ export class StepVariables {
   /** `steps`: the runbook's, whose functions a step may call. */
   constructor(
     private readonly sources: () => VarSources,
-    private readonly steps: Step[] = [],
+    private steps: Step[] = [],
   ) {}
+
+  /** The runbook's steps changed (the file was read again). */
+  setSteps(steps: Step[]): void {
+    this.steps = steps;
+  }
 
   analysis(step: Step, code = step.code): Promise<VariableAnalysis> {
     const key = `${step.index}\0${code}`;

@@ -85,6 +85,8 @@ export interface StepViewParts {
   footer?: string;
   /** Lines under the header: the background steps that run, and those that ended since the last one. */
   background?: string;
+  /** Where the step stands, after its header ("done", "done (stale)"), in a walkthrough. */
+  status?: string;
 }
 
 /** Prose before the step (first showing only), header, highlighted code, the variables it uses. */
@@ -96,8 +98,9 @@ export function stepView(step: Step, total: number, parts: StepViewParts, opts: 
   const lang = step.kind === 'js' ? 'javascript' : 'bash';
   const edited = parts.code !== step.code ? ` ${paint('yellow', '(edited)')}` : '';
   const background = parts.background ?? '';
+  const status = parts.status ? `  ${parts.status}` : '';
   out.push(
-    `${header(step, total, paint).trimEnd()}${edited}\n${background}${renderCode(parts.code, lang, opts)}`,
+    `${header(step, total, paint).trimEnd()}${edited}${status}\n${background}${renderCode(parts.code, lang, opts)}`,
   );
   const expectation = isBackground(step) ? undefined : expectationOf(step);
   if (expectation) {
@@ -110,7 +113,7 @@ export function stepView(step: Step, total: number, parts: StepViewParts, opts: 
   return `\n${out.join('\n')}`;
 }
 
-const STATUS: Record<StepResult['status'], [string, Parameters<Paint>[0], string]> = {
+export const STATUS: Record<StepResult['status'], [string, Parameters<Paint>[0], string]> = {
   done: ['✔', 'green', 'done'],
   skipped: ['↷', 'yellow', 'skipped'],
   failed: ['✖', 'red', 'failed'],
@@ -133,7 +136,8 @@ export function summaryTable(results: StepResult[], total: number, paint: Paint)
     const [mark, color, word] = STATUS[r.status];
     const notes: string[] = [];
     if (r.editedCode !== undefined && r.status !== 'pending') notes.push('edited');
-    if (r.attempts > 1) notes.push(`${r.attempts} attempts`);
+    if (r.attempts > 1 && (r.runs ?? 1) <= 1) notes.push(`${r.attempts} attempts`);
+    if ((r.runs ?? 0) > 1) notes.push(`ran ${r.runs} times`);
     if (r.background && r.status === 'done') notes.push(backgroundNote(r.background));
     const status = `${word}${notes.length ? ` (${notes.join(', ')})` : ''}`;
     const time = r.attempts > 0 && r.status !== 'skipped' ? formatDuration(r.durationMs) : '';

@@ -1,5 +1,7 @@
-// The interactive walkthrough: a person at a terminal reads each step and picks what happens, one key at a
-// time. The engine runs the steps; this decides what to ask and when, and ui/view.ts says how it looks.
+// The interactive walkthrough: the runbook as a notebook at a terminal. The person reads a step and picks
+// what happens with one key: run it (again), skip, edit, go anywhere, back, see its last output. The
+// notebook (engine/notebook.ts) holds where the walk is and what each step came to, and reads the file
+// again when it changes; this decides what to show and ask, and ui/view.ts says how it looks.
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { intro, outro } from '@clack/prompts';
@@ -7,20 +9,21 @@ import { withValue } from '../core/context.ts';
 import { EXIT } from '../core/errors.ts';
 import type { ResolvedInput } from '../core/inputs.ts';
 import type { RunIO } from '../core/options.ts';
-import type { Selection } from '../core/select.ts';
 import { colorEnabled, type Paint, painter } from '../core/style.ts';
-import type { Runbook, Step } from '../core/types.ts';
+import type { Step } from '../core/types.ts';
 import type { BackgroundNotice } from '../engine/background.ts';
 import type { Engine, StepRun } from '../engine/engine.ts';
+import type { Notebook } from '../engine/notebook.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { trapSignals } from '../os/signals.ts';
 import { editCode } from './editor.ts';
 import { askInputs } from './inputs-form.ts';
+import { cellStatus, pickStep, statusBadge } from './outline.ts';
+import { outputView } from './output-view.ts';
 import {
   askValue,
-  chooseAfterFailure,
+  chooseEditScope,
   chooseStepAction,
-  type FailureChoice,
   type PromptIO,
   promptOutput,
   releaseInput,
@@ -30,27 +33,24 @@ import { backgroundLines, backgroundNotice, failureSummary, statusLine } from '.
 import { StepVariables } from './step-vars.ts';
 import { runbookTitle, stepCount, stepView, summaryTable, tally } from './view.ts';
 
-/** What walking one step came to: on to the next, or an exit code to stop with. */
-type Outcome = { next: true } | { exit: number };
-const NEXT: Outcome = { next: true };
-
 export async function walkthrough(
+  book: Notebook,
   engine: Engine,
-  runbook: Runbook,
-  selection: Selection,
   io: RunIO,
   /** Declared inputs the run was not given: asked for in one form before the first step. */
   inputs: ResolvedInput[] = [],
 ): Promise<number> {
-  return new Walk(engine, runbook, selection, io, inputs).run();
+  return new Walk(book, engine, io, inputs).run();
 }
+
+/** A step's moment decides the keys: a step not run, one done, one that just failed. */
+type Moment = 'new' | 'done' | 'failed';
 
 class Walk {
   private readonly paint: Paint;
   private readonly opts: RenderOptions;
   private readonly output: Writable;
   private readonly vars: StepVariables;
-  private readonly total: number;
   /** After `a`: run the remaining steps without asking (a failure still asks what to do). */
   private auto = false;
   /** A signal that arrived outside a step: quit at the next decision. */
@@ -58,16 +58,23 @@ class Walk {
   /** SIGTERM or SIGHUP: the person is not coming back to answer, so no failure choices either. */
   private terminated = false;
   private prompt?: AbortController;
+  /** The prompt up now gives way when the file changes (a step's question, not a form). */
+  private yieldsToFile = false;
+  private fileChanged = false;
   private editing = false;
+  /** What is on screen: the step (name, code, prose) last shown. */
+  private shown?: { name: string; code: string; prose: string };
+  /** The step that just failed: it is asked about even after `a`. */
+  private justFailed?: string;
+  private endShown = false;
   /** Background steps that ended while a question was on the screen, to say once it is down. */
   private readonly notices: BackgroundNotice[] = [];
   /** The question was taken down for a notice: ask it again. */
   private redraw = false;
 
   constructor(
+    private readonly book: Notebook,
     private readonly engine: Engine,
-    private readonly runbook: Runbook,
-    private readonly selection: Selection,
     private readonly io: RunIO,
     private readonly inputs: ResolvedInput[] = [],
   ) {
@@ -84,36 +91,33 @@ class Walk {
         redact: (text) => engine.redact(text),
         width,
       }),
-      engine.steps,
+      book.steps,
     );
-    this.total = engine.steps.length;
   }
 
   async run(): Promise<number> {
     const untrap = trapSignals((sig) => this.onSignal(sig));
+    const unwatch = this.book.watch(() => this.onFileChange());
     this.engine.background.onNotice = (notice) => this.onBackgroundNotice(notice);
     try {
-      const { selected, skippedOver } = this.selection;
-      const where = skippedOver.length ? `, from step ${selected[0]?.index} of ${this.total}` : '';
-      intro(this.paint('bold', runbookTitle(this.runbook, this.engine.record.runbook)), {
+      const first = this.book.current;
+      const walked = this.book.steps.filter((s) => this.book.inWalk(s)).length;
+      const where = first && first.index > 1 ? `, from step ${first.index} of ${this.book.steps.length}` : '';
+      intro(this.paint('bold', runbookTitle(this.book.runbook, this.engine.record.runbook)), {
         output: this.output,
       });
-      this.write(
-        this.paint(
-          'dim',
-          `${stepCount(selected.length)}${where} · r run · s skip · e edit · a all · q quit\n`,
-        ),
-      );
-      if (this.inputs.length && !(await this.askInputs())) {
-        const first = selected[0] as Step;
-        return this.stop(first, EXIT.interrupted);
+      const keys = 'r run · s skip · e edit · a all · g go to · b back · o output · q quit';
+      this.write(this.paint('dim', `${stepCount(walked)}${where} · ${keys}\n`));
+      if (this.inputs.length && !(await this.askInputs())) return this.stop(EXIT.interrupted);
+      for (;;) {
+        if (this.stopRequested) return this.stop(EXIT.interrupted);
+        await this.refresh();
+        const step = this.book.current;
+        const exit = step ? await this.atStep(step) : await this.atEnd();
+        if (exit !== undefined) return exit;
       }
-      for (const step of selected) {
-        const outcome = await this.walk(step);
-        if ('exit' in outcome) return this.stop(step, outcome.exit);
-      }
-      return this.finish();
     } finally {
+      unwatch();
       untrap();
     }
   }
@@ -131,58 +135,12 @@ class Walk {
     } else if (!this.editing || sig !== 'SIGINT') this.stopRequested = true;
   }
 
-  private async walk(step: Step): Promise<Outcome> {
-    let code = step.code;
-    let ask = !this.auto;
-    await this.show(step, code, true);
-    for (;;) {
-      if (this.stopRequested) return { exit: EXIT.interrupted };
-      if (ask) {
-        const choice = await this.asking((pio) => chooseStepAction(`Step ${step.index}: run it?`, pio));
-        if (choice === 'quit') return { exit: EXIT.interrupted };
-        if (choice === 'skip') return this.skip(step);
-        if (choice === 'edit') {
-          code = (await this.edit(step, code)) ?? code;
-          await this.show(step, code, false);
-          continue;
-        }
-        if (choice === 'all') this.auto = true;
-      }
-      if (!(await this.provideMissing(step, code))) return { exit: EXIT.interrupted };
-      const run = await this.execute(step, code);
-      const { status } = run.result;
-      if (status === 'done') return NEXT;
-      // A signal between a retries= attempt and the next, or SIGTERM: nobody to answer the failure choices.
-      if (this.terminated || this.stopRequested) return { exit: EXIT.interrupted };
-      if (status === 'failed' && isFlagSet(step, 'continue-on-error')) {
-        this.write(failureSummary(run, this.total, this.paint));
-        this.write(this.paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`));
-        return NEXT;
-      }
-      // After `a`, a failure pauses the run for the person; once it is dealt with, the run goes on unasked.
-      if (status === 'failed') this.write(failureSummary(run, this.total, this.paint));
-      let next: FailureChoice;
-      for (;;) {
-        next = await this.asking((pio) => chooseAfterFailure(`Step ${step.index} ${status}: what now?`, pio));
-        if (next !== 'edit') break;
-        const edited = await this.edit(step, code);
-        // An editor that failed changed nothing: ask again rather than rerun the same code.
-        if (edited === undefined) continue;
-        code = edited;
-        await this.show(step, code, false);
-        break;
-      }
-      if (next === 'quit') return { exit: status === 'failed' ? EXIT.stepFailed : EXIT.interrupted };
-      if (next === 'skip') return this.skip(step);
-      ask = false;
-    }
-  }
-
-  private async show(step: Step, code: string, prose: boolean): Promise<void> {
-    const vars = await this.vars.views(step, code);
-    const bg = this.engine.background;
-    const background = backgroundLines(bg.running(), bg.takeNotices(), this.paint);
-    this.write(stepView(step, this.total, { prose, code, vars, background }, this.opts));
+  /** The file changed on disk: a question waiting for a key gives way, and the file is read again. */
+  private onFileChange(): void {
+    if (!this.prompt || !this.yieldsToFile || this.stopRequested || this.fileChanged) return;
+    if (!this.book.changedOnDisk()) return;
+    this.fileChanged = true;
+    this.takeDown();
   }
 
   /**
@@ -193,8 +151,159 @@ class Walk {
     if (this.prompt) {
       this.notices.push(notice);
       this.redraw = true;
-      this.prompt.abort();
+      this.takeDown();
     } else this.write(backgroundNotice(notice, this.paint));
+  }
+
+  /** As if Escape was pressed: the question is drawn as set aside (an abort would leave it on screen). */
+  private takeDown(): void {
+    this.io.stdin.emit('keypress', '', { name: 'escape', sequence: '\u001b' });
+  }
+
+  /** Reads the file again before a question; says in one line what changed, or why it cannot be used. */
+  private async refresh(): Promise<void> {
+    const reload = await this.book.refresh();
+    if (reload.notice) this.write(this.paint('yellow', `runbook: ${reload.notice}\n`));
+    for (const w of reload.warnings) this.write(this.paint('yellow', `runbook: warning: ${w}\n`));
+    if (reload.changed) {
+      this.vars.setSteps(this.book.steps);
+      this.endShown = false;
+    }
+  }
+
+  private moment(step: Step): Moment {
+    const { status } = this.book.cell(step);
+    if (this.justFailed === step.name && (status === 'failed' || status === 'interrupted')) return 'failed';
+    return status === 'done' ? 'done' : 'new';
+  }
+
+  /** Shows the step, asks what to do and does it; an exit code when the walk ends. */
+  private async atStep(step: Step): Promise<number | undefined> {
+    const cell = this.book.cell(step);
+    await this.show(step);
+    const moment = this.moment(step);
+    if (this.auto && moment !== 'failed') {
+      if ((cell.status === 'done' && !cell.stale) || cell.status === 'skipped') {
+        this.write(this.paint('dim', `· ${step.index} ${step.name} is ${cellStatus(cell)}; passed over\n`));
+        this.book.advance();
+        return undefined;
+      }
+      return this.runStep(step);
+    }
+    const stale = cell.stale ? ' (its code changed since)' : '';
+    const message =
+      moment === 'failed'
+        ? `Step ${step.index} ${cell.status}: what now?`
+        : moment === 'done'
+          ? `Step ${step.index} is done${stale}: run it again?`
+          : `Step ${step.index}: run it?`;
+    const choice = await this.asking((pio) => chooseStepAction(message, moment, pio), true);
+    if (this.fileChanged) return undefined;
+    switch (choice) {
+      case 'quit':
+        return this.stop(this.quitCode());
+      case 'all':
+        this.auto = true;
+        return this.runStep(step);
+      case 'run':
+        return this.runStep(step);
+      case 'skip':
+        await this.skip(step);
+        this.book.advance();
+        return undefined;
+      case 'edit':
+        return this.editStep(step, moment === 'failed');
+      case 'output':
+        this.write(outputView(cell.result, this.paint));
+        return undefined;
+      default:
+        await this.moveTo(choice);
+        return undefined;
+    }
+  }
+
+  /** `g`, `b`, `n`: the person takes the walk elsewhere (and out of `a`). */
+  private async moveTo(choice: string): Promise<void> {
+    this.auto = false;
+    this.justFailed = undefined;
+    if (choice === 'back') {
+      if (!this.book.back()) this.write(this.paint('dim', 'This is the first step.\n'));
+    } else if (choice === 'next') {
+      this.book.advance();
+    } else if (choice === 'go') {
+      const picked = await this.asking(
+        (pio) => pickStep('Go to which step?', this.book.cells(), this.paint, pio, this.io.stdout.rows),
+        true,
+      );
+      if (picked !== undefined && !this.fileChanged) this.book.goTo(picked);
+    }
+  }
+
+  private async runStep(step: Step): Promise<number | undefined> {
+    const code = this.book.code(step);
+    if (!(await this.provideMissing(step, code))) return this.stop(EXIT.interrupted);
+    const run = await this.execute(step);
+    const { status } = run.result;
+    if (status === 'done') {
+      this.justFailed = undefined;
+      this.book.advance();
+      return undefined;
+    }
+    // A signal between a retries= attempt and the next, or SIGTERM: nobody to answer the failure choices.
+    if (this.terminated || this.stopRequested) return this.stop(EXIT.interrupted);
+    if (status === 'failed' && isFlagSet(step, 'continue-on-error')) {
+      this.write(failureSummary(run, this.book.steps.length, this.paint));
+      this.write(this.paint('yellow', `runbook: ${step.name} failed; continuing (continue-on-error)\n`));
+      this.book.advance();
+      return undefined;
+    }
+    // After `a`, a failure pauses the run for the person; once it is dealt with, the run goes on unasked.
+    if (status === 'failed') this.write(failureSummary(run, this.book.steps.length, this.paint));
+    this.justFailed = step.name;
+    return undefined;
+  }
+
+  /** `e`: the code in the editor, then for this run only or saved into the file; after a failure, retried. */
+  private async editStep(step: Step, retry: boolean): Promise<number | undefined> {
+    const code = this.book.code(step);
+    const edited = await this.edit(step, code);
+    if (edited === undefined) return undefined;
+    if (edited === code) {
+      this.write(this.paint('dim', 'The code is unchanged.\n'));
+      return undefined;
+    }
+    const scope = await this.asking((pio) => chooseEditScope(this.book.name, pio));
+    if (scope === 'discard' || this.stopRequested) return undefined;
+    if (scope === 'save') {
+      const saved = await this.book.save(step, edited);
+      if ('error' in saved) {
+        if (saved.reload?.notice) this.write(this.paint('yellow', `runbook: ${saved.reload.notice}\n`));
+        this.write(this.paint('yellow', `runbook: ${saved.error}; the edit is for this run only\n`));
+        const now = this.book.step(step.name);
+        if (now) this.book.edit(now, edited);
+      } else {
+        this.vars.setSteps(this.book.steps);
+        this.write(`${this.paint('green', '✔')} saved into ${this.book.name}\n`);
+      }
+    } else this.book.edit(step, edited);
+    const now = this.book.current;
+    if (!now) return undefined;
+    await this.show(now);
+    return retry ? this.runStep(now) : undefined;
+  }
+
+  private async show(step: Step): Promise<void> {
+    const code = this.book.code(step);
+    const shown = this.shown;
+    if (shown && shown.name === step.name && shown.code === code && shown.prose === step.prose) return;
+    const prose = !shown || shown.name !== step.name || shown.prose !== step.prose;
+    this.shown = { name: step.name, code, prose: step.prose };
+    const cell = this.book.cell(step);
+    const status = cell.status === 'pending' ? undefined : statusBadge(cell, this.paint);
+    const vars = await this.vars.views(step, code);
+    const bg = this.engine.background;
+    const background = backgroundLines(bg.running(), bg.takeNotices(), this.paint);
+    this.write(stepView(step, this.book.steps.length, { prose, code, vars, status, background }, this.opts));
   }
 
   /** The declared inputs, in one form; false when the person cancels it. */
@@ -218,10 +327,10 @@ class Walk {
     return true;
   }
 
-  private async execute(step: Step, code: string): Promise<StepRun> {
+  private async execute(step: Step): Promise<StepRun> {
     releaseInput(this.io.stdin);
     this.write(this.paint('dim', `── ${step.name} is running; Ctrl-C stops it ──\n`));
-    const run = await this.engine.run(step, code, (attempt, outcome) => {
+    const run = await this.book.run(step, (attempt, outcome) => {
       const why = outcome.exitCode ?? outcome.signal;
       this.write(this.paint('yellow', `↻ ${step.name} failed (exit ${why}), retry ${attempt}\n`));
     });
@@ -246,56 +355,111 @@ class Walk {
     }
   }
 
-  private async skip(step: Step): Promise<Outcome> {
-    this.engine.skip(step);
+  private async skip(step: Step): Promise<void> {
+    this.book.skip(step);
+    this.justFailed = undefined;
     this.write(`${this.paint('yellow', '↷')} ${step.name} skipped\n`);
-    const later = this.selection.selected.filter((s) => s.index > step.index);
-    for (const warning of await this.vars.skipWarnings(step, later)) {
+    for (const warning of await this.vars.skipWarnings(step, this.book.remaining(step))) {
       this.write(this.paint('yellow', `runbook: warning: ${warning}\n`));
     }
-    return NEXT;
   }
 
-  /** Runs a question with an abort handle, so a SIGTERM while it waits takes it off the screen. */
-  private async asking<T>(question: (io: PromptIO) => Promise<T>): Promise<T> {
+  /** Past the last step: the summary, then finish or go back into the runbook. */
+  private async atEnd(): Promise<number | undefined> {
+    const walked = this.book.steps.filter((s) => this.book.inWalk(s));
+    const results = walked.map((s) => this.engine.result(s));
+    if (!this.endShown) {
+      this.endShown = true;
+      this.shown = undefined;
+      const last = this.book.steps.at(-1);
+      if (last && this.book.inWalk(last)) {
+        const epilogue = renderProse(this.book.runbook.epilogue, this.opts);
+        if (epilogue) this.write(`\n${epilogue}`);
+      }
+      this.write(`\n${summaryTable(results, this.book.steps.length, this.paint)}`);
+    }
+    const message = `End of the runbook (${tally(results)}): Enter or q finishes`;
+    const choice = await this.asking((pio) => chooseStepAction(message, 'end', pio), true);
+    if (this.fileChanged) return undefined;
+    if (choice === 'finish' || this.stopRequested) return this.finish();
+    if (choice === 'output') {
+      const ran = this.book.cells().filter((c) => c.runs > 0);
+      const picked = await this.asking((pio) => pickStep('Whose output?', ran, this.paint, pio), true);
+      const cell = ran.find((c) => c.step.index === picked);
+      if (cell) this.write(outputView(cell.result, this.paint));
+      return undefined;
+    }
+    this.endShown = false;
+    await this.moveTo(choice);
+    return undefined;
+  }
+
+  /**
+   * Runs a question with an abort handle: SIGTERM takes it off the screen, and so may a file change (the
+   * caller then sees `fileChanged`); one taken down for a background step's notice is asked again.
+   */
+  private async asking<T>(question: (io: PromptIO) => Promise<T>, yieldsToFile = false): Promise<T> {
+    this.fileChanged = false;
     for (;;) {
       const controller = new AbortController();
       this.prompt = controller;
+      this.yieldsToFile = yieldsToFile;
       let answer: T;
       try {
         answer = await question({ input: this.io.stdin, output: this.output, signal: controller.signal });
       } finally {
         this.prompt = undefined;
+        this.yieldsToFile = false;
       }
-      if (!this.redraw || this.stopRequested) return answer;
-      this.redraw = false;
       for (const notice of this.notices.splice(0)) this.write(backgroundNotice(notice, this.paint));
+      if (!this.redraw || this.stopRequested || this.fileChanged) {
+        this.redraw = false;
+        return answer;
+      }
+      this.redraw = false;
     }
+  }
+
+  /** 1 when a step's last run failed (and was not allowed to), else 130: quitting part-way. */
+  private quitCode(): number {
+    const failed = this.book
+      .cells()
+      .some(
+        (c) => c.status === 'failed' && this.book.inWalk(c.step) && !isFlagSet(c.step, 'continue-on-error'),
+      );
+    return failed ? EXIT.stepFailed : EXIT.interrupted;
   }
 
   /** Quitting: the record is saved (every change already was), and says where --resume will continue. */
-  private stop(step: Step, exitCode: number): number {
+  private stop(exitCode: number): number {
     this.engine.save();
+    const total = this.book.steps.length;
     const touched = this.engine.record.steps.filter((r) => r.status !== 'pending');
-    if (touched.length) this.write(`\n${summaryTable(touched, this.total, this.paint)}`);
-    const file = path.relative(process.cwd(), this.engine.record.runbook) || this.engine.record.runbook;
-    this.write(
-      `runbook: stopped at step ${step.index} ${step.name}; continue with: runbook --resume ${file}\n`,
-    );
+    if (touched.length) this.write(`\n${summaryTable(touched, total, this.paint)}`);
+    const step = this.book.current ?? this.book.steps.find((s) => this.engine.result(s).status !== 'done');
+    const where = step ? `stopped at step ${step.index} ${step.name}` : 'stopped';
+    this.write(`runbook: ${where}; continue with: runbook --resume ${this.relativeFile()}\n`);
     return exitCode;
   }
 
+  /** Finishing at the end: 0 when every step walked ran or was skipped, as an unattended run. */
   private finish(): number {
-    const { selected } = this.selection;
-    const last = selected.at(-1);
-    if (last?.index === this.total) {
-      const epilogue = renderProse(this.runbook.epilogue, this.opts);
-      if (epilogue) this.write(`\n${epilogue}`);
-    }
-    const results = selected.map((s) => this.engine.result(s));
-    this.write(`\n${summaryTable(results, this.total, this.paint)}`);
+    const walked = this.book.steps.filter((s) => this.book.inWalk(s));
+    const results = walked.map((s) => this.engine.result(s));
     outro(`Finished: ${tally(results)}`, { output: this.output });
-    return EXIT.ok;
+    const failed = walked.filter(
+      (s) => this.engine.result(s).status === 'failed' && !isFlagSet(s, 'continue-on-error'),
+    );
+    if (failed.length) return EXIT.stepFailed;
+    const open = walked.filter((s) => !['done', 'skipped', 'failed'].includes(this.engine.result(s).status));
+    if (open.length === 0) return EXIT.ok;
+    const names = open.map((s) => `${s.index} ${s.name}`).join(', ');
+    this.write(`runbook: not run: ${names}; continue with: runbook --resume ${this.relativeFile()}\n`);
+    return EXIT.interrupted;
+  }
+
+  private relativeFile(): string {
+    return path.relative(process.cwd(), this.engine.record.runbook) || this.engine.record.runbook;
   }
 
   private write(text: string): void {

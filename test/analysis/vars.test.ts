@@ -253,7 +253,9 @@ describe('analyzeRunbookCached', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'runbook-vars-'));
     const cacheFile = path.join(dir, 'analysis-cache.json');
     writeFileSync(cacheFile, '{not json');
-    expect(await analyzeRunbookCached([step(1, 'echo $X')], cacheFile)).toMatchObject([{ sets: [], needs: ['X'] }]);
+    expect(await analyzeRunbookCached([step(1, 'echo $X')], cacheFile)).toMatchObject([
+      { sets: [], needs: ['X'] },
+    ]);
   });
 });
 

@@ -46,9 +46,18 @@ describe('carried state that grows', () => {
     expect(read(dir, 'result.txt')).toBe('value 0 / value 4999 / value 5001 / value 9999\n9998\n');
     const sets = setVars(dir, 'many-vars');
     expect(sets.make).toEqual([...Array.from({ length: 10_000 }, (_, i) => `V${i}`), 'i'].sort());
-    expect([sets['unset-by-name'], sets['unset-computed'], sets.check]).toEqual([['V5000'], ['V7000', 'n'], []]);
+    expect([sets['unset-by-name'], sets['unset-computed'], sets.check]).toEqual([
+      ['V5000'],
+      ['V7000', 'n'],
+      [],
+    ]);
     const vars = record(dir, 'many-vars').context.vars;
-    expect(['V4999' in vars, 'V5000' in vars, 'V7000' in vars, 'V9999' in vars]).toEqual([true, false, false, true]);
+    expect(['V4999' in vars, 'V5000' in vars, 'V7000' in vars, 'V9999' in vars]).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 
   it('carries what a sourced file defines, hundreds of names, and then only what a later one changes', async () => {

@@ -35,7 +35,9 @@ describe('the walkthrough checks output', { timeout: 30_000 }, () => {
     s.write('r');
     const failed = await s.waitFor('Step 1 failed: what now?');
     expect(failed).toContain('✖ status failed (output did not match)');
-    expect(failed).toMatch(/--- expected \(expect\.md:7\)\n\s+\+\+\+ printed\n\s+- Status: Running\n\s+\+ Status: Pending/);
+    expect(failed).toMatch(
+      /--- expected \(expect\.md:7\)\n\s+\+\+\+ printed\n\s+- Status: Running\n\s+\+ Status: Pending/,
+    );
     writeFileSync(path.join(dir, 'ready.flag'), '');
     s.write('r');
     await s.waitFor('Step 2: run it?');
@@ -52,7 +54,9 @@ describe('the walkthrough checks output', { timeout: 30_000 }, () => {
     s.write('r');
     const second = await s.waitFor('Step 2: run it?');
     expect(second).toMatch(/✔ server runs in the background \(pid \d+\), ready after/);
-    expect(s.after('▶ Step 2/3 · second')).toMatch(/^▶ Step 2\/3 · second\n\s+⟳ in the background: server \(pid \d+\)/);
+    expect(s.after('▶ Step 2/3 · second')).toMatch(
+      /^▶ Step 2\/3 · second\n\s+⟳ in the background: server \(pid \d+\)/,
+    );
     const pid = Number(readFileSync(path.join(dir, 'server.pid'), 'utf8'));
     // It ends while the question waits: the notice comes at once, and the question is asked again.
     writeFileSync(path.join(dir, 'stop.flag'), '');
@@ -61,7 +65,9 @@ describe('the walkthrough checks output', { timeout: 30_000 }, () => {
     expect(s.screen()).toContain('│ giving up');
     s.write('r');
     await s.waitFor('Step 3: run it?');
-    expect(s.after('▶ Step 3/3 · third')).toMatch(/^▶ Step 3\/3 · third\n\s+✖ background step server ended on its own \(exit code 4\)/);
+    expect(s.after('▶ Step 3/3 · third')).toMatch(
+      /^▶ Step 3\/3 · third\n\s+✖ background step server ended on its own \(exit code 4\)/,
+    );
     s.write('q');
     expect((await s.exit()).exitCode).toBe(130);
     expect(s.screen()).toMatch(/1\/3 server\s+✔ done \(background, ended on its own \(exit code 4\)\)/);

@@ -32,6 +32,13 @@ afterEach(() => {
   for (const s of sessions.splice(0)) s.dispose();
 });
 
+/** Past the last step the walkthrough shows the summary and waits: `q` finishes. */
+async function finish(s: PtySession) {
+  await s.waitFor('End of the runbook');
+  s.write('q');
+  return s.exit();
+}
+
 // Each test drives the CLI through several keys and runs; other tests share the cores, so each gets time.
 describe('the interactive walkthrough', { timeout: 30_000 }, () => {
   it('shows prose, code and carried values, runs and skips on one key, and ends with a summary', async () => {
@@ -55,7 +62,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     await s.waitFor('Step 3: run it?');
     expect(s.screen()).toContain('↷ second skipped');
     s.write('\r'); // Enter runs
-    const { exitCode } = await s.exit();
+    const { exitCode } = await finish(s);
     expect(exitCode).toBe(0);
     const end = s.after('All done.');
     expect(end).toMatch(/1\/3 first\s+✔ done\s+\d+ ms/);
@@ -75,6 +82,8 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     s.write('r');
     await s.waitFor('Step 2: run it?');
     s.write('e');
+    await s.waitFor('Use the edited code how?');
+    s.write('r'); // for this run only
     await s.waitForCount('Step 2: run it?', 2);
     expect(s.after('▶ Step 2/3 · second')).toMatch(
       /second \(edited\)\n\s+│ echo "second EDITED sees \$VALUE"/,
@@ -82,7 +91,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     s.write('r');
     await s.waitFor('Step 3: run it?');
     s.write('r');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     expect(read(dir, 'log.txt')).toBe('first ran\nsecond EDITED sees from-first\nthird ran\n');
     const rec = record(dir, 'walk');
     expect(rec.steps[1].editedCode).toBe('echo "second EDITED sees $VALUE" >> log.txt');
@@ -98,7 +107,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     await s.waitFor('the editor (false) exited with 1; the code is unchanged');
     await s.waitForCount('Step 1: run it?', 2);
     s.write('a');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     expect(record(dir, 'walk').steps[0].editedCode).toBeUndefined();
   });
 
@@ -107,7 +116,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     const s = start(['walk.md'], dir);
     await s.waitFor('Step 1: run it?');
     s.write('a');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     const screen = s.screen();
     expect(screen).not.toContain('Step 2: run it?');
     expect(screen).toContain('✔ third done');
@@ -128,12 +137,14 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     await s.waitFor('Step 2: run it?');
     expect(s.screen()).toContain('✔ needs-flag done');
     s.write('r');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     expect(read(dir, 'attempts.txt')).toBe('attempt\nattempt\n');
     expect(read(dir, 'log.txt')).toBe('flag found\nafter ran\n');
     expect(record(dir, 'fail').steps[0].attempts).toBe(2);
     expect(s.after('Step ')).toBeTruthy();
-    expect(s.screen()).toMatch(/1\/2 needs-flag\s+✔ done \(2 attempts\)/);
+    // Retrying after a failure runs the step again: the record counts both runs.
+    expect(s.screen()).toMatch(/1\/2 needs-flag\s+✔ done \(ran 2 times\)/);
+    expect(record(dir, 'fail').steps[0].runs).toBe(2);
   });
 
   it('offers the failure choices when continue-on-error=false, and does not carry on', async () => {
@@ -158,7 +169,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     expect(existsSync(path.join(dir, 'log.txt'))).toBe(false);
     writeFileSync(path.join(dir, 'flag'), '');
     s.write('r');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     expect(s.screen()).not.toContain('Step 2: run it?');
     expect(read(dir, 'log.txt')).toBe('flag found\nafter ran\n');
   });
@@ -234,7 +245,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     const last = start(['--resume', 'walk.md'], dir);
     await last.waitFor('Step 3: run it?');
     last.write('r');
-    expect((await last.exit()).exitCode).toBe(0);
+    expect((await finish(last)).exitCode).toBe(0);
     expect(read(dir, 'log.txt')).toBe('first ran\nsecond sees from-first\nthird ran\n');
   });
 
@@ -262,7 +273,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     expect(third).toMatch(/API_TOKEN = \*\*\*\*/);
     expect(third).toMatch(/REGION\s+= eu-west-1/);
     s.write('r');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     expect(read(dir, 'token.txt')).toBe('token seen in eu-west-1\n');
     expect(read(dir, 'name.txt')).toBe('hello Ada Lovelace\n');
     expect(read(dir, 'inputs.txt')).toBe('region=eu-west-1 token=hunter2-secret name=Ada Lovelace\n');
@@ -320,7 +331,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     yes.write('y');
     await yes.waitFor('Step 1: run it?');
     yes.write('r');
-    expect((await yes.exit()).exitCode).toBe(0);
+    expect((await finish(yes)).exitCode).toBe(0);
     expect(read(dir, 'ran.txt')).toBe('ran anyway\n');
 
     const other = scratch('interactive/requires.md');
@@ -337,7 +348,7 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
       const s = start(['walk.md'], dir, { NO_COLOR: noColor });
       await s.waitFor('Step 1: run it?');
       s.write('a');
-      expect((await s.exit()).exitCode).toBe(0);
+      expect((await finish(s)).exitCode).toBe(0);
       expect(s.screen()).toContain('Finished: 3 done');
       expect(SGR.test(s.raw)).toBe(noColor === undefined);
     }
@@ -366,7 +377,7 @@ describe('examples/tour.md', { timeout: 30_000 }, () => {
     s.write('Grace\r');
     await s.waitFor('Step 5: run it?');
     s.write('r');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await finish(s)).exitCode).toBe(0);
     expect(s.screen()).toMatch(/Goodbye, Grace\. The tour started at \d\d:\d\d:\d\d\./);
     expect(s.screen()).toContain('Finished: 5 done');
     // The last step removed the scratch directory.
