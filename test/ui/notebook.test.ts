@@ -29,7 +29,7 @@ function saveAsEditor(dir: string, file: string, text: string): void {
 }
 
 /** What comes on screen after the last `marker`, once `expected` is there too. */
-async function after(s: PtySession, marker: string, expected: string | RegExp): Promise<string> {
+async function shownAfter(s: PtySession, marker: string, expected: string | RegExp): Promise<string> {
   await s.waitFor(() => {
     const tail = s.after(marker);
     return typeof expected === 'string' ? tail.includes(expected) : expected.test(tail);
@@ -52,7 +52,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     s.write('b');
     await s.waitForCount('Step 2: run it?', 2);
     s.write('b');
-    const back = await after(s, '▶ Step 1/3 · count', 'Step 1 is done: run it again?');
+    const back = await shownAfter(s, '▶ Step 1/3 · count', 'Step 1 is done: run it again?');
     // Going back shows the step again, its prose too.
     expect(s.screen().split('Counting prose.').length - 1).toBe(2);
     expect(back).toMatch(/▶ Step 1\/3 · count\s+✔ done/);
@@ -80,7 +80,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     s.write('s');
     await s.waitFor('Step 3: run it?');
     s.write('g');
-    const outline = await after(s, 'Go to which step?', '3 · last');
+    const outline = await shownAfter(s, 'Go to which step?', '3 · last');
     expect(outline).toMatch(/1 ✔ count\s+done/);
     expect(outline).toMatch(/2 ↷ show\s+skipped/);
     expect(outline).toMatch(/▸ 3 · last\s+not run/);
@@ -89,7 +89,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     s.write('\r');
     await s.waitFor('Step 1 is done: run it again?');
     s.write('o');
-    const shown = await after(s, '── last output of step 1 count', '│ count is 1');
+    const shown = await shownAfter(s, '── last output of step 1 count', '│ count is 1');
     expect(shown).toContain('(done, exit code 0)');
     s.write('n');
     await s.waitForCount('Step 2: run it?', 2);
@@ -104,7 +104,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     const s = start(['count.md'], dir);
     await s.waitFor('Step 1: run it?');
     s.write('a');
-    const end = await after(s, 'The end of the count fixture.', 'End of the runbook (3 done)');
+    const end = await shownAfter(s, 'The end of the count fixture.', 'End of the runbook (3 done)');
     expect(end).toMatch(/1\/3 count\s+✔ done/);
     expect(end).toMatch(/3\/3 last\s+✔ done/);
     s.write('g');
@@ -131,7 +131,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     await s.waitFor('Step 2: run it?');
     const text = read(dir, 'count.md');
     saveAsEditor(dir, 'count.md', text.replace('echo "show sees $N"', 'echo "show now says $N"'));
-    const notice = await after(s, 'runbook: count.md changed', 'Step 2: run it?');
+    const notice = await shownAfter(s, 'runbook: count.md changed', 'Step 2: run it?');
     expect(notice).toContain('runbook: count.md changed: step 2 show edited');
     expect(notice).toContain('│ echo "show now says $N" | tee -a log.txt');
     s.write('r');
@@ -141,7 +141,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     writeFileSync(path.join(dir, 'count.md'), read(dir, 'count.md').replace('count is', 'the count is'));
     await s.waitFor('runbook: count.md changed: step 1 count edited');
     s.write('g');
-    const outline = await after(s, 'Go to which step?', '3 · last');
+    const outline = await shownAfter(s, 'Go to which step?', '3 · last');
     expect(outline).toMatch(/1 ✔ count\s+done \(stale\)/);
     s.write('\u001b');
     await s.waitForCount('Step 3: run it?', 3);
@@ -165,7 +165,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     await s.waitFor('Step 3: run it?');
     expect(s.after('▶ Step 3/3')).toContain('extra');
     s.write('r');
-    const end = await after(s, 'extra ran', 'End of the runbook');
+    const end = await shownAfter(s, 'extra ran', 'End of the runbook');
     expect(end).toMatch(/3\/3 extra\s+✔ done/);
     expect(end).not.toMatch(/\d\/3 last/);
     s.write('q');
@@ -263,7 +263,7 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     expect(screen).toContain('step 1 count changed since it ran (stale)');
     expect(again.after('▶ Step 2/3')).toContain('last');
     again.write('g');
-    const outline = await after(again, 'Go to which step?', '3 · extra');
+    const outline = await shownAfter(again, 'Go to which step?', '3 · extra');
     expect(outline).toMatch(/1 ✔ count\s+done \(stale\)/);
     expect(outline).toMatch(/▸ 2 · last\s+not run/);
     again.write('\u001b');
