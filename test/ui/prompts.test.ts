@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   askValue,
-  chooseAfterFailure,
+  chooseEditScope,
   chooseStepAction,
   confirmContinue,
   type PromptIO,
@@ -39,36 +39,49 @@ async function press(h: ReturnType<typeof harness>, ...keys: string[]) {
   for (const k of keys) h.input.write(k);
 }
 
-describe('chooseStepAction', () => {
+describe('chooseStepAction at a step not run', () => {
   it.each([
     ['r', 'run'],
     ['s', 'skip'],
     ['e', 'edit'],
     ['a', 'all'],
+    ['g', 'go'],
+    ['b', 'back'],
+    ['n', 'next'],
+    ['o', 'output'],
     ['q', 'quit'],
     ['S', 'skip'],
     ['\r', 'run'],
     ['\u0003', 'quit'],
   ])('maps the key %j to %s', async (key, action) => {
     const h = harness();
-    const answer = chooseStepAction('Step 1: run it?', h.io);
+    const answer = chooseStepAction('Step 1: run it?', 'new', h.io);
     await press(h, key);
     expect(await answer).toBe(action);
   });
 
   it('ignores keys that are not choices', async () => {
     const h = harness();
-    const answer = chooseStepAction('Step 1: run it?', h.io);
+    const answer = chooseStepAction('Step 1: run it?', 'new', h.io);
     await press(h, 'x', 'z', 's');
     expect(await answer).toBe('skip');
   });
 
   it('shows the keys and the message, and leaves the input paused and out of raw mode', async () => {
     const h = harness();
-    const answer = chooseStepAction('Step 3: run it?', h.io);
+    const answer = chooseStepAction('Step 3: run it?', 'new', h.io);
     await press(h, 'r');
     await answer;
-    for (const text of ['Step 3: run it?', 'Run it', 'Skip it', 'Edit the code', 'without asking', 'Quit']) {
+    for (const text of [
+      'Step 3: run it?',
+      'Run it',
+      'Skip it',
+      'Edit the code',
+      'without asking',
+      'Go to a step',
+      'Back',
+      'Quit',
+    ]) {
       expect(h.shown()).toContain(text);
     }
     expect(h.input.rawChanges[0]).toBe(true);
@@ -80,34 +93,91 @@ describe('chooseStepAction', () => {
   it('quits when its signal is aborted', async () => {
     const controller = new AbortController();
     const h = harness(controller.signal);
-    const answer = chooseStepAction('Step 1: run it?', h.io);
+    const answer = chooseStepAction('Step 1: run it?', 'new', h.io);
     await press(h);
     controller.abort();
     expect(await answer).toBe('quit');
   });
 });
 
-describe('chooseAfterFailure', () => {
+describe('chooseStepAction at a done step', () => {
   it.each([
-    ['r', 'retry'],
-    ['\r', 'retry'],
+    ['r', 'run'],
+    ['\r', 'run'],
+    ['n', 'next'],
+    ['a', 'all'],
+  ])('maps the key %j to %s', async (key, action) => {
+    const h = harness();
+    const answer = chooseStepAction('Step 1 is done: run it again?', 'done', h.io);
+    await press(h, key);
+    expect(await answer).toBe(action);
+    expect(h.shown()).toContain('Run it again');
+  });
+
+  it('offers no skip for a step that is done', async () => {
+    const h = harness();
+    const answer = chooseStepAction('Step 1 is done: run it again?', 'done', h.io);
+    await press(h, 's', 'q');
+    expect(await answer).toBe('quit');
+  });
+});
+
+describe('chooseStepAction after a failure', () => {
+  it.each([
+    ['r', 'run'],
+    ['\r', 'run'],
     ['e', 'edit'],
     ['s', 'skip'],
+    ['g', 'go'],
+    ['o', 'output'],
     ['q', 'quit'],
     ['\u0003', 'quit'],
   ])('maps the key %j to %s', async (key, action) => {
     const h = harness();
-    const answer = chooseAfterFailure('Step 2 failed: what now?', h.io);
+    const answer = chooseStepAction('Step 2 failed: what now?', 'failed', h.io);
     await press(h, key);
     expect(await answer).toBe(action);
   });
 
   it('offers no "run all" after a failure', async () => {
     const h = harness();
-    const answer = chooseAfterFailure('Step 2 failed: what now?', h.io);
+    const answer = chooseStepAction('Step 2 failed: what now?', 'failed', h.io);
     await press(h, 'a', 'q');
     expect(await answer).toBe('quit');
     expect(h.shown()).not.toContain('without asking');
+    expect(h.shown()).toContain('Retry');
+  });
+});
+
+describe('chooseStepAction after the last step', () => {
+  it.each([
+    ['\r', 'finish'],
+    ['q', 'finish'],
+    ['\u0003', 'finish'],
+    ['g', 'go'],
+    ['b', 'back'],
+    ['o', 'output'],
+  ])('maps the key %j to %s', async (key, action) => {
+    const h = harness();
+    const answer = chooseStepAction('End of the runbook', 'end', h.io);
+    await press(h, key);
+    expect(await answer).toBe(action);
+  });
+});
+
+describe('chooseEditScope', () => {
+  it.each([
+    ['\r', 'run'],
+    ['r', 'run'],
+    ['s', 'save'],
+    ['d', 'discard'],
+    ['\u001b', 'discard'],
+  ])('maps the key %j to %s', async (key, scope) => {
+    const h = harness();
+    const answer = chooseEditScope('runbook.md', h.io);
+    await press(h, key);
+    expect(await answer).toBe(scope);
+    expect(h.shown()).toContain("Save it into runbook.md (only this step's code changes)");
   });
 });
 

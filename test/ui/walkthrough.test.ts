@@ -356,16 +356,24 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
 });
 
 describe('examples/tour.md', { timeout: 30_000 }, () => {
-  it('runs as its prose says: a carried value, a step that fails until a file exists, a question', async () => {
+  it('runs as its prose says: a carried value, going back, a step that fails until a file exists, a question, an edit of the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'runbook-tour-test-'));
     cpSync(path.join(ROOT, 'examples/tour.md'), path.join(dir, 'tour.md'));
     const tmp = path.join(dir, 'tmp');
     mkdirSync(tmp);
     const s = start(['tour.md'], dir, { TMPDIR: tmp });
-    for (const n of [1, 2, 3]) {
+    for (const n of [1, 2]) {
       await s.waitFor(`Step ${n}: run it?`);
       s.write('r');
     }
+    // Back one step, run it again, and on from there.
+    await s.waitFor('Step 3: run it?');
+    s.write('b');
+    await s.waitFor('Step 2 is done: run it again?');
+    s.write('r');
+    await s.waitForCount('Step 3: run it?', 2);
+    expect(s.screen().match(/^Tour started at \d\d:\d\d:\d\d$/gm)).toHaveLength(2);
+    s.write('r');
     await s.waitFor('Step 3 failed: what now?');
     const touch = /touch (\S+\/ready)/.exec(s.after('── wait-for-ready-file is running'))?.[1];
     expect(touch).toMatch(new RegExp(`^${tmp}/runbook-tour\\.`));
@@ -376,10 +384,21 @@ describe('examples/tour.md', { timeout: 30_000 }, () => {
     await s.waitFor(() => s.after('── ask-your-name is running').includes('What should I call you?'));
     s.write('Grace\r');
     await s.waitFor('Step 5: run it?');
+    // The file edited while the tour waits: the walkthrough names the step and runs the new line.
+    const file = path.join(dir, 'tour.md');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('This line is what the file says.', 'Edited in my editor.'),
+    );
+    await s.waitFor('runbook: tour.md changed: step 5 edit-me edited');
+    await s.waitForCount('Step 5: run it?', 2);
+    s.write('r');
+    await s.waitFor(/^Edited in my editor\. Change it, save, and run this step\.$/m);
+    await s.waitFor('Step 6: run it?');
     s.write('r');
     expect((await finish(s)).exitCode).toBe(0);
     expect(s.screen()).toMatch(/Goodbye, Grace\. The tour started at \d\d:\d\d:\d\d\./);
-    expect(s.screen()).toContain('Finished: 5 done');
+    expect(s.screen()).toContain('Finished: 6 done');
     // The last step removed the scratch directory.
     expect(readdirSync(tmp).filter((f) => f.startsWith('runbook-tour.'))).toEqual([]);
   });
@@ -389,7 +408,7 @@ describe('examples/tour.md', { timeout: 30_000 }, () => {
     cpSync(path.join(ROOT, 'examples/tour.md'), path.join(dir, 'tour.md'));
     const r = await runCli(['--yes', 'tour.md'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Step 3/5 wait-for-ready-file failed');
+    expect(r.stderr).toContain('Step 3/6 wait-for-ready-file failed');
   });
 });
 
