@@ -43,6 +43,9 @@ describe('the walkthrough checks output', { timeout: 30_000 }, () => {
     await s.waitFor('Step 2: run it?');
     expect(s.screen()).toContain('✔ status done in');
     s.write('r');
+    // Past the last step the walkthrough waits with the summary: q finishes.
+    await s.waitFor('End of the runbook');
+    s.write('q');
     expect((await s.exit()).exitCode).toBe(0);
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(true);
   });

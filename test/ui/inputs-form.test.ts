@@ -38,6 +38,9 @@ describe('declared inputs at a terminal', () => {
     s.write('key-secret-2\r');
     await s.waitFor('Step 1: run it?');
     s.write('a');
+    // Past the last step the walkthrough waits with the summary: q finishes.
+    await s.waitFor('End of the runbook');
+    s.write('q');
     expect((await s.exit()).exitCode).toBe(0);
     const screen = s.screen();
     expect(screen).toContain('clusters cluster-0 and cluster-1 in eu-west-1');
