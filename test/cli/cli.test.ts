@@ -136,7 +136,7 @@ describe('start-up stays light', () => {
     try {
       await s.waitFor('Step 1: run it?');
       s.write('a');
-      expect((await s.exit()).exitCode).toBe(0);
+      expect((await s.finish()).exitCode).toBe(0);
     } finally {
       s.dispose();
     }

@@ -110,6 +110,13 @@ export class PtySession {
     this.proc.write(keys);
   }
 
+  /** Past the last step the walkthrough shows the summary and waits: `q` finishes it. */
+  async finish(ms = 15_000): Promise<PtyExit> {
+    await this.waitFor('End of the runbook', ms);
+    this.write('q');
+    return this.exit(ms);
+  }
+
   async exit(ms = 15_000): Promise<PtyExit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -83,7 +83,7 @@ describe('asking just in time', () => {
     s.write('a');
     await s.waitFor('Step 2 reads ASKED_FOR, which is not set.');
     s.write('typed\r');
-    expect((await s.exit()).exitCode).toBe(0);
+    expect((await s.finish()).exitCode).toBe(0);
     const screen = s.screen();
     expect(screen).toContain('same step: loaded');
     expect(screen).toContain('counted: 1');
