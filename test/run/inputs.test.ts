@@ -1,10 +1,11 @@
 // Declared inputs without a terminal: from the environment, --set and --env-file; every missing or
 // invalid one listed at once with its description, exit 2, nothing run; shown by --list, --json and
 // --dry-run; checked by runbook check.
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, scratch } from '../helpers/cli.ts';
+import { BIN, runCli, scratch } from '../helpers/cli.ts';
 
 const clean = { REGION: undefined, API_KEY: undefined, CLUSTER_PREFIX: undefined, REGISTRY_TOKEN: undefined };
 
@@ -67,12 +68,16 @@ describe('declared inputs under --yes', () => {
 
   it('a missing --env-file stops the run with one line, running nothing', { timeout: 60_000 }, async () => {
     const dir = scratch('inputs/deploy.md');
-    const r = await runCli(['--yes', '--env-file', 'nope.env', 'deploy.md'], { cwd: dir, env: clean });
-    // Node 20 itself looks for --env-file files anywhere on its command line and stops first (exit 9).
-    expect(r.code).not.toBe(0);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('nope.env');
+    // The bin as npx starts it, through its #! line: Node 20 must not take --env-file as its own.
+    const r = spawnSync(BIN, ['--yes', '--env-file', 'nope.env', 'deploy.md'], {
+      cwd: dir,
+      env: { ...clean, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`runbook: cannot read --env-file ${path.join(dir, 'nope.env')}: no such file\n`);
     expect(r.stdout).toBe('');
+    expect(existsSync(path.join(dir, '.runbook'))).toBe(false);
   });
 
   it('a dotenv line that is not a variable name is a usage error', { timeout: 60_000 }, async () => {
