@@ -126,7 +126,7 @@ describe('start-up stays light', () => {
     expect(loaded.filter((l) => web.test(l))).toEqual([]);
   });
 
-  it('the walkthrough loads no web code', async () => {
+  it('the walkthrough loads no web code', { timeout: 30_000 }, async () => {
     const dir = scratch('interactive/walk.md');
     const log = path.join(dir, 'imports.log');
     const s = new PtySession(['walk.md'], {
