@@ -36,14 +36,21 @@ export function compare(n, a, b) {
 }
 
 export function report(name, value, goal, ok) {
-  console.log(`${ok === undefined ? 'INFO' : ok ? 'PASS' : 'MISS'}  ${name}: ${value}${goal ? `  (goal: ${goal})` : ''}`);
+  console.log(
+    `${ok === undefined ? 'INFO' : ok ? 'PASS' : 'MISS'}  ${name}: ${value}${goal ? `  (goal: ${goal})` : ''}`,
+  );
 }
 
 /** Reports medians `r.a` against `r.b` as a ratio, with `goal` the largest ratio that passes. */
 export function reportRatio(name, r, goal, digits = 0) {
   const ratio = r.a / r.b;
   const ms = (x) => `${x.toFixed(digits)} ms`;
-  report(name, `${ms(r.a)} vs ${ms(r.b)} = ${ratio.toFixed(2)}x`, goal && `<= ${goal}x`, goal && ratio <= goal);
+  report(
+    name,
+    `${ms(r.a)} vs ${ms(r.b)} = ${ratio.toFixed(2)}x`,
+    goal && `<= ${goal}x`,
+    goal && ratio <= goal,
+  );
   return ratio;
 }
 

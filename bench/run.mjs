@@ -1,10 +1,10 @@
 // npm run bench [NAME...]: each figure is a ratio against a peer measured in the same run, alternating runs
 // so that machine noise hits both sides alike. Goals come from the issues; a missed goal is printed, not
 // hidden. With names, only those benches run.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BIN, compare, median, peakRss, report, reportRatio, ROOT, wall, ZX } from './measure.mjs';
+import { BIN, compare, median, peakRss, ROOT, report, reportRatio, wall, ZX } from './measure.mjs';
 import { assocArray, bigValue, manySteps, manyVars } from './state.mjs';
 
 function startup() {
@@ -50,6 +50,59 @@ function flood(dir) {
 }
 
 /**
+ * runbook serve with a page open while a step prints 300 MB: the server's peak RSS, for a page that keeps
+ * up (acknowledges what it draws) and one that never draws, against the same step under --yes.
+ */
+async function serveFlood(dir) {
+  const { spawn } = await import('node:child_process');
+  const { WebSocket } = await import('ws');
+  const file = path.join(dir, 'serve-flood.md');
+  writeFileSync(file, '# Flood\n\n```bash {name=flood}\nhead -c 225000000 /dev/zero | base64\n```\n');
+  const yes = peakRss(process.execPath, [BIN, '--yes', '--no-preflight', file], dir);
+  const served = async (acks) => {
+    rmSync(path.join(dir, '.runbook'), { recursive: true, force: true });
+    const child = spawn(process.execPath, [BIN, 'serve', '--no-preflight', file], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    const url = await new Promise((resolve) =>
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /http:\/\/\S+\?token=\S+/.exec(out);
+        if (m) resolve(new URL(m[0]));
+      }),
+    );
+    const ws = new WebSocket(`ws://${url.host}/live?token=${url.searchParams.get('token')}`);
+    const t0 = Date.now();
+    await new Promise((resolve) => {
+      ws.on('open', () => ws.send(JSON.stringify({ t: 'run', step: 'flood' })));
+      ws.on('message', (data, binary) => {
+        if (binary) {
+          if (acks) ws.send(JSON.stringify({ t: 'ack', bytes: data.length - 5 }));
+        } else if (JSON.parse(String(data)).t === 'idle') resolve();
+      });
+    });
+    const ms = Date.now() - t0;
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const peak = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) / 1024;
+    ws.close();
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.once('exit', resolve));
+    return { peak, ms };
+  };
+  const keeping = await served(true);
+  const stalled = await served(false);
+  const worst = Math.max(keeping.peak, stalled.peak);
+  report(
+    '300 MB output step under serve, peak RSS of the server with a page that keeps up / never draws (--yes on the same file)',
+    `${keeping.peak.toFixed(0)} MiB in ${(keeping.ms / 1000).toFixed(1)} s / ${stalled.peak.toFixed(0)} MiB in ${(stalled.ms / 1000).toFixed(1)} s (--yes: ${yes.toFixed(0)} MiB)`,
+    '< 2x --yes',
+    worst < 2 * yes,
+  );
+}
+
+/**
  * What running a step as JavaScript costs: 20 zx steps (each its own Node process) against the same work as
  * 20 bash steps, per step, next to what starting Node at all costs.
  */
@@ -91,6 +144,7 @@ try {
     startup,
     hundred: () => hundredSteps(dir),
     flood: () => flood(dir),
+    serve: () => serveFlood(dir),
     jsstep: () => jsStep(dir),
     vars: () => manyVars(dir),
     bigvalue: () => bigValue(dir),
@@ -98,7 +152,7 @@ try {
     steps: () => manySteps(dir),
   };
   for (const [name, fn] of Object.entries(benches)) {
-    if (!only.length || only.includes(name)) fn();
+    if (!only.length || only.includes(name)) await fn();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,18 @@
 // carrying less. Blocks avoid `${` and backticks: zx's Markdown mode puts each inside a JS template literal.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, compare, median, peakRss, report, reportRatio, runbookYes, wall, zxMarkdown, ZX } from './measure.mjs';
+import {
+  BIN,
+  compare,
+  median,
+  peakRss,
+  report,
+  reportRatio,
+  runbookYes,
+  wall,
+  ZX,
+  zxMarkdown,
+} from './measure.mjs';
 
 function writeRunbook(dir, name, first, count, step = (i) => `S=${i}\necho "step ${i}"`) {
   const blocks = [`\`\`\`bash\n${first}\n\`\`\``];
@@ -44,7 +55,12 @@ export function bigValue(dir) {
   report('  runner peak RSS, 10 MB value', mib(peak), '<= 200 MiB', peak <= 200);
   const { size } = readRecord(dir, name);
   // The record is rewritten whole on every save: it must not hold the value itself.
-  report('  run record size (rewritten as steps end)', `${(size / 1024).toFixed(0)} KiB`, '< 1 MiB', size < 1 << 20);
+  report(
+    '  run record size (rewritten as steps end)',
+    `${(size / 1024).toFixed(0)} KiB`,
+    '< 1 MiB',
+    size < 1 << 20,
+  );
 }
 
 /** An associative array built by step 1 and never touched again. */
