@@ -1,7 +1,10 @@
-// Fake helm v3.19: `version`, `repo add|update|list`, `install`, `list`. Errors are helm's own words for
-// the failures a runbook meets: unknown repo or chart version, unreachable context, missing values file,
-// a release name in use, a missing namespace, the istio/gateway 1.23 schema that Helm >= 3.18.5 refuses.
-import { clusterForContext, getObject, saveCluster, serverCreate } from './cluster.mjs';
+// Fake helm v3.19: `version`, `repo add|update|list`, `install`, `upgrade [--install]`, `list`, `status`.
+// Errors are helm's own words (cmd/helm, pkg/action) and wrapped as helm wraps them: install's under
+// INSTALLATION FAILED, an upgrade's under UPGRADE FAILED, the install that `upgrade --install` starts
+// unwrapped. Charts render through charts.mjs; --wait checks readiness at once instead of waiting.
+
+import { CHARTS, notes } from './charts.mjs';
+import { getObject, objectKey, serverCreate, serverDelete, serverUpdate } from './cluster.mjs';
 import {
   flagSpec,
   hex,
@@ -12,6 +15,7 @@ import {
   ToolError,
   writeState,
 } from './state.mjs';
+import { commit, openCluster, reconcile } from './workloads.mjs';
 
 const HELM_VERSION = 'v3.19.0';
 const ISTIO_REPO_URL = 'https://istio-release.storage.googleapis.com/charts';
@@ -23,6 +27,7 @@ const KNOWN_REPOS = {
 const SPEC = flagSpec([
   [['--namespace', '-n'], { value: true }],
   [['--create-namespace'], { value: false }],
+  [['--install', '-i'], { value: false }],
   [['--version'], { value: true }],
   [['--values', '-f'], { value: true, multi: true }],
   [['--set'], { value: true, multi: true }],
@@ -81,231 +86,232 @@ function repoCommand(verb, positional, flags) {
     return `Hang tight while we grab the latest from your chart repositories...\n${lines.join('\n')}\nUpdate Complete. ⎈Happy Helming!⎈\n`;
   }
   if (verb === 'list' || verb === 'ls') {
-    if (Object.keys(repos).length === 0) throw new ToolError('Error: no repositories to show');
-    return `NAME \tURL\n${Object.entries(repos)
-      .map(([name, repo]) => `${name}\t${repo.url}`)
-      .join('\n')}\n`;
+    // cmd/helm/repo_list.go: JSON and YAML print an empty list; the table refuses to.
+    const entries = Object.entries(repos).map(([name, repo]) => ({ name, url: repo.url }));
+    if (flags.output === 'json') return `${JSON.stringify(entries)}\n`;
+    if (entries.length === 0) throw new ToolError('Error: no repositories to show');
+    const width = Math.max(4, ...entries.map((e) => e.name.length));
+    return `${['NAME'.padEnd(width), 'URL'].join('\t')}\n${entries.map((e) => `${e.name.padEnd(width)}\t${e.url}`).join('\n')}\n`;
   }
   throw new ToolError(`Error: unknown command "${verb}" for "helm repo"`);
 }
 
-/** What a chart's templates put into the cluster, and what starts because of it. */
-function renderChart(cluster, chart, release, namespace, values) {
-  const create = (object) => serverCreate(cluster, object, { manager: 'helm' });
-  const meta = (name, labels = {}) => ({
-    name,
-    namespace,
-    labels: { 'app.kubernetes.io/managed-by': 'Helm', ...labels },
-    annotations: { 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': namespace },
-  });
-  if (chart === 'base') {
-    cluster.crds.istio = true;
-    return;
-  }
-  if (chart === 'istiod') {
-    create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('istiod') });
-    create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('istio-reader-service-account') });
-    create({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: meta('istio'),
-      data: { mesh: `defaultConfig:\n  meshId: ${values.global?.meshID ?? ''}\n` },
-    });
-    const labels = { app: 'istiod', istio: 'pilot' };
-    create({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: meta('istiod', labels),
-      spec: {
-        selector: labels,
-        ports: [
-          { name: 'grpc-xds', port: 15010 },
-          { name: 'https-dns', port: 15012 },
-          { name: 'https-webhook', port: 443, targetPort: 15017 },
-        ],
-      },
-    });
-    create({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: meta('istiod', labels),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.23.2' }] },
-        },
-      },
-    });
-    // istiod's self-signed CA: it keeps an existing istio-ca-secret and only creates one when there is none.
-    if (!getObject(cluster, 'Secret', namespace, 'istio-ca-secret')) {
-      const pem = (what) =>
-        Buffer.from(`-----BEGIN ${what}-----\n${hex(48)}\n-----END ${what}-----\n`).toString('base64');
-      const cert = pem('CERTIFICATE');
-      create({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'istio.io/ca-root',
-        metadata: { name: 'istio-ca-secret', namespace },
-        data: {
-          'ca-cert.pem': cert,
-          'ca-key.pem': pem('RSA PRIVATE KEY'),
-          'cert-chain.pem': '',
-          'key.pem': '',
-          'root-cert.pem': '',
-        },
-      });
-    }
-    return;
-  }
-  if (chart === 'gateway') {
-    const name = values.name || release;
-    const selector = {
-      app: values.labels?.app ?? name,
-      istio: values.labels?.istio ?? name.replace(/^istio-/, ''),
-    };
-    const extraLabels = Object.fromEntries(
-      Object.entries(values.labels ?? {}).filter(([k]) => k !== 'app' && k !== 'istio'),
+/** LocateChart and values: the chart reference, version and merged values, or helm's error. */
+function prepare(flags, chartRef) {
+  const [repoName, chart] = chartRef.split('/');
+  const repos = readState('helm-repos', {});
+  if (!repos[repoName]) throw new Error(`repo ${repoName} not found`);
+  const index = KNOWN_REPOS[repos[repoName].url];
+  const version = flags.version ?? index.versions.at(-1);
+  if (!index.charts.includes(chart) || !index.versions.includes(version)) {
+    throw new Error(
+      `chart "${chart}" matching ${version} not found in ${repoName} index. (try 'helm repo update'): no chart version found for ${chart}-${version}`,
     );
-    const network = values.networkGateway ? { 'topology.istio.io/network': values.networkGateway } : {};
-    const ports = values.networkGateway
-      ? [
-          { name: 'status-port', port: 15021, targetPort: 15021 },
-          { name: 'tls', port: 15443, targetPort: 15443 },
-          { name: 'tls-istiod', port: 15012, targetPort: 15012 },
-          { name: 'tls-webhook', port: 15017, targetPort: 15017 },
-        ]
-      : (values.service?.ports ?? [
-          { name: 'status-port', port: 15021, protocol: 'TCP', targetPort: 15021 },
-          { name: 'http2', port: 80, protocol: 'TCP', targetPort: 80 },
-          { name: 'https', port: 443, protocol: 'TCP', targetPort: 443 },
-        ]);
-    const env = values.networkGateway
-      ? [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: values.networkGateway }]
-      : [];
-    create({
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: meta(name, { ...selector, ...extraLabels }),
-    });
-    create({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: meta(name, { ...selector, ...extraLabels }),
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: selector },
-        template: {
-          metadata: {
-            labels: { ...selector, ...extraLabels, ...network, 'sidecar.istio.io/inject': 'true' },
-            annotations: { 'inject.istio.io/templates': 'gateway' },
-          },
-          spec: { containers: [{ name: 'istio-proxy', image: 'auto', env }] },
-        },
-      },
-    });
-    // servicelb (klipper-lb) answers a LoadBalancer Service with the node's address; without it there is none.
-    const servicelb = !cluster.disabled.includes('servicelb');
-    create({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: meta(name, { ...selector, ...extraLabels, ...network }),
-      spec: { type: values.service?.type ?? 'LoadBalancer', selector, ports },
-      status: { loadBalancer: servicelb ? { ingress: [{ ip: cluster.serverIP, ipMode: 'VIP' }] } : {} },
-    });
-    return servicelb ? undefined : 'context deadline exceeded';
   }
-  throw new ToolError(`Error: INSTALLATION FAILED: the fake helm does not know chart ${chart}`, 2);
-}
-
-function install(flags, positional) {
-  const fail = (message) => new ToolError(`Error: INSTALLATION FAILED: ${message}`);
-  if (positional.length < 2)
-    throw new ToolError('Error: must either provide a name or specify --generate-name');
-  const [release, chartRef] = positional;
   const values = {};
-  for (const file of flags.values ?? []) {
-    let text;
-    try {
-      text = readFileLikeGo(file);
-    } catch (error) {
-      throw fail(error.message);
-    }
-    deepMerge(values, parseYaml(text) ?? {});
-  }
+  for (const file of flags.values ?? []) deepMerge(values, parseYaml(readFileLikeGo(file)) ?? {});
   for (const assignment of flags.set ?? []) {
     const eq = assignment.indexOf('=');
     setPath(values, assignment.slice(0, eq), assignment.slice(eq + 1));
   }
-  const [repoName, chart] = chartRef.split('/');
-  const repos = readState('helm-repos', {});
-  if (!repos[repoName]) throw fail(`repo ${repoName} not found`);
-  const index = KNOWN_REPOS[repos[repoName].url];
-  const version = flags.version ?? index.versions.at(-1);
-  if (!index.charts.includes(chart) || !index.versions.includes(version)) {
-    throw fail(
-      `chart "${chart}" matching ${version} not found in ${repoName} index. (try 'helm repo update'): no chart version found for ${chart}-${version}`,
-    );
-  }
-  let cluster;
-  try {
-    cluster = clusterForContext(flags['kube-context'], '');
-  } catch (error) {
-    throw fail(`Kubernetes cluster unreachable: ${error.message}`);
-  }
+  return { chart, version, values };
+}
+
+function checkSchema(chart, values, flags) {
   if (chart === 'gateway' && !flags['skip-schema-validation']) {
     // Helm >= 3.18.5 validates with JSON Schema 2020-12 rules, under which the chart's root
     // `additionalProperties: false` next to its `$ref` rejects every key, the chart's own `defaults` included.
     const keys = ['defaults', ...Object.keys(values)].map((key) => `'${key}'`).join(', ');
-    throw fail(
+    throw new Error(
       `values don't meet the specifications of the schema(s) in the following chart(s):\ngateway:\n- at '': additional properties ${keys} not allowed`,
     );
   }
-  const namespace = flags.namespace ?? 'default';
-  const releaseKey = `${namespace}/${release}`;
-  if (cluster.releases[releaseKey]) throw fail('cannot re-use a name that is still in use');
-  if (!getObject(cluster, 'Namespace', undefined, namespace)) {
-    if (!flags['create-namespace'])
-      throw fail(`create: failed to create: namespaces "${namespace}" not found`);
-    serverCreate(
-      cluster,
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
-      { manager: 'helm' },
-    );
+}
+
+/** Puts the chart's objects into the cluster as helm's three-way patch does; what it no longer renders goes. */
+function deploy(cluster, release, chart, namespace, values, previousKeys = []) {
+  const objects = CHARTS[chart].render(release, namespace, values);
+  const keys = [];
+  for (const object of objects) {
+    const existing = getObject(cluster, object.kind, object.metadata.namespace, object.metadata.name);
+    const owner = existing?.metadata?.annotations?.['meta.helm.sh/release-name'];
+    if (existing && owner !== release) {
+      throw new Error(
+        `rendered manifests contain a resource that already exists. Unable to continue with install: ${object.kind} "${object.metadata.name}" in namespace "${object.metadata.namespace}" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "${release}"`,
+      );
+    }
+    if (!existing) serverCreate(cluster, object, { manager: 'helm' });
+    else {
+      const metadata = {
+        ...existing.metadata,
+        labels: object.metadata.labels,
+        annotations: object.metadata.annotations,
+      };
+      serverUpdate(cluster, existing, { ...existing, ...object, metadata }, { manager: 'helm' });
+    }
+    keys.push(objectKey(object));
   }
-  const deployed = new Date();
-  cluster.releases[releaseKey] = {
+  for (const key of previousKeys)
+    if (!keys.includes(key) && cluster.objects[key]) serverDelete(cluster, cluster.objects[key]);
+  if (chart === 'base') cluster.crds.istio = true;
+  reconcile(cluster);
+  return { keys, objects };
+}
+
+/** --wait: every Deployment available and every LoadBalancer Service with an address. */
+function notReady(cluster, objects) {
+  return objects.some((object) => {
+    const live = getObject(cluster, object.kind, object.metadata.namespace, object.metadata.name);
+    if (object.kind === 'Deployment')
+      return (live?.status?.availableReplicas ?? 0) < (live?.spec?.replicas ?? 1);
+    if (object.kind === 'Service' && object.spec.type === 'LoadBalancer')
+      return !live?.status?.loadBalancer?.ingress?.length;
+    return false;
+  });
+}
+
+/** ANSIC, as statusPrinter prints LAST DEPLOYED: "Mon Jan _2 15:04:05 2006" (local time). */
+function ansic(date) {
+  const day = date.toLocaleDateString('en-US', { weekday: 'short' });
+  const month = date.toLocaleDateString('en-US', { month: 'short' });
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${day} ${month} ${String(date.getDate()).padStart(2, ' ')} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${date.getFullYear()}`;
+}
+
+function statusText(record, chart) {
+  return `NAME: ${record.name}\nLAST DEPLOYED: ${ansic(new Date(record.updated))}\nNAMESPACE: ${record.namespace}\nSTATUS: ${record.status}\nREVISION: ${record.revision}\nTEST SUITE: None\nNOTES:\n${notes(chart, record.name, record.namespace, record.values)}\n`;
+}
+
+/** One revision of a release: deploy, then --wait; a failed wait leaves the release failed, as helm does. */
+function runRelease(cluster, flags, { release, namespace, chart, version, values, previous }) {
+  const record = {
     name: release,
     namespace,
     chart,
     version,
     values,
     status: 'deployed',
-    revision: 1,
-    updated: deployed.toISOString(),
+    revision: (previous?.revision ?? 0) + 1,
+    updated: new Date().toISOString(),
+    keys: [],
   };
-  const waitProblem = renderChart(cluster, chart, release, namespace, values);
-  if (waitProblem && flags.wait) {
-    cluster.releases[releaseKey].status = 'failed';
-    saveCluster(cluster);
-    throw fail(waitProblem);
+  const releaseKey = `${namespace}/${release}`;
+  const { keys, objects } = deploy(cluster, release, chart, namespace, values, previous?.keys);
+  record.keys = keys;
+  cluster.releases[releaseKey] = record;
+  if (flags.wait && notReady(cluster, objects)) {
+    record.status = 'failed';
+    commit(cluster);
+    throw new Error('context deadline exceeded');
   }
-  saveCluster(cluster);
-  return `NAME: ${release}\nLAST DEPLOYED: ${deployed.toUTCString()}\nNAMESPACE: ${namespace}\nSTATUS: deployed\nREVISION: 1\nTEST SUITE: None\nNOTES:\n"${release}" successfully installed!\n`;
+  commit(cluster);
+  return record;
+}
+
+function install(flags, positional, { wrap = (m) => `INSTALLATION FAILED: ${m}` } = {}) {
+  const fail = (error) => new ToolError(`Error: ${wrap(error.message)}`);
+  if (positional.length < 2)
+    throw new ToolError('Error: must either provide a name or specify --generate-name');
+  const [release, chartRef] = positional;
+  let prepared;
+  let cluster;
+  try {
+    prepared = prepare(flags, chartRef);
+  } catch (error) {
+    throw fail(error);
+  }
+  try {
+    cluster = openCluster(flags['kube-context'], '');
+  } catch (error) {
+    throw fail(new Error(`Kubernetes cluster unreachable: ${error.message}`));
+  }
+  const namespace = flags.namespace ?? 'default';
+  try {
+    checkSchema(prepared.chart, prepared.values, flags);
+    if (cluster.releases[`${namespace}/${release}`])
+      throw new Error('cannot re-use a name that is still in use');
+    if (!getObject(cluster, 'Namespace', undefined, namespace)) {
+      if (!flags['create-namespace'])
+        throw new Error(`create: failed to create: namespaces "${namespace}" not found`);
+      serverCreate(
+        cluster,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+        { manager: 'helm' },
+      );
+    }
+    const record = runRelease(cluster, flags, { release, namespace, ...prepared });
+    return statusText(record, prepared.chart);
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    throw fail(error);
+  }
+}
+
+function upgrade(flags, positional) {
+  if (positional.length < 2) throw new ToolError('Error: "helm upgrade" requires 2 arguments');
+  const [release, chartRef] = positional;
+  const namespace = flags.namespace ?? 'default';
+  let cluster;
+  try {
+    cluster = openCluster(flags['kube-context'], '');
+  } catch (error) {
+    throw new ToolError(`Error: Kubernetes cluster unreachable: ${error.message}`);
+  }
+  const previous = cluster.releases[`${namespace}/${release}`];
+  if (!previous && flags.install) {
+    process.stdout.write(`Release "${release}" does not exist. Installing it now.\n`);
+    return install(flags, positional, { wrap: (m) => m });
+  }
+  let prepared;
+  try {
+    prepared = prepare(flags, chartRef);
+  } catch (error) {
+    throw new ToolError(`Error: ${error.message}`);
+  }
+  try {
+    if (!previous) throw new Error(`"${release}" has no deployed releases`);
+    if (previous.status.startsWith('pending'))
+      throw new Error('another operation (install/upgrade/rollback) is in progress');
+    checkSchema(prepared.chart, prepared.values, flags);
+    const record = runRelease(cluster, flags, { release, namespace, ...prepared, previous });
+    return `Release "${release}" has been upgraded. Happy Helming!\n${statusText(record, prepared.chart)}`;
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    throw new ToolError(`Error: UPGRADE FAILED: ${error.message}`);
+  }
 }
 
 function list(flags) {
-  const cluster = clusterForContext(flags['kube-context'], 'Error: Kubernetes cluster unreachable: ');
+  const cluster = openCluster(flags['kube-context'], 'Error: Kubernetes cluster unreachable: ');
   const releases = Object.values(cluster.releases).filter(
     (r) => !flags.namespace || r.namespace === flags.namespace,
   );
+  if (flags.output === 'json') {
+    return `${JSON.stringify(
+      releases.map((r) => ({
+        name: r.name,
+        namespace: r.namespace,
+        revision: String(r.revision),
+        updated: r.updated,
+        status: r.status,
+        chart: `${r.chart}-${r.version}`,
+        app_version: r.version,
+      })),
+    )}\n`;
+  }
   const lines = ['NAME\tNAMESPACE\tREVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION'];
   for (const r of releases)
     lines.push(
       `${r.name}\t${r.namespace}\t${r.revision}\t${r.updated}\t${r.status}\t${r.chart}-${r.version}\t${r.version}`,
     );
   return `${lines.join('\n')}\n`;
+}
+
+function status(flags, positional) {
+  const cluster = openCluster(flags['kube-context'], 'Error: Kubernetes cluster unreachable: ');
+  const record = cluster.releases[`${flags.namespace ?? 'default'}/${positional[0]}`];
+  if (!record) throw new ToolError('Error: release: not found');
+  return statusText(record, record.chart);
 }
 
 export function helm(args) {
@@ -318,6 +324,8 @@ export function helm(args) {
   }
   if (command === 'repo') return repoCommand(positional[0], positional.slice(1), flags);
   if (command === 'install') return install(flags, positional);
+  if (command === 'upgrade') return upgrade(flags, positional);
   if (command === 'list' || command === 'ls') return list(flags);
+  if (command === 'status') return status(flags, positional);
   throw new ToolError(`Error: unknown command "${command}" for "helm"\nRun 'helm --help' for usage.`);
 }

@@ -1,17 +1,9 @@
 // `kubectl exec` (curl inside a pod answers like traefik/whoami through the mesh model), `kubectl wait`
 // and `kubectl rollout status`.
-import {
-  clusterForContext,
-  getObject,
-  kindFromResource,
-  listObjects,
-  notFound,
-  podsOf,
-  resourceName,
-  saveCluster,
-} from './cluster.mjs';
+import { getObject, KINDS, kindFromResource, listObjects, notFound, resourceName } from './cluster.mjs';
 import { hasSidecar, reachableEndpoints } from './mesh.mjs';
 import { randomUUID, ToolError } from './state.mjs';
+import { commit, openCluster, podReady } from './workloads.mjs';
 
 const CURL_OPTIONS_WITH_VALUE = new Set([
   '-m',
@@ -68,7 +60,8 @@ function resolveService(cluster, host, podNamespace) {
   return service && { service, namespace };
 }
 
-function whoamiAnswer(pod, host, clientPod) {
+function whoamiAnswer(pod, url, clientPod) {
+  const host = url.host;
   const name = pod.spec.containers
     .find((c) => c.name !== 'istio-proxy')
     ?.env?.find((e) => e.name === 'WHOAMI_NAME')?.value;
@@ -82,7 +75,8 @@ function whoamiAnswer(pod, host, clientPod) {
     `RemoteAddr: 127.0.0.6:${40000 + Math.floor(Math.random() * 20000)}`,
   ];
   const request = [
-    'GET / HTTP/1.1',
+    // http.Request.Write prints the request URI, query included.
+    `GET ${url.pathname}${url.search} HTTP/1.1`,
     `Host: ${host}`,
     'User-Agent: curl/8.10.1',
     'Accept: */*',
@@ -106,21 +100,19 @@ function request(cluster, pod, url) {
   const name = resolved.service.metadata.name;
   const selector = Object.entries(resolved.service.spec.selector ?? {});
   // Without a sidecar the call goes through kube-proxy and only ever reaches this cluster's pods.
-  const localPods = listObjects(cluster, 'Pod', resolved.namespace).filter((p) =>
-    selector.every(([k, v]) => p.metadata.labels?.[k] === v),
+  const localPods = listObjects(cluster, 'Pod', resolved.namespace).filter(
+    (p) => podReady(p) && selector.every(([k, v]) => p.metadata.labels?.[k] === v),
   );
   const answering = hasSidecar(pod)
     ? reachableEndpoints(cluster, resolved.namespace, name).answering
     : localPods.length > 0
       ? [{ cluster, pods: localPods }]
       : [];
-  if (answering.length === 0) return { body: 'no healthy upstream' };
-  // Round robin over the clusters that have endpoints, as Envoy spreads requests over them.
-  cluster.roundRobin ??= {};
-  const turn = (cluster.roundRobin[name] ?? -1) + 1;
-  cluster.roundRobin[name] = turn;
-  const chosen = answering[turn % answering.length];
-  return { body: whoamiAnswer(chosen.pods[turn % chosen.pods.length], parsed.host, pod) };
+  const endpoints = answering.flatMap((group) => group.pods);
+  if (endpoints.length === 0) return { body: 'no healthy upstream' };
+  // Envoy's default balancing spreads requests over all endpoints; which one answers is up to chance.
+  const chosen = endpoints[Math.floor(Math.random() * endpoints.length)];
+  return { body: whoamiAnswer(chosen, parsed, pod) };
 }
 
 /** curl with several URLs makes the requests one after another; its exit code is the last failure's. */
@@ -141,7 +133,7 @@ function curl(cluster, pod, args) {
       failure = result;
     } else out += result.body;
   }
-  saveCluster(cluster);
+  commit(cluster);
   if (failure) {
     process.stdout.write(out);
     throw new ToolError(`command terminated with exit code ${failure.code}`, failure.code);
@@ -150,7 +142,7 @@ function curl(cluster, pod, args) {
 }
 
 export function exec(flags, positional, command) {
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   const namespace = flags.namespace ?? 'default';
   const podName = positional[0]?.replace(/^(pod|pods|po)\//, '');
   if (!podName)
@@ -162,7 +154,7 @@ export function exec(flags, positional, command) {
   const pod = getObject(cluster, 'Pod', namespace, podName);
   if (!pod) throw notFound('Pod', podName);
   const container = flags.container ?? pod.spec.containers[0].name;
-  if (!pod.spec.containers.some((c) => c.name === container)) {
+  if (!pod.spec.containers.some((c) => c.name === container) || !podReady(pod)) {
     throw new ToolError(`error: unable to upgrade connection: container not found ("${container}")`);
   }
   if (command[0] === 'curl' && container !== 'istio-proxy') return curl(cluster, pod, command.slice(1));
@@ -206,7 +198,7 @@ function waitTargets(cluster, flags, positional, namespace) {
 }
 
 export function wait(flags, positional) {
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   const condition = String(flags.for ?? '');
   if (!condition) throw new ToolError('error: --for must be set');
   const objects = waitTargets(cluster, flags, positional, flags.namespace ?? 'default');
@@ -215,12 +207,15 @@ export function wait(flags, positional) {
     .split('=')[0]
     .toLowerCase();
   const lines = objects.map((object) => {
-    const ok =
-      (object.kind === 'Deployment' && wanted === 'available' && podsOf(cluster, object).length > 0) ||
-      (object.kind === 'Pod' && (wanted === 'ready' || wanted === 'containersready'));
-    if (!ok)
+    const met =
+      (object.kind === 'Deployment' &&
+        wanted === 'available' &&
+        object.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True')) ||
+      (object.kind === 'Pod' && (wanted === 'ready' || wanted === 'containersready') && podReady(object));
+    // condition.go: the resource (plural, without its group) and the name.
+    if (!met)
       throw new ToolError(
-        `error: timed out waiting for the condition on ${resourceName(object.kind)}s/${object.metadata.name}`,
+        `error: timed out waiting for the condition on ${KINDS[object.kind].plural}/${object.metadata.name}`,
       );
     return `${resourceName(object.kind)}/${object.metadata.name} condition met`;
   });
@@ -230,7 +225,7 @@ export function wait(flags, positional) {
 export function rolloutStatus(flags, positional) {
   const [verb, target] = positional;
   if (verb !== 'status') throw new ToolError(`runbook fake kubectl: 'rollout ${verb}' is not implemented`, 2);
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   const name = target?.split('/')[1];
   const deployment = getObject(cluster, 'Deployment', flags.namespace ?? 'default', name);
   if (!deployment) throw notFound('Deployment', name);

@@ -5,20 +5,18 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  clusterForContext,
   getObject,
-  KINDS,
   kindFromResource,
   listObjects,
   loadKubeconfig,
   notFound,
   resourceName,
-  saveCluster,
   saveKubeconfig,
-  serverCreate,
   serverUpdate,
 } from './cluster.mjs';
+import { applyClientSide, applyServerSide, createObject, placeInNamespace } from './kubectl-apply.mjs';
 import { exec, rolloutStatus, wait } from './kubectl-exec.mjs';
+import { jsonPath, nodeObjects, table } from './kubectl-table.mjs';
 import {
   flagSpec,
   parseArgs,
@@ -28,6 +26,7 @@ import {
   ToolError,
   toYaml,
 } from './state.mjs';
+import { commit, openCluster } from './workloads.mjs';
 
 const CLIENT_VERSION = { major: '1', minor: '31', gitVersion: 'v1.31.2', platform: 'linux/amd64' };
 
@@ -50,6 +49,12 @@ const SPEC = flagSpec([
   [['--tty', '-t'], { value: false }],
   [['--client'], { value: false }],
   [['--quiet', '-q'], { value: false }],
+  [['--server-side'], { value: false }],
+  [['--field-manager'], { value: true }],
+  [['--force-conflicts'], { value: false }],
+  [['--request-timeout'], { value: true }],
+  [['--ignore-not-found'], { value: false }],
+  [['--no-headers'], { value: false }],
 ]);
 
 /** The real kubectl on PATH after this double's own directory, for `kubectl kustomize`. */
@@ -95,26 +100,6 @@ function readSources(flags) {
   return sources;
 }
 
-function placeInNamespace(object, flags) {
-  if (!KINDS[object.kind]?.namespaced) return;
-  object.metadata ??= {};
-  if (flags.namespace && object.metadata.namespace && object.metadata.namespace !== flags.namespace) {
-    throw new ToolError(
-      `error: the namespace from the provided object "${object.metadata.namespace}" does not match the namespace "${flags.namespace}". You must pass '--namespace=${object.metadata.namespace}' to perform this operation.`,
-    );
-  }
-  object.metadata.namespace ??= flags.namespace ?? 'default';
-}
-
-function sameContent(a, b) {
-  const strip = ({ metadata, status, ...rest }) => ({
-    ...rest,
-    labels: metadata?.labels,
-    annotations: metadata?.annotations,
-  });
-  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
-}
-
 /** Runs `action` on every object, printing successes, then every error; exit 1 if any failed. */
 function eachObject(sources, action) {
   let out = '';
@@ -135,54 +120,38 @@ function eachObject(sources, action) {
 }
 
 function apply(flags) {
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   const out = eachObject(readSources(flags), (object, source) => {
     placeInNamespace(object, flags);
-    const applied = structuredClone(object);
-    object.metadata.annotations = {
-      ...(object.metadata.annotations ?? {}),
-      'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n`,
-    };
-    const label = `${resourceName(object.kind)}/${object.metadata.name}`;
-    const existing =
-      KINDS[object.kind] && getObject(cluster, object.kind, object.metadata.namespace, object.metadata.name);
-    if (!existing) {
-      // Apply creates through the same Helper.Create(modify=true) as `kubectl create`.
-      delete object.metadata.resourceVersion;
-      serverCreate(cluster, object, { source, manager: 'kubectl-client-side-apply' });
-      return `${label} created`;
-    }
-    if (sameContent(existing, object)) return `${label} unchanged`;
-    serverUpdate(cluster, existing, object);
-    return `${label} configured`;
+    if (!flags['server-side']) return applyClientSide(cluster, object, source);
+    return applyServerSide(cluster, object, source, {
+      manager: flags['field-manager'] ?? 'kubectl',
+      force: Boolean(flags['force-conflicts']),
+    });
   });
-  saveCluster(cluster);
+  commit(cluster);
   return out;
 }
 
 function create(flags, positional) {
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   if (positional[0] === 'namespace' || positional[0] === 'ns') {
     const name = positional[1];
     if (!name) throw new ToolError('error: exactly one NAME is required, got 0');
     if (getObject(cluster, 'Namespace', undefined, name)) {
       throw new ToolError(`Error from server (AlreadyExists): namespaces "${name}" already exists`);
     }
-    serverCreate(cluster, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    saveCluster(cluster);
+    createObject(cluster, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, 'STDIN');
+    commit(cluster);
     return `namespace/${name} created\n`;
   }
   if (positional.length > 0)
     throw new ToolError(`runbook fake kubectl: 'create ${positional[0]}' is not implemented`, 2);
   const out = eachObject(readSources(flags), (object, source) => {
     placeInNamespace(object, flags);
-    // cli-runtime's Helper.Create(namespace, modify=true, obj) clears resourceVersion before the POST
-    // (for unstructured objects setting it to "" removes the field); the server fills in the rest.
-    delete object.metadata?.resourceVersion;
-    serverCreate(cluster, object, { source, manager: 'kubectl-create' });
-    return `${resourceName(object.kind)}/${object.metadata.name} created`;
+    return createObject(cluster, object, source);
   });
-  saveCluster(cluster);
+  commit(cluster);
   return out;
 }
 
@@ -209,77 +178,8 @@ function matchesSelector(object, selector) {
   });
 }
 
-function nodeObjects(cluster) {
-  return cluster.k3d.nodes
-    .filter((node) => node.role === 'server' || node.role === 'agent')
-    .map((node) => ({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: node.name, labels: { 'node-role.kubernetes.io/control-plane': 'true' } },
-      status: {
-        addresses: [{ type: 'InternalIP', address: node.IP.IP }],
-        nodeInfo: { kubeletVersion: 'v1.30.4+k3s1' },
-      },
-    }));
-}
-
-function jsonPath(object, expression) {
-  const body = expression.replace(/^\{|\}$/g, '');
-  const parts = body.split(/\.|\[(\d+)\]/).filter((part) => part !== undefined && part !== '');
-  return parts.reduce((value, part) => (value == null ? undefined : value[part]), object);
-}
-
-function table(kind, objects, showLabels) {
-  const rows = objects.map((object) => {
-    const name = object.metadata.name;
-    if (kind === 'Namespace') return [name, 'Active', '1m'];
-    if (kind === 'Node') return [name, 'Ready', 'control-plane,master', '1m', 'v1.30.4+k3s1'];
-    if (kind === 'Pod')
-      return [
-        name,
-        `${object.spec.containers.length}/${object.spec.containers.length}`,
-        'Running',
-        '0',
-        '1m',
-      ];
-    if (kind === 'Service') {
-      const external =
-        object.status?.loadBalancer?.ingress?.map((i) => i.ip).join(',') ||
-        (object.spec.type === 'LoadBalancer' ? '<pending>' : '<none>');
-      const ports = object.spec.ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
-      return [name, object.spec.type ?? 'ClusterIP', object.spec.clusterIP ?? '', external, ports, '1m'];
-    }
-    if (kind === 'Deployment') return [name, '1/1', '1', '1', '1m'];
-    return [name, '1m'];
-  });
-  const headers = {
-    Namespace: ['NAME', 'STATUS', 'AGE'],
-    Node: ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'],
-    Pod: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
-    Service: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
-    Deployment: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'],
-  }[kind] ?? ['NAME', 'AGE'];
-  const all = [showLabels ? [...headers, 'LABELS'] : headers];
-  for (const [i, row] of rows.entries()) {
-    const labels =
-      Object.entries(objects[i].metadata.labels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',') || '<none>';
-    all.push(showLabels ? [...row, labels] : row);
-  }
-  const widths = all[0].map((_, column) => Math.max(...all.map((row) => String(row[column]).length)));
-  return `${all
-    .map((row) =>
-      row
-        .map((cell, column) => String(cell).padEnd(widths[column] + 3))
-        .join('')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
-}
-
 function get(flags, positional) {
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? 'default');
   const found = [];
   for (const { kind, name } of targets(positional)) {
@@ -289,8 +189,8 @@ function get(flags, positional) {
     }
     if (name) {
       const object = getObject(cluster, kind, namespace, name);
-      if (!object) throw notFound(kind, name);
-      found.push(object);
+      if (object) found.push(object);
+      else if (!flags['ignore-not-found']) throw notFound(kind, name);
     } else {
       found.push(
         ...listObjects(cluster, kind, namespace).filter((object) => matchesSelector(object, flags.selector)),
@@ -311,16 +211,21 @@ function get(flags, positional) {
   if (output && output !== 'wide')
     throw new ToolError(`error: unable to match a printer suitable for the output format "${output}"`);
   if (found.length === 0) {
+    if (flags['ignore-not-found']) return '';
     process.stderr.write(
       namespace ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n',
     );
     return '';
   }
-  return table(found[0].kind, found, flags['show-labels']);
+  return table(found[0].kind, found, {
+    showLabels: flags['show-labels'],
+    namespaceColumn: flags['all-namespaces'],
+    headers: !flags['no-headers'],
+  });
 }
 
 function label(flags, positional) {
-  const cluster = clusterForContext(flags.context);
+  const cluster = openCluster(flags.context);
   const assignments = positional.filter((arg) => arg.includes('='));
   const [target] = targets(positional.filter((arg) => !arg.includes('=')));
   const namespace = flags.namespace ?? 'default';
@@ -339,7 +244,7 @@ function label(flags, positional) {
   }
   const changed = JSON.stringify(labels) !== JSON.stringify(object.metadata.labels ?? {});
   if (changed) serverUpdate(cluster, object, { ...object, metadata: { ...object.metadata, labels } });
-  saveCluster(cluster);
+  commit(cluster);
   return `${resourceName(target.kind)}/${target.name} ${changed ? 'labeled' : 'not labeled'}\n`;
 }
 
@@ -350,7 +255,25 @@ function config(positional) {
     if (!kubeconfig.current) throw new ToolError('error: current-context is not set');
     return `${kubeconfig.current}\n`;
   }
-  if (verb === 'get-contexts') return `${Object.keys(kubeconfig.contexts).join('\n')}\n`;
+  if (verb === 'get-contexts') {
+    const names = name ? [name] : Object.keys(kubeconfig.contexts);
+    const missing = names.find((n) => !kubeconfig.contexts[n]);
+    if (missing) throw new ToolError(`error: context ${missing} not found`);
+    const rows = [['CURRENT', 'NAME', 'CLUSTER', 'AUTHINFO', 'NAMESPACE']];
+    for (const n of names) {
+      const cluster = `k3d-${kubeconfig.contexts[n].cluster}`;
+      rows.push([kubeconfig.current === n ? '*' : '', n, cluster, `admin@${cluster}`, '']);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 3);
+    return `${rows
+      .map((r) =>
+        r
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n')}\n`;
+  }
   if (verb === 'use-context') {
     if (!kubeconfig.contexts[name]) throw new ToolError(`error: no context exists with the name: "${name}"`);
     kubeconfig.current = name;
@@ -363,7 +286,7 @@ function config(positional) {
 function version(flags) {
   const json = { clientVersion: CLIENT_VERSION, kustomizeVersion: 'v5.4.2' };
   if (!flags.client) {
-    clusterForContext(flags.context);
+    openCluster(flags.context);
     json.serverVersion = { major: '1', minor: '30', gitVersion: 'v1.30.4+k3s1' };
   }
   if (flags.output === 'json') return `${JSON.stringify(json, null, 2)}\n`;
@@ -391,7 +314,7 @@ export function kubectl(args) {
     case 'cluster-info': {
       const kubeconfig = loadKubeconfig();
       const context = flags.context ?? kubeconfig.current;
-      clusterForContext(flags.context);
+      openCluster(flags.context);
       const server = kubeconfig.contexts[context].server;
       return `Kubernetes control plane is running at ${server}\nCoreDNS is running at ${server}/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy\n`;
     }

@@ -63,6 +63,26 @@ export function now() {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/** A duration from the environment in seconds (fractions allowed), else `fallback`. */
+export function envSeconds(name, fallback) {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value >= 0 && process.env[name] !== '' ? value : fallback;
+}
+
+/** The names of the state files under `dir` (without `.json`), sorted. */
+export function listState(dir) {
+  try {
+    return fs
+      .readdirSync(path.join(stateDir(), dir))
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => file.slice(0, -'.json'.length))
+      .sort();
+  } catch (error) {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
 export function dockerRunning() {
   return !process.env.RUNBOOK_FAKE_DOCKER_DOWN;
 }
@@ -134,6 +154,19 @@ export function parseYamlDocuments(text, source) {
     if (value !== null && value !== undefined) objects.push(value);
   }
   return objects;
+}
+
+/** JSON with every object's keys sorted: equal for equal content, whatever order the keys came in. */
+export function canonical(value) {
+  return JSON.stringify(value, (_, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 }
 
 export function toYaml(value) {
