@@ -29,10 +29,13 @@ export interface InputSpec {
   pattern?: string;
 }
 
-/** A `requires:` entry: a bare command name, or an object with details. */
+/**
+ * A `requires:` entry: a bare command name, or an object with details. `warn: true` makes an unmet one a
+ * warning that lets the run go on; otherwise it stops the run before step 1.
+ */
 export type Requirement =
   | string
-  | { name: string; version?: string; check?: string; hint?: string; [key: string]: unknown };
+  | { name: string; version?: string; check?: string; hint?: string; warn?: boolean; [key: string]: unknown };
 
 export type StepKind = 'shell' | 'js';
 

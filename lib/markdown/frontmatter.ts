@@ -153,6 +153,15 @@ function requirement(node: unknown, value: unknown, position: number, fail: Fail
   for (const pair of node.items) {
     const key = String(isNode(pair.key) ? pair.key.toJSON() : pair.key);
     const item: unknown = isNode(pair.value) ? pair.value.toJSON() : pair.value;
+    if (key === 'warn') {
+      if (typeof item !== 'boolean')
+        fail(
+          `requires item ${position}: warn must be true or false, not ${describe(item)}`,
+          pair.value ?? node,
+        );
+      entry.warn = item;
+      continue;
+    }
     const known = key === 'name' || key === 'version' || key === 'check' || key === 'hint';
     entry[key] = known
       ? text(pair.value, item, () =>

@@ -1,75 +1,33 @@
 // Preflight: before step 1, check every tool the front matter `requires:` names (on PATH, the version it
-// reports, an optional `check` command such as `docker info`) and report every problem at once, each with
-// how to fix it. Uses node:child_process only, so the CLI can run it without loading zx.
+// reports, an optional `check` command such as `docker info`, run by bash in the runbook's working
+// directory) and report every problem at once, each with how to fix it and whether it only warns
+// (`warn: true`). Uses node:child_process only, so the CLI can run it without loading zx.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Requirement } from '../core/types.ts';
+import { KNOWN_TOOLS } from './known-tools.ts';
 import { satisfies, versionIn } from './version-range.ts';
 
 export interface PreflightProblem {
   name: string;
   reason: string;
   hint: string;
+  /** From `warn: true`: reported, and the run goes on. */
+  warn?: boolean;
 }
 
 export interface PreflightOptions {
   env?: NodeJS.ProcessEnv;
+  /** Where checks run and path-like names resolve: the runbook's working directory. */
   cwd?: string;
   /** Per command (version query, check); 5 s unless given. */
   timeoutMs?: number;
 }
 
-interface KnownTool {
-  /** Arguments that make the tool print its own version and nothing that needs a server. */
-  versionArgs: string[];
-  install: string;
-  /** What to do when the requirement's `check` command fails. */
-  checkFailed?: string;
-  /** Pulls the version out of the tool's output when the first version-looking token would be wrong. */
-  parseVersion?: (output: string) => string | undefined;
-}
-
-const KNOWN_TOOLS: Record<string, KnownTool> = {
-  docker: {
-    versionArgs: ['--version'],
-    install:
-      'Install Docker: Docker Desktop (macOS, Windows) or Docker Engine (Linux), https://docs.docker.com/get-docker/',
-    checkFailed:
-      'Start the Docker engine: open Docker Desktop, or run `sudo systemctl start docker` on Linux.',
-  },
-  k3d: {
-    versionArgs: ['version'],
-    install:
-      'Install k3d v5: `brew install k3d`, or `curl -s https://raw.githubusercontent.com/k3d-io/k3d/main/install.sh | bash` (https://k3d.io)',
-  },
-  helm: {
-    versionArgs: ['version', '--short'],
-    install: 'Install Helm 3: `brew install helm`, or see https://helm.sh/docs/intro/install/',
-  },
-  kubectl: {
-    versionArgs: ['version', '--client', '--output=json'],
-    install: 'Install kubectl: `brew install kubectl`, or see https://kubernetes.io/docs/tasks/tools/',
-    parseVersion: (output) => {
-      try {
-        return (JSON.parse(output) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion;
-      } catch {
-        return undefined;
-      }
-    },
-  },
-  jq: {
-    versionArgs: ['--version'],
-    install:
-      'Install jq: `sudo apt-get install jq`, `brew install jq`, or see https://jqlang.github.io/jq/download/',
-  },
-  istioctl: {
-    versionArgs: ['version', '--remote=false'],
-    install:
-      'Install istioctl 1.23: `curl -L https://istio.io/downloadIstio | ISTIO_VERSION=1.23.2 sh -`, then put istio-1.23.2/bin on PATH',
-  },
-};
+/** The health check each known tool's `checkFailed` hint is about. */
+const KNOWN_CHECKS: Record<string, string> = { docker: 'docker info' };
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const OUTPUT_LIMIT = 64 * 1024;
@@ -146,6 +104,34 @@ function lastLine(text: string): string {
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
+/** The first line of a command, marked when more follow. */
+function firstLine(command: string): string {
+  const lines = command.trim().split('\n');
+  return lines.length > 1 ? `${lines[0]} ...` : (lines[0] ?? '');
+}
+
+/**
+ * Why a check failed: a one-line check is named with its last output line; a script of several lines is
+ * represented by what it printed last, which is where such a check says what is wrong.
+ */
+function describeCheck(check: string, result: CommandResult, timeoutMs: number): string {
+  const detail = lastLine(result.output);
+  if (!check.trim().includes('\n') || !detail || result.timedOut || result.error)
+    return describeFailure(firstLine(check), result, timeoutMs);
+  return detail;
+}
+
+/** bash from the run's PATH, else the runner's own, else /bin/bash: checks are written for bash. */
+function bashFor(env: NodeJS.ProcessEnv): string {
+  for (const dirs of [env.PATH, process.env.PATH]) {
+    for (const dir of (dirs ?? '').split(path.delimiter).filter(Boolean)) {
+      const candidate = path.join(dir, 'bash');
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  return '/bin/bash';
+}
+
 function describeFailure(what: string, result: CommandResult, timeoutMs: number): string {
   if (result.timedOut) return `\`${what}\` did not finish within ${timeoutMs / 1000} s`;
   if (result.error) return `\`${what}\` could not run: ${result.error}`;
@@ -158,13 +144,14 @@ interface NormalisedRequirement {
   version?: string;
   check?: string;
   hint?: string;
+  warn: boolean;
 }
 
 function normalise(requirement: Requirement): NormalisedRequirement | string {
-  if (typeof requirement === 'string') return { name: requirement };
+  if (typeof requirement === 'string') return { name: requirement, warn: false };
   if (requirement === null || typeof requirement !== 'object')
     return `not a name or an object: ${JSON.stringify(requirement)}`;
-  const { name, version, check, hint } = requirement as Record<string, unknown>;
+  const { name, version, check, hint, warn } = requirement as Record<string, unknown>;
   if (typeof name !== 'string' || name.trim() === '') return `has no name: ${JSON.stringify(requirement)}`;
   // YAML reads `version: 5` as a number; it means the same as "5".
   return {
@@ -172,6 +159,7 @@ function normalise(requirement: Requirement): NormalisedRequirement | string {
     version: version === undefined || version === null ? undefined : String(version),
     check: typeof check === 'string' ? check : undefined,
     hint: typeof hint === 'string' ? hint : undefined,
+    warn: warn === true,
   };
 }
 
@@ -182,7 +170,8 @@ async function checkOne(
   const known = KNOWN_TOOLS[requirement.name];
   const installHint =
     requirement.hint ?? known?.install ?? `Install ${requirement.name} and make sure it is on PATH.`;
-  const problem = (reason: string, hint = installHint) => ({ name: requirement.name, reason, hint });
+  const warn = requirement.warn ? { warn: true } : {};
+  const problem = (reason: string, hint = installHint) => ({ name: requirement.name, reason, hint, ...warn });
   const executable = await locate(requirement.name, options);
   if (!executable) return [problem('not found on PATH')];
 
@@ -210,15 +199,17 @@ async function checkOne(
   }
   if (requirement.check !== undefined) {
     const check = requirement.check;
+    // Only the tool's own health check (`docker info`) has a known meaning and fix.
+    const ownCheck = known?.checkFailed !== undefined && check.trim() === KNOWN_CHECKS[requirement.name];
     checks.push(
-      run('/bin/sh', ['-c', check], options).then((result) => {
+      run(bashFor(options.env), ['--noprofile', '--norc', '-c', check], options).then((result) => {
         if (result.code === 0) return undefined;
-        const failure = describeFailure(check, result, options.timeoutMs);
-        const reason =
-          requirement.name === 'docker' ? `the Docker engine is not running (${failure})` : failure;
+        const failure = describeCheck(check, result, options.timeoutMs);
+        const reason = ownCheck ? `the Docker engine is not running (${failure})` : failure;
+        const fallback = ownCheck ? known?.checkFailed : undefined;
         return problem(
           reason,
-          requirement.hint ?? known?.checkFailed ?? `Make \`${check}\` succeed, then run again.`,
+          requirement.hint ?? fallback ?? `Make \`${firstLine(check)}\` succeed, then run again.`,
         );
       }),
     );
@@ -253,15 +244,4 @@ export async function checkRequirements(
     }),
   );
   return results.flat();
-}
-
-/** A multi-line report of every problem with how to fix it; empty when there are none. */
-export function formatProblems(problems: PreflightProblem[]): string {
-  if (problems.length === 0) return '';
-  const count = problems.length === 1 ? '1 requirement is' : `${problems.length} requirements are`;
-  const lines = [`${count} not met:`];
-  for (const { name, reason, hint } of problems) {
-    lines.push(`  - ${name}: ${reason}`, `    how to fix: ${hint}`);
-  }
-  return `${lines.join('\n')}\n`;
 }

@@ -190,7 +190,14 @@ async function runLocked(setup: RunSetup): Promise<number> {
   }
 
   if (options.preflight && !options.dryRun) {
-    const code = await preflight(runbook, interactive, io, !!options.serve);
+    const { preflight } = await import('./preflight-report.ts');
+    const code = await preflight(fm.requires, {
+      interactive,
+      io,
+      cwd: baseDir,
+      paint,
+      served: !!options.serve,
+    });
     if (code !== undefined) return code;
   }
 
@@ -263,28 +270,6 @@ async function runLocked(setup: RunSetup): Promise<number> {
     io.stderr.write(`runbook: records written to ${dir}\n`);
   }
   return exitCode;
-}
-
-/** Checks front matter `requires:`; returns an exit code when the run must not go on. */
-async function preflight(
-  runbook: Runbook,
-  interactive: boolean,
-  io: RunIO,
-  served = false,
-): Promise<number | undefined> {
-  const requires = runbook.frontMatter.requires;
-  if (!requires?.length) return undefined;
-  const { checkRequirements, formatProblems } = await import('./preflight.ts');
-  const problems = await checkRequirements(requires, { env: io.env });
-  if (problems.length === 0) return undefined;
-  io.stderr.write(`${formatProblems(problems)}\n`);
-  // The page is served anyway: the steps that need a missing tool fail there, saying so.
-  if (served) return undefined;
-  if (!interactive) return EXIT.usage;
-  const { confirmContinue } = await import('../ui/prompts.ts');
-  return (await confirmContinue('Some required tools are missing. Continue anyway?', io))
-    ? undefined
-    : EXIT.usage;
 }
 
 /** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */

@@ -69,6 +69,18 @@ describe('front matter', () => {
     expect(errorOf('---\nrequires:\n  - kubectl\n  - 5\n---\n')).toBe(
       'front matter line 4: requires item 2 must be a command name or a mapping with a name, not a number (5)',
     ));
+  it('keeps warn: true on a requirement as a boolean', () =>
+    expect(
+      parseRunbook('---\nrequires:\n  - {name: docker, check: x, warn: true}\n  - {name: jq, warn: false}\n---\n')
+        .frontMatter.requires,
+    ).toEqual([
+      { name: 'docker', check: 'x', warn: true },
+      { name: 'jq', warn: false },
+    ]));
+  it('rejects a warn that is not true or false', () =>
+    expect(errorOf('---\nrequires:\n  - name: docker\n    warn: yes\n---\n')).toBe(
+      'front matter line 4: requires item 1: warn must be true or false, not a string ("yes")',
+    ));
   it('rejects a list of lists for secrets', () =>
     expect(errorOf('---\nsecrets: [[a]]\n---\n')).toMatch(/^front matter line 2: secrets item 1/));
   it('is one line per error', () => expect(errorOf('---\na: b: c\n---\n')).not.toContain('\n'));

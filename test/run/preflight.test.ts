@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Requirement } from '../../lib/core/types.ts';
-import { checkRequirements, formatProblems, type PreflightProblem } from '../../lib/run/preflight.ts';
+import { checkRequirements, type PreflightProblem } from '../../lib/run/preflight.ts';
+import { formatProblems, formatWarnings } from '../../lib/run/preflight-report.ts';
 import { satisfies, versionIn } from '../../lib/run/version-range.ts';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'preflight');
@@ -182,6 +183,70 @@ describe('checkRequirements', () => {
       cwd: fixtures,
     });
     expect(problem?.reason).toBe('not found on PATH');
+  });
+});
+
+describe('checks: bash in the runbook directory, required or only a warning', () => {
+  it('runs a check with bash in the given directory', async () => {
+    expect(
+      await checkRequirements([{ name: 'jq', check: '[[ -d tools-ok && $PWD == */preflight ]]' }], {
+        env: { PATH: toolsOk },
+        cwd: fixtures,
+      }),
+    ).toEqual([]);
+  });
+
+  it('marks what warn: true makes a warning, and nothing else', async () => {
+    const problems = await checkRequirements(
+      [
+        { name: 'jq', check: 'exit 1', warn: true },
+        { name: 'nowhere-tool', warn: true },
+        { name: 'jq', check: 'exit 1' },
+      ],
+      { env: { PATH: toolsOk } },
+    );
+    expect(problems.map((p) => [p.name, p.warn === true])).toEqual([
+      ['jq', true],
+      ['nowhere-tool', true],
+      ['jq', false],
+    ]);
+  });
+
+  it('takes a script’s last output line as the reason, and names a one-line check', async () => {
+    const script = 'limit=128\nif [ "$limit" -lt 512 ]; then\n  echo "limit is $limit, below 512"; exit 1\nfi\n';
+    const [fromScript, fromLine, silent] = await checkRequirements(
+      [
+        { name: 'jq', check: script, hint: 'raise it' },
+        { name: 'jq', check: 'echo nope; exit 4' },
+        { name: 'jq', check: 'true\nfalse\n' },
+      ],
+      { env: { PATH: toolsOk } },
+    );
+    expect(fromScript).toEqual({ name: 'jq', reason: 'limit is 128, below 512', hint: 'raise it' });
+    expect(fromLine?.reason).toBe('`echo nope; exit 4` failed (exit 4): nope');
+    expect(silent?.reason).toBe('`true ...` failed (exit 1)');
+    expect(silent?.hint).toBe('Make `true ...` succeed, then run again.');
+  });
+
+  it('says the Docker engine is down only for docker’s own health check', async () => {
+    const problems = byName(
+      await checkRequirements([{ name: 'docker', check: 'echo "Docker has 2000 MB of memory"; exit 1' }], {
+        env: { PATH: toolsOk },
+      }),
+    );
+    expect(problems.docker?.reason).toBe(
+      '`echo "Docker has 2000 MB of memory"; exit 1` failed (exit 1): Docker has 2000 MB of memory',
+    );
+    expect(problems.docker?.hint).toMatch(/^Make `/);
+  });
+});
+
+describe('formatWarnings', () => {
+  it('is one runbook: warning line per warning, with its fix', () => {
+    expect(formatWarnings([])).toBe('');
+    expect(
+      formatWarnings([{ name: 'docker', reason: 'only 4 GB', hint: 'give it 8 GB', warn: true }]),
+    ).toBe('runbook: warning: docker: only 4 GB\n    how to fix: give it 8 GB\n');
   });
 });
 
