@@ -8,7 +8,7 @@
 set -uo pipefail
 
 # Per command; eight commands run, so the diagnosis ends within diagnosis_seconds (plus a little).
-DIAGNOSIS_COMMAND_SECONDS=10
+DIAGNOSIS_COMMAND_SECONDS=${DIAGNOSIS_COMMAND_SECONDS:-10}
 diagnosis_seconds() {
   echo $((8 * DIAGNOSIS_COMMAND_SECONDS))
 }

@@ -156,6 +156,28 @@ describe.skipIf(!hasReference)('steps/ against the upstream reference (../shared
     expect(validate({ ...config, netwrok: 'x' })).toBe(false);
   });
 
+  it('the registries: snippets the prose offers against Docker Hub’s limit are valid in these configs', () => {
+    const schema = JSON.parse(reference('k3d/config-v1alpha5.schema.json'));
+    const ajv = new Ajv({ strict: true, allErrors: true, formats: { hostname: true, ipv4: true } });
+    const validate = ajv.compile(schema);
+    const runbook = readFileSync(path.join(repoRoot, 'runbook.md'), 'utf8');
+    const snippets = [...runbook.matchAll(/```yaml\n((?:.*\n)*?)\s*```/g)]
+      .map((match) => (match[1] ?? '').replace(/^ {2}/gm, ''))
+      .filter((text) => text.startsWith('registries:'))
+      .map((text) => parseYaml(text) as Doc);
+    expect(snippets).toHaveLength(2);
+    for (const snippet of snippets) {
+      const config = { ...k3dConfig(0), ...snippet };
+      expect(validate(config), ajv.errorsText(validate.errors)).toBe(true);
+    }
+    // What k3d hands each node as registries.yaml: a docker.io mirror, or credentials for Docker Hub's
+    // endpoint (k3s v1.30 looks them up as registry-1.docker.io).
+    const [mirror, credentials] = snippets.map((snippet) => parseYaml(snippet.registries.config) as Doc);
+    expect(mirror?.mirrors?.['docker.io']?.endpoint).toEqual([expect.stringMatching(/^https:\/\//)]);
+    expect(Object.keys(credentials?.configs ?? {})).toEqual(['registry-1.docker.io']);
+    expect(Object.keys(credentials?.configs['registry-1.docker.io'].auth)).toEqual(['username', 'password']);
+  });
+
   describe('east-west gateway values against the istio/gateway 1.23.2 schema', () => {
     const schema = JSON.parse(reference('istio-1.23.2/gateway-values.schema.json'));
     // `$defs` makes this a 2019-09+ schema ($schema names no draft), so the 2020-12 class.
@@ -186,7 +208,7 @@ describe.skipIf(!hasReference)('steps/ against the upstream reference (../shared
       expect(validateRoot?.(chartDefaults)).toBe(false);
       expect(validateRoot?.errors?.[0]?.params).toEqual({ additionalProperty: 'defaults' });
       const gatewayInstalls = runbookCommands().filter((command) =>
-        command.startsWith('helm install istio-eastwestgateway istio/gateway'),
+        command.startsWith('helm upgrade --install istio-eastwestgateway istio/gateway'),
       );
       expect(gatewayInstalls).toHaveLength(2);
       for (const command of gatewayInstalls) expect(command).toContain('--skip-schema-validation');
@@ -334,10 +356,51 @@ describe('the gaps of the original procedure are closed', () => {
 
   it('every file the runbook names exists relative to its cwd (steps/)', () => {
     const runbook = runbookCommands().join('\n');
-    const named = [...runbook.matchAll(/--(?:config|values|filename|kustomize)[= ](\.\/[^\s`'"]+)/g)].map(
-      (match) => match[1] as string,
+    const named = [
+      ...runbook.matchAll(/--(?:config|values|filename|kustomize)[= ](\.\/[^\s`'"]+)/g),
+      ...runbook.matchAll(/^(?:source )?(\.\/[\w-]+\.sh)(?: (\.\/[^\s`'"]+))?/gm),
+    ].flatMap((match) => match.slice(1).filter(Boolean) as string[]);
+    expect(named).toEqual(
+      expect.arrayContaining(['./k3d-cluster.sh', './k3d-cluster-0.yaml', './mesh-diagnosis.sh']),
     );
-    expect(named.length).toBeGreaterThanOrEqual(12);
+    expect(named.length).toBeGreaterThanOrEqual(15);
     for (const file of named) expect(existsSync(path.join(stepsDir, file)), file).toBe(true);
+  });
+});
+
+describe('every image is pinned, and the runbook names them', () => {
+  const runbook = readFileSync(path.join(repoRoot, 'runbook.md'), 'utf8');
+  const stepImages = () => {
+    const images = clusters.map((n) => k3dConfig(n).image as string);
+    if (hasKubectl) {
+      for (const n of clusters)
+        for (const object of renderKustomize(`cluster-${n}/whoami`))
+          for (const container of object.spec?.template?.spec?.containers ?? object.spec?.containers ?? [])
+            images.push(container.image);
+    }
+    return [...new Set(images)];
+  };
+
+  it('each image of the steps has an exact version tag', () => {
+    const images = stepImages();
+    expect(images.length).toBeGreaterThanOrEqual(hasKubectl ? 3 : 1);
+    for (const image of images) expect(image, image).toMatch(/:v?\d+\.\d+\.\d+(-k3s\d+)?$/);
+  });
+
+  it('each chart is installed at the version the runbook is about', () => {
+    const installs = runbookCommands().filter((command) => command.startsWith('helm upgrade'));
+    expect(installs).toHaveLength(6);
+    for (const command of installs) {
+      expect(command).toMatch(/^helm upgrade --install \S+ istio\/(base|istiod|gateway) /);
+      expect(command).toContain('--version 1.23.2');
+    }
+  });
+
+  it('the prose lists every image, and the k3d image import example imports the ones the charts and steps pull', () => {
+    const istio = ['docker.io/istio/pilot:1.23.2', 'docker.io/istio/proxyv2:1.23.2'];
+    for (const image of [...stepImages(), ...istio]) expect(runbook).toContain(`\`${image}\``);
+    const imported = /k3d image import (.*) -c cluster-0 -c cluster-1/.exec(runbook)?.[1]?.split(' ') ?? [];
+    const pulled = stepImages().filter((image) => !image.startsWith('rancher/k3s:'));
+    expect(imported.sort()).toEqual([...istio, ...pulled].sort());
   });
 });

@@ -352,9 +352,17 @@ function deleteClusters(flags, positional) {
     }
     log('INFO', 'Deleting 1 attached volumes...');
     removeCluster(name);
-    delete kubeconfig.contexts[`k3d-${name}`];
-    if (kubeconfig.current === `k3d-${name}`) kubeconfig.current = '';
     log('INFO', 'Removing cluster details from default kubeconfig...');
+    if ((process.env.KUBECONFIG ?? '').split(':').filter(Boolean).length > 1) {
+      log('WARN', 'Failed to remove cluster details from default kubeconfig');
+      log(
+        'WARN',
+        'failed to get default kubeconfig path: multiple kubeconfigs specified via KUBECONFIG env var: Please reduce to one entry, unset KUBECONFIG or explicitly choose an output',
+      );
+    } else {
+      delete kubeconfig.contexts[`k3d-${name}`];
+      if (kubeconfig.current === `k3d-${name}`) kubeconfig.current = '';
+    }
     log('INFO', 'Removing standalone kubeconfig file (if there is one)...');
     log('INFO', `Successfully deleted cluster ${name}!`);
   }
