@@ -71,8 +71,9 @@ describe('front matter', () => {
     ));
   it('keeps warn: true on a requirement as a boolean', () =>
     expect(
-      parseRunbook('---\nrequires:\n  - {name: docker, check: x, warn: true}\n  - {name: jq, warn: false}\n---\n')
-        .frontMatter.requires,
+      parseRunbook(
+        '---\nrequires:\n  - {name: docker, check: x, warn: true}\n  - {name: jq, warn: false}\n---\n',
+      ).frontMatter.requires,
     ).toEqual([
       { name: 'docker', check: 'x', warn: true },
       { name: 'jq', warn: false },

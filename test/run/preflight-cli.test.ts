@@ -8,7 +8,8 @@ import { PtySession } from '../helpers/pty.ts';
 
 const WARNING =
   'runbook: warning: bash: the disk is nearly full (pretend)\n    how to fix: free some space\n';
-const REFUSAL = 'runbook: 1 requirement is not met:\n  - bash: ./present is missing\n    how to fix: touch present\n';
+const REFUSAL =
+  'runbook: 1 requirement is not met:\n  - bash: ./present is missing\n    how to fix: touch present\n';
 
 const sessions: PtySession[] = [];
 afterEach(() => {

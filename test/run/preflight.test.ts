@@ -213,7 +213,8 @@ describe('checks: bash in the runbook directory, required or only a warning', ()
   });
 
   it('takes a script’s last output line as the reason, and names a one-line check', async () => {
-    const script = 'limit=128\nif [ "$limit" -lt 512 ]; then\n  echo "limit is $limit, below 512"; exit 1\nfi\n';
+    const script =
+      'limit=128\nif [ "$limit" -lt 512 ]; then\n  echo "limit is $limit, below 512"; exit 1\nfi\n';
     const [fromScript, fromLine, silent] = await checkRequirements(
       [
         { name: 'jq', check: script, hint: 'raise it' },
@@ -244,9 +245,9 @@ describe('checks: bash in the runbook directory, required or only a warning', ()
 describe('formatWarnings', () => {
   it('is one runbook: warning line per warning, with its fix', () => {
     expect(formatWarnings([])).toBe('');
-    expect(
-      formatWarnings([{ name: 'docker', reason: 'only 4 GB', hint: 'give it 8 GB', warn: true }]),
-    ).toBe('runbook: warning: docker: only 4 GB\n    how to fix: give it 8 GB\n');
+    expect(formatWarnings([{ name: 'docker', reason: 'only 4 GB', hint: 'give it 8 GB', warn: true }])).toBe(
+      'runbook: warning: docker: only 4 GB\n    how to fix: give it 8 GB\n',
+    );
   });
 });
 
