@@ -165,3 +165,51 @@ export const STEP_NAMES = [
   'wait-remote-clusters',
   'verify-cross-cluster',
 ];
+
+// Clusters the doubles build directly, for the tests of the doubles themselves.
+
+export const ISTIO_REPO = 'https://istio-release.storage.googleapis.com/charts';
+export const decode = (value: string) => Buffer.from(value, 'base64').toString('utf8');
+
+/** A copy of steps/ with cluster-0 created by the k3d double. */
+export function withCluster0(extra: Record<string, string> = {}): string {
+  const dir = federationCopy();
+  const created = tool(
+    dir,
+    'k3d',
+    ['cluster', 'create', '--config', './k3d-cluster-0.yaml'],
+    undefined,
+    extra,
+  );
+  expect(created.code, created.stderr).toBe(0);
+  return dir;
+}
+
+export function helmArgs(release: string, chart: string, context: string, ...more: string[]): string[] {
+  return [
+    release,
+    `istio/${chart}`,
+    '-n',
+    'istio-system',
+    '--version',
+    '1.23.2',
+    '--kube-context',
+    context,
+    ...more,
+  ];
+}
+
+/** cluster-0 with istio-system and the base chart, ready for istiod. */
+export function withIstioBase(extra: Record<string, string> = {}): string {
+  const dir = withCluster0(extra);
+  expect(tool(dir, 'helm', ['repo', 'add', 'istio', ISTIO_REPO]).code).toBe(0);
+  const ns = ['apply', '-f', './cluster-0/namespace-istio-system.yaml', '--context', 'k3d-cluster-0'];
+  expect(tool(dir, 'kubectl', ns).code).toBe(0);
+  const base = tool(dir, 'helm', [
+    'upgrade',
+    '--install',
+    ...helmArgs('istio-base', 'base', 'k3d-cluster-0', '--wait'),
+  ]);
+  expect(base.code, base.stderr).toBe(0);
+  return dir;
+}
