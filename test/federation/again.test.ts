@@ -200,7 +200,8 @@ describe.skipIf(!engineBuilt)('the federation runbook, run again', { timeout: 18
     expect(readState(dir, 'clusters/cluster-1').nodes.every((node: Json) => node.running)).toBe(true);
   });
 
-  // The doubles of istioctl and the mesh on this complete federation (the rest: doubles-nodes.test.ts, doubles-api.test.ts).
+  // The doubles of istioctl and the mesh on this complete federation
+  // (the other doubles are tested in doubles-nodes.test.ts and doubles-api.test.ts).
   it('version, remote secrets, remote-clusters and proxy-config endpoints in istioctl’s formats', {
     timeout: 60_000,
   }, () => {
