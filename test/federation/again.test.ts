@@ -169,6 +169,32 @@ describe.skipIf(!engineBuilt)('the federation runbook, run again', { timeout: 18
     expect(fixed.calls.filter((c) => c.tool === 'helm' && c.args[0] === 'upgrade')).toEqual([]);
   });
 
+  it('the wait for the sync gives up within its rounds and names the cluster that never synced', async () => {
+    const dir = cloneFederation(baseline);
+    // cluster-1 comes back with a new address: cluster-0's remote secret points where nothing answers.
+    expect(tool(dir, 'docker', ['restart', 'k3d-cluster-1-server-0']).code).toBe(0);
+    const run = await runFederation(dir, { SYNC_ROUNDS: '2' }, [
+      '--yes',
+      '--no-preflight',
+      '--only',
+      'wait-remote-clusters',
+      'runbook.md',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('istiod in cluster-1 has synced cluster-0');
+    expect(run.stderr).toMatch(
+      /istiod in cluster-0 never synced cluster-1 \(last status: (syncing|timeout)\):\n/,
+    );
+    expect(run.stderr).toMatch(
+      /cluster-1\s+istio-system\/istio-remote-secret-cluster-1\s+(syncing|timeout)\s+istiod-/,
+    );
+    expect(run.stderr).toContain('run again from capture-server-ips');
+    expect(run.stderr).not.toContain('istiod in cluster-1 never synced');
+    expect(run.calls.filter((c) => c.tool === 'istioctl' && c.args.includes('k3d-cluster-0'))).toHaveLength(
+      3,
+    );
+  });
+
   it('a stopped cluster: capture says to start it; its create step starts it', async () => {
     const dir = cloneFederation(baseline);
     expect(tool(dir, 'k3d', ['cluster', 'stop', 'cluster-1']).code).toBe(0);
