@@ -56,7 +56,7 @@ describe('preflight levels, end to end', () => {
     yes.write('y');
     await yes.waitFor('Step 1: run it?');
     yes.write('r');
-    expect((await yes.exit()).exitCode).toBe(0);
+    expect((await yes.finish()).exitCode).toBe(0);
     expect(yes.screen()).toContain('the step ran');
   });
 
