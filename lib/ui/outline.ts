@@ -7,9 +7,10 @@ import { type PromptIO, releaseInput } from './prompts.ts';
 import { STATUS } from './view.ts';
 
 /** "done", "done (stale)", "failed", "not run", ...: a cell's status in words. */
-export function cellStatus(cell: Cell): string {
+export function cellStatus(cell: Cell, inBackground = false): string {
   const word = STATUS[cell.status][2];
   const notes: string[] = [];
+  if (inBackground) notes.push('running in the background');
   if (cell.stale) notes.push('stale');
   if (cell.edited) notes.push('edited');
   if (cell.runs > 1) notes.push(`ran ${cell.runs} times`);
@@ -23,11 +24,18 @@ export function statusBadge(cell: Cell, paint: Paint): string {
 }
 
 /** One outline line: "▸  3 ✔ deploy          done (stale)". */
-export function outlineLabel(cell: Cell, nameWidth: number, numberWidth: number, paint: Paint): string {
+export function outlineLabel(
+  cell: Cell,
+  nameWidth: number,
+  numberWidth: number,
+  paint: Paint,
+  inBackground = false,
+): string {
   const [mark, color] = STATUS[cell.status];
   const here = cell.current ? '▸' : ' ';
   const number = String(cell.step.index).padStart(numberWidth);
-  const status = cell.stale ? paint('yellow', cellStatus(cell)) : cellStatus(cell);
+  const words = cellStatus(cell, inBackground);
+  const status = cell.stale ? paint('yellow', words) : inBackground ? paint('cyan', words) : words;
   return `${here} ${number} ${paint(color, mark)} ${cell.step.name.padEnd(nameWidth)}  ${status}`;
 }
 
@@ -39,13 +47,17 @@ export function matchesSearch(search: string, cell: Cell): boolean {
   return cell.step.name.toLowerCase().includes(s);
 }
 
-/** The outline as a picker; the chosen step's number, or undefined when the person backs out. */
+/**
+ * The outline as a picker; the chosen step's number, or undefined when the person backs out. `background`
+ * names the background steps running now.
+ */
 export async function pickStep(
   message: string,
   cells: Cell[],
   paint: Paint,
   io: PromptIO,
   rows = 24,
+  background: ReadonlySet<string> = new Set(),
 ): Promise<number | undefined> {
   const nameWidth = Math.min(40, Math.max(4, ...cells.map((c) => c.step.name.length)));
   const numberWidth = String(cells.length).length;
@@ -54,7 +66,7 @@ export async function pickStep(
     message,
     options: cells.map((c) => ({
       value: c.step.index,
-      label: outlineLabel(c, nameWidth, numberWidth, paint),
+      label: outlineLabel(c, nameWidth, numberWidth, paint, background.has(c.step.name)),
     })),
     initialValue: cells.find((c) => c.current)?.step.index,
     placeholder: 'type a number or part of a name',

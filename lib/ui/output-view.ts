@@ -7,13 +7,30 @@ import { stripControl } from './render.ts';
 
 export const OUTPUT_LINES = 200;
 
-export function outputView(result: StepResult, paint: Paint, maxLines = OUTPUT_LINES): string {
+/**
+ * `liveLog` is what a background step that still runs has printed so far (its log, redacted): shown in
+ * place of the record's tail, which it only gets when it ends.
+ */
+export function outputView(
+  result: StepResult,
+  paint: Paint,
+  maxLines = OUTPUT_LINES,
+  liveLog?: string,
+): string {
   const title = `step ${result.index} ${result.name}`;
-  if ((result.runs ?? result.attempts) === 0)
+  if ((result.runs ?? result.attempts) === 0 && liveLog === undefined)
     return `${paint('dim', `${title} has not run yet: no output to show`)}\n`;
-  const how = result.exitCode === null ? result.status : `${result.status}, exit code ${result.exitCode}`;
-  const head = paint('dim', `── last output of ${title} (${how}) ──`);
-  const text = stripControl(plainOutput(result.tail)).replace(/\n+$/, '');
+  const how =
+    liveLog !== undefined
+      ? 'running in the background'
+      : result.exitCode === null
+        ? result.status
+        : `${result.status}, exit code ${result.exitCode}`;
+  const head = paint(
+    'dim',
+    `── ${liveLog !== undefined ? 'output so far' : 'last output'} of ${title} (${how}) ──`,
+  );
+  const text = stripControl(plainOutput(liveLog ?? result.tail)).replace(/\n+$/, '');
   if (text === '') return `${head}\n${paint('dim', 'It printed nothing.')}\n`;
   const lines = text.split('\n');
   const shown = lines.slice(-maxLines);

@@ -13,7 +13,7 @@ import { colorEnabled, type Paint, painter } from '../core/style.ts';
 import type { Step } from '../core/types.ts';
 import type { BackgroundNotice } from '../engine/background.ts';
 import type { Engine, StepRun } from '../engine/engine.ts';
-import type { Notebook } from '../engine/notebook.ts';
+import type { Cell, Notebook } from '../engine/notebook.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { trapSignals } from '../os/signals.ts';
 import { editCode } from './editor.ts';
@@ -214,7 +214,7 @@ class Walk {
       case 'edit':
         return this.editStep(step, moment === 'failed');
       case 'output':
-        this.write(outputView(cell.result, this.paint));
+        this.showOutput(cell);
         return undefined;
       default:
         await this.moveTo(choice);
@@ -232,7 +232,15 @@ class Walk {
       this.book.advance();
     } else if (choice === 'go') {
       const picked = await this.asking(
-        (pio) => pickStep('Go to which step?', this.book.cells(), this.paint, pio, this.io.stdout.rows),
+        (pio) =>
+          pickStep(
+            'Go to which step?',
+            this.book.cells(),
+            this.paint,
+            pio,
+            this.io.stdout.rows,
+            this.inBackground(),
+          ),
         true,
       );
       if (picked !== undefined && !this.fileChanged) this.book.goTo(picked);
@@ -355,6 +363,16 @@ class Walk {
     }
   }
 
+  /** The background steps running now, by name. */
+  private inBackground(): Set<string> {
+    return new Set(this.engine.background.running().map((r) => r.name));
+  }
+
+  /** `o`: the step's last output, or a background step's output so far while it runs. */
+  private showOutput(cell: Cell): void {
+    this.write(outputView(cell.result, this.paint, undefined, this.engine.background.log(cell.step.name)));
+  }
+
   private async skip(step: Step): Promise<void> {
     this.book.skip(step);
     this.justFailed = undefined;
@@ -383,10 +401,13 @@ class Walk {
     if (this.fileChanged) return undefined;
     if (choice === 'finish' || this.stopRequested) return this.finish();
     if (choice === 'output') {
-      const ran = this.book.cells().filter((c) => c.runs > 0);
-      const picked = await this.asking((pio) => pickStep('Whose output?', ran, this.paint, pio), true);
+      const ran = this.book.cells().filter((c) => c.runs > 0 || this.inBackground().has(c.step.name));
+      const picked = await this.asking(
+        (pio) => pickStep('Whose output?', ran, this.paint, pio, undefined, this.inBackground()),
+        true,
+      );
       const cell = ran.find((c) => c.step.index === picked);
-      if (cell) this.write(outputView(cell.result, this.paint));
+      if (cell) this.showOutput(cell);
       return undefined;
     }
     this.endShown = false;

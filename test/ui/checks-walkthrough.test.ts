@@ -90,4 +90,25 @@ describe('the walkthrough checks output', { timeout: 30_000 }, () => {
     await waitFor(() => !running(pid), 5000, 'the server to be gone');
     expect(existsSync(path.join(dir, 'second.txt'))).toBe(false);
   });
+
+  it("shows a running background step's output so far on `o`, and marks it in the outline", async () => {
+    const dir = scratch('interactive/background.md');
+    const s = start(['background.md'], dir);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await s.waitFor('Step 2: run it?');
+    s.write('g');
+    await s.waitFor('running in the background');
+    s.write('\u001b'); // back to step 2 without moving
+    await s.waitFor(
+      (screen) => screen.lastIndexOf('Step 2: run it?') > screen.indexOf('running in the background'),
+    );
+    s.write('b');
+    await s.waitFor((screen) => screen.lastIndexOf('Step 1') > screen.lastIndexOf('Step 2: run it?'));
+    s.write('o');
+    const shown = await s.waitFor('output so far of step 1 server (running in the background)');
+    expect(shown.slice(shown.indexOf('output so far'))).toMatch(/│ up/);
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(130);
+  });
 });

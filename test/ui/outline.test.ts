@@ -42,6 +42,8 @@ describe('a step in the outline', () => {
     expect(outlineLabel(cell({ current: true }), 8, 2, plain)).toBe('▸  3 ✔ deploy    done'));
   it('lines up the others', () =>
     expect(outlineLabel(cell({ status: 'skipped' }), 6, 1, plain)).toBe('  3 ↷ deploy  skipped'));
+  it('says a step runs in the background', () =>
+    expect(outlineLabel(cell(), 6, 1, plain, true)).toBe('  3 ✔ deploy  done (running in the background)'));
   it('is found by its number', () => expect(matchesSearch('3', cell())).toBe(true));
   it('is found by the start of its number', () =>
     expect(matchesSearch('1', cell({ step: { index: 12, name: 'x' } as Step }))).toBe(true));
@@ -66,6 +68,10 @@ describe("a step's last output", () => {
   it('shows the last lines of a long output', () =>
     expect(outputView(result({ status: 'failed', exitCode: 2, tail: '1\n2\n3\n' }), plain, 2)).toBe(
       '── last output of step 3 deploy (failed, exit code 2) ──\n… 1 earlier lines\n│ 2\n│ 3\n──\n',
+    ));
+  it("shows a running background step's output so far, before it has a result", () =>
+    expect(outputView(result({ runs: 0, attempts: 0, status: 'pending' }), plain, 10, 'up\nserving\n')).toBe(
+      '── output so far of step 3 deploy (running in the background) ──\n│ up\n│ serving\n──\n',
     ));
   it('says an interrupted step has no exit code', () =>
     expect(outputView(result({ status: 'interrupted', exitCode: null, tail: 'x' }), plain)).toContain(
