@@ -3,9 +3,9 @@
 // them nor the bash parser (certainty.ts judges the needs).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Step } from '../core/types.ts';
+import { makeDirs } from '../os/make-dirs.ts';
 import { replaceFile } from '../os/replace-file.ts';
 import type { VariableAnalysis } from './variables.ts';
 
@@ -27,7 +27,8 @@ async function analyzeHere(steps: Step[]): Promise<VariableAnalysis[]> {
   return analyzeRunbook(steps);
 }
 
-function readCache(file: string): Record<string, VariableAnalysis> {
+function readCache(file: string | undefined): Record<string, VariableAnalysis> {
+  if (!file) return {};
   try {
     const cache = JSON.parse(readFileSync(file, 'utf8')) as AnalysisCache;
     return cache.version === CACHE_VERSION && cache.entries && typeof cache.entries === 'object'
@@ -45,7 +46,7 @@ function readCache(file: string): Record<string, VariableAnalysis> {
  */
 export async function analyzeRunbookCached(
   steps: Step[],
-  cacheFile: string,
+  cacheFile: string | undefined,
   analyze: (steps: Step[]) => Promise<VariableAnalysis[]> = analyzeHere,
 ): Promise<VariableAnalysis[]> {
   const cached = readCache(cacheFile);
@@ -58,13 +59,13 @@ export async function analyzeRunbookCached(
     const hit = cached[keys[i] as string];
     return isHit(hit) ? (hit as VariableAnalysis) : (fresh[misses.indexOf(step)] as VariableAnalysis);
   });
-  if (misses.length) {
+  if (misses.length && cacheFile) {
     const entries: Record<string, VariableAnalysis> = {};
     analyses.forEach((analysis, i) => {
       entries[keys[i] as string] = analysis;
     });
     try {
-      await mkdir(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+      makeDirs(path.dirname(cacheFile));
       await replaceFile(
         cacheFile,
         JSON.stringify({ version: CACHE_VERSION, entries } satisfies AnalysisCache),

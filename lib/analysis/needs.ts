@@ -2,7 +2,7 @@
 // refused at once with the whole list of certain needs, and warned once of the uncertain ones.
 import type { Selection } from '../core/select.ts';
 import type { Context, Step } from '../core/types.ts';
-import { sharedStateFile } from '../os/state-dir.ts';
+import { cacheFile, type RunbookPlace } from '../os/state-dir.ts';
 import type { MissingVariable, UncertainVariable } from './certainty.ts';
 import { withStepEffects } from './step-effects.ts';
 import type { VariableAnalysis } from './variables.ts';
@@ -35,9 +35,9 @@ async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
   return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
 }
 
-export async function analyzeAll(steps: Step[], runbookFile: string): Promise<Map<number, VariableAnalysis>> {
+export async function analyzeAll(steps: Step[], place: RunbookPlace): Promise<Map<number, VariableAnalysis>> {
   const { analyzeRunbookCached } = await import('./cache.ts');
-  const cache = sharedStateFile(runbookFile, 'analysis-cache.json');
+  const cache = cacheFile(place, 'analysis-cache.json', true);
   const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
   return new Map(steps.map((s, i) => [s.index, withStepEffects(s, analyses[i] as VariableAnalysis)]));
 }
@@ -54,11 +54,11 @@ export async function findMissing(
   selection: Selection,
   context: Context,
   env: NodeJS.ProcessEnv,
-  runbookFile: string,
+  place: RunbookPlace,
   opts: NeedsOptions = {},
 ): Promise<NeedsReport> {
   const { judgeNeeds } = await import('./certainty.ts');
-  const analyses = await analyzeAll(steps, runbookFile);
+  const analyses = await analyzeAll(steps, place);
   const provided = new Set([
     ...Object.keys(env).filter((n) => !context.unset.includes(n)),
     ...Object.keys(context.vars),

@@ -1,6 +1,5 @@
 // `runbook check`: what can be found wrong with a runbook without running any of it.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyzeRunbook } from '../analysis/analyze.ts';
 import { judgeNeeds } from '../analysis/certainty.ts';
@@ -9,6 +8,7 @@ import { InputError } from '../core/errors.ts';
 import type { Runbook, Step } from '../core/types.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems } from '../markdown/attributes-known.ts';
+import { readRunbook } from '../markdown/load.ts';
 import { parseRunbook } from '../markdown/parse.ts';
 import type { CheckFinding } from './finding.ts';
 import { findPathProblems } from './paths.ts';
@@ -23,6 +23,8 @@ export interface CheckOptions {
   set?: Record<string, string>;
   /** The shellcheck command, or false to leave shellcheck out. */
   shellcheck?: string | false;
+  /** Where a runbook read from a pipe starts its steps (default: the current directory). */
+  cwd?: string;
 }
 
 /** `line N:C: message` (mvdan/sh) or `message (N:C)` (acorn): the line within the step's code. */
@@ -135,12 +137,11 @@ async function shellcheckFindings(steps: Step[], command: string): Promise<Check
 
 /** Every problem found, sorted by line; an InputError from parsing becomes one finding. */
 export async function checkRunbook(runbookPath: string, opts: CheckOptions = {}): Promise<CheckFinding[]> {
-  let text: string;
-  try {
-    text = await readFile(runbookPath, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read ${runbookPath}: ${(error as Error).message}`);
-  }
+  // The run's own reader: the same words for a file that cannot be read, the same directory for a pipe.
+  const { text, place } = readRunbook(path.resolve(runbookPath), {
+    cwd: opts.cwd ?? process.cwd(),
+    env: opts.env ?? process.env,
+  });
   let runbook: Runbook;
   try {
     runbook = parseRunbook(text);
@@ -151,7 +152,7 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
     const line = Number(at?.[2] ?? at?.[1] ?? 1);
     return [{ line, severity: 'error', message: error.message }];
   }
-  const runbookDir = path.dirname(path.resolve(runbookPath));
+  const runbookDir = place.dir;
   const steps = runbook.steps;
   const shellcheck = opts.shellcheck ?? 'shellcheck';
   const useShellcheck = shellcheck !== false && (await shellcheckAvailable(shellcheck));

@@ -2,18 +2,24 @@
 import path from 'node:path';
 import { EXIT } from '../core/errors.ts';
 import type { RunOptions } from '../core/options.ts';
+import { stopped } from '../os/signals.ts';
 import { checkRunbook, formatFindings } from './check.ts';
 
 export interface CheckIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  cwd?: string;
 }
 
 export async function runCheck(file: string, options: RunOptions, io: CheckIO): Promise<number> {
-  const findings = await checkRunbook(file, { env: io.env, set: options.set });
-  const shown = path.relative(process.cwd(), file) || file;
+  const findings = await checkRunbook(file, { env: io.env, set: options.set, cwd: io.cwd });
+  const shown = path.relative(io.cwd ?? process.cwd(), file) || file;
   if (findings.length) io.stdout.write(`${formatFindings(findings, shown)}\n`);
+  // Findings cut off by a reader that went away (`| head`) end the command there (os/signals.ts), before
+  // a summary of them: a write to such a pipe fails a moment after it returned.
+  await new Promise((resolve) => io.stdout.write('', resolve));
+  if (stopped() === 'EPIPE') return EXIT.outputClosed;
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.length - errors;
   io.stderr.write(

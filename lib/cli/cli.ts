@@ -7,6 +7,7 @@ import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
 import { isIdentifier } from '../core/identifiers.ts';
 import type { RunOptions } from '../core/options.ts';
 import { loadRunbook } from '../markdown/load.ts';
+import { stopExit, stopped, watchStops } from '../os/signals.ts';
 
 export interface CliIO {
   argv: string[];
@@ -85,14 +86,62 @@ function parseSetPairs(pairs: string[]): Record<string, string> {
   return set;
 }
 
+/** What each option that takes a value expects, for the message when it is missing. */
+const VALUE_OF: Record<string, string> = {
+  from: 'N|NAME',
+  to: 'N|NAME',
+  only: 'LIST',
+  set: 'NAME=VALUE',
+  record: 'DIR',
+  'env-file': 'FILE',
+};
+
+/** node's parseArgs errors run to three lines and name internals; one line of ours instead. */
+function usageErrorFor(err: Error & { code?: string }, argv: string[]): UsageError {
+  const option = /'(?:-\w, )?(-[\w-]+)/.exec(err.message)?.[1] ?? '';
+  const name = option.replace(/^--?/, '');
+  const help = '(see runbook --help)';
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return new UsageError(`unknown option '${option}' ${help}`);
+  if (/does not take an argument/.test(err.message))
+    return new UsageError(`${option} takes no value ${help}`);
+  // Missing, or followed by something that starts with "-": a value like -1 needs the = form.
+  const next = argv[argv.indexOf(option) + 1];
+  if (next?.startsWith('-') && !/^--?[a-z]/i.test(next)) {
+    return new UsageError(`${option} needs a value; for one that starts with "-", write ${option}=${next}`);
+  }
+  return new UsageError(`${option} needs a value: ${option} ${VALUE_OF[name] ?? 'VALUE'} ${help}`);
+}
+
+/** The options each kind of command takes; any other one given is refused rather than ignored. */
+const TAKES: Record<'check' | 'list' | 'dry-run', ReadonlySet<string>> = {
+  check: new Set(['set', 'env-file']),
+  list: new Set(['list', 'json']),
+  // A dry run shows what the same command would run: it takes the run's options, bar writing records.
+  'dry-run': new Set(['dry-run', 'yes', 'resume', 'from', 'to', 'only', 'set', 'env-file', 'no-preflight']),
+};
+
+function refuseInapplicable(command: Parsed['command'], given: string[]): void {
+  if (command === 'help' || command === 'version') return;
+  const kind =
+    command === 'check'
+      ? 'check'
+      : given.includes('list')
+        ? 'list'
+        : given.includes('dry-run')
+          ? 'dry-run'
+          : undefined;
+  if (!kind) return;
+  const wrong = given.find((name) => !TAKES[kind].has(name));
+  if (wrong) throw new UsageError(`${kind === 'check' ? 'check' : `--${kind}`} does not take --${wrong}`);
+}
+
 export function parseCli(argv: string[]): Parsed {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    // node's messages are long and mention internals; keep the first sentence.
-    const msg = (err as Error).message.split('. ')[0]?.replace(/^Unknown option/, 'unknown option');
-    throw new UsageError(`${msg} (see runbook --help)`);
+    throw usageErrorFor(err as Error, argv);
   }
   const v = parsed.values;
   const positionals = [...parsed.positionals];
@@ -104,6 +153,7 @@ export function parseCli(argv: string[]): Parsed {
   if (positionals.length > 1) throw new UsageError(`expected one runbook file, got ${positionals.length}`);
   if (v.help) command = 'help';
   else if (v.version) command = 'version';
+  refuseInapplicable(command, Object.keys(v));
   const options: RunOptions = {
     yes: v.yes ?? false,
     resume: v.resume ?? false,
@@ -126,6 +176,7 @@ export function parseCli(argv: string[]): Parsed {
   }
   if (options.only && (options.from || options.to))
     throw new UsageError('--only cannot be combined with --from/--to');
+  if (options.only && options.resume) throw new UsageError('--only cannot be combined with --resume');
   return { command, file: positionals[0] ?? 'runbook.md', options };
 }
 
@@ -154,48 +205,73 @@ export function version(): string {
 export async function main(io: CliIO): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  // From here to the end: a signal, or a reader of the output that goes away, with nothing running that
+  // must be ended first, ends the process at once, quietly (a run listens for its own; see os/signals).
+  const unwatch = watchStops([stdout, stderr], (stop) => process.exit(stopExit(stop)));
   try {
-    const { command, file, options } = parseCli(io.argv);
-    if (command === 'help') {
-      stdout.write(USAGE);
-      return EXIT.ok;
-    }
-    if (command === 'version') {
-      stdout.write(`runbook ${version()}\n`);
-      return EXIT.ok;
-    }
-    const cwd = io.cwd ?? process.cwd();
-    const abs = path.resolve(cwd, file);
-    let env = io.env ?? process.env;
-    if (options.envFiles?.length && !options.list) {
-      const { readEnvFiles } = await import('../os/env-file.ts');
-      env = { ...env, ...readEnvFiles(options.envFiles.map((f) => path.resolve(cwd, f))) };
-    }
-    if (command === 'check') {
-      const { runCheck } = await import('../check/command.ts');
-      return await runCheck(abs, options, { stdout, stderr, env });
-    }
-    if (options.list) {
-      const { runbook } = await loadRunbook(abs);
-      const { printList } = await import('../ui/list.ts');
-      await printList(runbook, abs, options.json, { stdout, stderr, env: io.env ?? process.env });
-      return EXIT.ok;
-    }
-    const { runRunbook } = await import('../run/run.ts');
-    return await runRunbook(abs, options, {
-      stdin: io.stdin ?? process.stdin,
-      stdout,
-      stderr,
-      env,
-    });
+    const code = await command(io, stdout, stderr, env);
+    // Output that was cut off is the exit code, whatever the command made of the rest. A write to a pipe
+    // nobody reads fails a moment after it returned: wait for what was written to be taken.
+    await Promise.all([stdout, stderr].map(written));
+    return stopped() === 'EPIPE' ? EXIT.outputClosed : code;
   } catch (err) {
+    const stop = stopped();
+    // An error that a stop caused (a child process ended by the same Ctrl-C) is the stop's.
+    if (stop) return stopExit(stop);
     if (err instanceof RunbookError) {
       stderr.write(`runbook: ${err.message}\n`);
       return err.exitCode;
     }
     // A bug, not bad input: still one line, with the stack only on request.
-    const detail = (io.env ?? process.env).RUNBOOK_DEBUG ? (err as Error)?.stack : (err as Error)?.message;
+    const detail = env.RUNBOOK_DEBUG ? (err as Error)?.stack : (err as Error)?.message;
     stderr.write(`runbook: internal error: ${detail ?? String(err)}\n`);
     return EXIT.stepFailed;
+  } finally {
+    unwatch();
   }
+}
+
+/** Resolves once everything written to `stream` so far went out (or failed). */
+function written(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
+async function command(
+  io: CliIO,
+  stdout: NodeJS.WriteStream,
+  stderr: NodeJS.WriteStream,
+  baseEnv: NodeJS.ProcessEnv,
+): Promise<number> {
+  const { command, file, options } = parseCli(io.argv);
+  if (command === 'help') {
+    stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (command === 'version') {
+    stdout.write(`runbook ${version()}\n`);
+    return EXIT.ok;
+  }
+  const cwd = io.cwd ?? process.cwd();
+  const abs = path.resolve(cwd, file);
+  let env = baseEnv;
+  if (options.envFiles?.length && !options.list) {
+    const { readEnvFiles } = await import('../os/env-file.ts');
+    env = { ...env, ...readEnvFiles(options.envFiles.map((f) => path.resolve(cwd, f))) };
+  }
+  if (command === 'check') {
+    const { runCheck } = await import('../check/command.ts');
+    return await runCheck(abs, options, { stdout, stderr, env, cwd });
+  }
+  if (options.list) {
+    const { runbook, place } = await loadRunbook(abs, { cwd, env });
+    const { printList } = await import('../ui/list.ts');
+    await printList(runbook, place, options.json, { stdout, stderr, env: baseEnv });
+    return EXIT.ok;
+  }
+  const { runRunbook } = await import('../run/run.ts');
+  return await runRunbook(abs, options, { stdin: io.stdin ?? process.stdin, stdout, stderr, env });
 }

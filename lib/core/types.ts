@@ -168,6 +168,8 @@ export interface RunReport {
   exitCode: number;
   /** Every step of the runbook, in order; steps never reached are 'pending'. */
   steps: StepResult[];
+  /** Why the run did not go on (it was refused, or stopped before step 1): none of its steps ran. */
+  error?: string;
 }
 
 /** Where a step's input and output go. */

@@ -24,6 +24,7 @@ import type {
 } from '../core/types.ts';
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
+import type { RunbookPlace } from '../os/state-dir.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
 import { type BackgroundOutcome, BackgroundSteps } from './background.ts';
@@ -33,6 +34,10 @@ import { checksOutput, observesOutput } from './step-rules.ts';
 
 export interface EngineOptions {
   file: string;
+  /** Where the runbook's record is kept. */
+  place: RunbookPlace;
+  /** Told once when the record could not be written: the run goes on, --resume will not find it. */
+  onRecordError?: (err: Error) => void;
   steps: Step[];
   record: RunRecord;
   env: NodeJS.ProcessEnv;
@@ -86,7 +91,7 @@ export class Engine {
     this.stepList = opts.steps;
     this.record = opts.record;
     this.context = opts.record.context;
-    this.writer = new RecordWriter(recordPath(opts.file));
+    this.writer = new RecordWriter(recordPath(opts.place));
     this.session = opts.session;
     this.isSecret = makeSecretTest(opts.secrets);
     this.background = new BackgroundSteps({
@@ -392,12 +397,27 @@ export class Engine {
     return out;
   }
 
+  /** Why the record could not be written, once that happened (flush and close reject with it too). */
+  recordError?: Error;
+
   /** The record on disk never holds a secret's value; resume asks for it again. */
   save(): void {
     const context = this.context;
     this.record.context = context;
     this.refreshSecrets();
     const derived = this.derived;
+    try {
+      this.saveNow(context, derived);
+    } catch (err) {
+      // A save after one failed: the steps go on, what they did is reported at the end.
+      if (!this.recordError) {
+        this.recordError = err as Error;
+        this.opts.onRecordError?.(err as Error);
+      }
+    }
+  }
+
+  private saveNow(context: Context, derived: Set<string>): void {
     this.writer.save(() => {
       const vars = { ...context.vars };
       const withheld: string[] = [];
@@ -425,9 +445,9 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Where steps start: the runbook's directory, or front matter cwd relative to it. */
-export function baseDirFor(file: string, cwd: string | undefined): string {
-  return path.resolve(path.dirname(file), cwd ?? '.');
+/** Where steps start: the runbook's directory (RunbookPlace.dir), or front matter cwd relative to it. */
+export function baseDirFor(runbookDir: string, cwd: string | undefined): string {
+  return path.resolve(runbookDir, cwd ?? '.');
 }
 
 export function assertDir(dir: string, what: string): void {

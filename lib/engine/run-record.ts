@@ -1,14 +1,15 @@
-// The resumable run record: one JSON file per runbook under .runbook/ beside it, rewritten atomically after
-// every step change, mode 0600 because carried values can be secrets.
+// The resumable run record: one JSON file per runbook in its state directory (.runbook/ beside it, see
+// os/state-dir.ts), rewritten atomically after every step change, mode 0600 because carried values can be
+// secrets.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateContext } from '../core/context.ts';
-import { StateError } from '../core/errors.ts';
+import { fsReason, StateError } from '../core/errors.ts';
 import { type Context, STEP_STATUSES, type Step, type StepResult } from '../core/types.ts';
+import { makeDirs } from '../os/make-dirs.ts';
 import { replaceFile } from '../os/replace-file.ts';
-import { stateFile } from '../os/state-dir.ts';
+import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
 
 export const STATE_FORMAT = 'runbook-state/1';
 const STATUSES = new Set<string>(STEP_STATUSES);
@@ -37,15 +38,16 @@ export function codeHash(code: string): string {
   return hash;
 }
 
-export function recordPath(runbookFile: string): string {
-  return stateFile(runbookFile, 'state');
+export function recordPath(place: RunbookPlace): string {
+  return stateFile(place, 'state.json');
 }
 
-export function newRecord(runbookFile: string, steps: Step[], context: Context): RunRecord {
+/** A record of nothing run yet; `runbook` is what it belongs to (RunbookPlace.identity). */
+export function newRecord(runbook: string, steps: Step[], context: Context): RunRecord {
   const now = new Date().toISOString();
   return {
     format: STATE_FORMAT,
-    runbook: path.resolve(runbookFile),
+    runbook,
     startedAt: now,
     updatedAt: now,
     context,
@@ -114,7 +116,7 @@ export class RecordWriter {
     try {
       await new Promise((resolve) => setImmediate(resolve));
       if (!this.madeDir) {
-        await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        makeDirs(path.dirname(this.file));
         this.madeDir = true;
       }
       for (let snapshot = this.next; snapshot; snapshot = this.next) {
@@ -126,7 +128,7 @@ export class RecordWriter {
         await this.pause();
       }
     } catch (err) {
-      this.failed = new StateError(`cannot write the run record ${this.file}: ${(err as Error).message}`);
+      this.failed = new StateError(`cannot write the run record ${this.file}: ${fsReason(err)}`);
     } finally {
       this.writing = undefined;
     }
@@ -148,13 +150,14 @@ export class RecordWriter {
 }
 
 /** Reads a record for --resume; anything unusable is a StateError that suggests a fresh run. */
-export function loadRecord(file: string, runbookFile: string): RunRecord | undefined {
+export function loadRecord(place: RunbookPlace): RunRecord | undefined {
+  const file = recordPath(place);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StateError(`cannot read the run record ${file}: ${(err as Error).message}`);
+    throw new StateError(`cannot read the run record ${file}: ${fsReason(err)}`);
   }
   const fresh = 'run without --resume to start afresh';
   let raw: unknown;
@@ -167,7 +170,7 @@ export function loadRecord(file: string, runbookFile: string): RunRecord | undef
   if (typeof r !== 'object' || r === null || r.format !== STATE_FORMAT) {
     throw new StateError(`${file} is not a run record of this version of runbook; ${fresh}`);
   }
-  if (r.runbook !== path.resolve(runbookFile)) {
+  if (r.runbook !== place.identity) {
     throw new StateError(
       `the run record ${file} belongs to ${String(r.runbook)}, not this runbook; ${fresh}`,
     );
@@ -221,8 +224,8 @@ export function resumePoint(record: RunRecord, steps: Step[]): ResumePoint {
   return { from, stale };
 }
 
-function lockPath(runbookFile: string): string {
-  return recordPath(runbookFile).replace(/\.state\.json$/, '.lock');
+function lockPath(place: RunbookPlace): string {
+  return stateFile(place, 'lock');
 }
 
 /**
@@ -230,15 +233,22 @@ function lockPath(runbookFile: string): string {
  * left by a process that no longer exists is taken over. `what` says who holds it (`runbook serve at ...`),
  * for the run that is refused. Returns the function that releases it.
  */
-export function lockRun(runbookFile: string, what = ''): () => void {
-  const file = lockPath(runbookFile);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+export function lockRun(place: RunbookPlace, what = ''): () => void {
+  const file = lockPath(place);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, `${process.pid}${what ? ` ${what}` : ''}`, { flag: 'wx', mode: 0o600 });
-      return () => rmSync(file, { force: true });
+      return () => {
+        try {
+          rmSync(file, { force: true });
+        } catch {
+          // A step took the state directory away; the lock went with it.
+        }
+      };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new StateError(`cannot take the run lock ${file}: ${fsReason(err)}`);
+      }
       const [pid = '', ...rest] = readFileSync(file, 'utf8').split(' ');
       const holder = Number(pid);
       const who = rest.join(' ').trim();
@@ -254,8 +264,8 @@ export function lockRun(runbookFile: string, what = ''): () => void {
 }
 
 /** Says who holds the lock this process holds (serve knows its address only once it listens). */
-export function describeLock(runbookFile: string, what: string): void {
-  const file = lockPath(runbookFile);
+export function describeLock(place: RunbookPlace, what: string): void {
+  const file = lockPath(place);
   try {
     if (Number(readFileSync(file, 'utf8').split(' ')[0]) === process.pid) {
       writeFileSync(file, `${process.pid} ${what}`, { mode: 0o600 });

@@ -1,18 +1,34 @@
-// A runbook file read from disk and parsed (through the parse cache).
+// A runbook read once (a pipe cannot be read twice) and parsed through the parse cache, with where it
+// belongs: the directory its steps start in and where its own files go (os/state-dir.ts).
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../core/errors.ts';
+import { fsReason, UsageError } from '../core/errors.ts';
 import type { Runbook } from '../core/types.ts';
+import { placeOf, type RunbookPlace } from '../os/state-dir.ts';
 
-/** Reads and parses a runbook; a missing or unreadable file is an input error. */
-export async function loadRunbook(file: string): Promise<{ text: string; runbook: Runbook }> {
+export interface LoadedText {
+  text: string;
+  place: RunbookPlace;
+}
+
+export interface Where {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Reads a runbook (absolute `file`); a missing or unreadable one is an input error that names it. */
+export function readRunbook(file: string, where: Where): LoadedText {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code;
-    throw new UsageError(`cannot read runbook ${file}: ${why}`);
+    throw new UsageError(`cannot read runbook ${file}: ${fsReason(err)}`);
   }
+  return { text, place: placeOf(file, text, where) };
+}
+
+/** Reads and parses a runbook. */
+export async function loadRunbook(file: string, where: Where): Promise<LoadedText & { runbook: Runbook }> {
+  const loaded = readRunbook(file, where);
   const { parseCached } = await import('./parse-cache.ts');
-  return { text, runbook: await parseCached(text, file) };
+  return { ...loaded, runbook: await parseCached(loaded.text, loaded.place) };
 }

@@ -3,11 +3,9 @@
 // The cache is only an optimisation: a missing, corrupt or unwritable one is ignored.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Runbook } from '../core/types.ts';
 import { replaceFile } from '../os/replace-file.ts';
-import { stateFile } from '../os/state-dir.ts';
+import { cacheFile, type RunbookPlace } from '../os/state-dir.ts';
 
 function parserBuild(): string {
   try {
@@ -17,24 +15,25 @@ function parserBuild(): string {
   }
 }
 
-function cacheFile(runbookFile: string): string {
-  return stateFile(runbookFile, 'parse');
-}
-
-export async function parseCached(text: string, runbookFile: string): Promise<Runbook> {
-  const key = createHash('sha256').update(parserBuild()).update('\0').update(text).digest('hex');
-  const file = cacheFile(runbookFile);
+function readCache(file: string): { key?: string; runbook?: Runbook } | undefined {
   try {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: string; runbook?: Runbook };
-    if (cached.key === key && cached.runbook && Array.isArray(cached.runbook.steps)) return cached.runbook;
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     // No cache yet, or an unreadable one: parse.
+    return undefined;
   }
+}
+
+export async function parseCached(text: string, place: RunbookPlace): Promise<Runbook> {
+  const key = createHash('sha256').update(parserBuild()).update('\0').update(text).digest('hex');
+  const file = cacheFile(place, 'parse.json');
+  const cached = file ? readCache(file) : undefined;
+  if (cached?.key === key && cached.runbook && Array.isArray(cached.runbook.steps)) return cached.runbook;
   const { parseRunbook } = await import('./parse.ts');
   const runbook = parseRunbook(text);
+  if (!file) return runbook;
   try {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await replaceFile(file, JSON.stringify({ key, runbook }), 0o600);
+    await replaceFile(file, JSON.stringify({ key, runbook }));
   } catch {
     // A read-only checkout still runs; it just parses again next time.
   }

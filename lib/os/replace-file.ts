@@ -1,15 +1,37 @@
 // Files the runner rewrites (the run record, the parse and analysis caches) are replaced whole: a crash or
-// Ctrl-C part-way leaves the old file, never half of the new one.
+// Ctrl-C part-way leaves the old file, never half of the new one. They are private (0600) by default: the
+// record holds carried values. A temporary file that cannot be finished (a full disk) is removed, and one
+// still being written when the process exits is removed on the way out.
+import { rmSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
+
+const unfinished = new Set<string>();
+let watching = false;
+
+function removeUnfinished(): void {
+  for (const file of unfinished) rmSync(file, { force: true });
+}
 
 /**
  * Writes `text` to a temporary file beside `file` (this process's own), then renames it over `file`. The
  * temporary file is always new, so it has `mode` from its first byte: a private file is never readable by
  * others, not even for a moment (a leftover of a crashed run with the same pid is removed first).
  */
-export async function replaceFile(file: string, text: string, mode = 0o666): Promise<void> {
+export async function replaceFile(file: string, text: string, mode = 0o600): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
-  await rm(temporary, { force: true });
-  await writeFile(temporary, text, { mode, flag: 'wx' });
-  await rename(temporary, file);
+  if (!watching) {
+    process.once('exit', removeUnfinished);
+    watching = true;
+  }
+  unfinished.add(temporary);
+  try {
+    await rm(temporary, { force: true });
+    await writeFile(temporary, text, { mode, flag: 'wx' });
+    await rename(temporary, file);
+  } catch (err) {
+    await rm(temporary, { force: true }).catch(() => {});
+    throw err;
+  } finally {
+    unfinished.delete(temporary);
+  }
 }

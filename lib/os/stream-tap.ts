@@ -77,7 +77,17 @@ export class StreamTap extends Writable {
       done();
       return;
     }
-    if (this.target.write(chunk)) done();
-    else this.target.once('drain', () => done());
+    if (this.target.write(chunk)) {
+      done();
+      return;
+    }
+    // Drained, or closed while waiting (the reader went away): either way the step may write on.
+    const go = () => {
+      this.target.off('drain', go);
+      this.target.off('close', go);
+      done();
+    };
+    this.target.once('drain', go);
+    this.target.once('close', go);
   }
 }

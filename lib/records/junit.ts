@@ -33,7 +33,13 @@ function failureMessage(step: StepResult): string {
   return step.output?.diff ? `${message}\n${step.output.diff}` : message;
 }
 
-function testcase(step: StepResult, classname: string, count: number, redact: (s: string) => string): string {
+function testcase(
+  step: StepResult,
+  classname: string,
+  count: number,
+  redact: (s: string) => string,
+  refused?: string,
+): string {
   const name = `${stepNumber(step.index, count)} ${step.name}`;
   const open = `    <testcase classname="${xmlAttribute(classname)}" name="${xmlAttribute(name)}" time="${seconds(step.durationMs)}"`;
   const output = xmlText(redact(plainOutput(step.tail)));
@@ -50,15 +56,19 @@ function testcase(step: StepResult, classname: string, count: number, redact: (s
     case 'skipped':
       return `${open}>\n      <skipped message="skipped"/>\n    </testcase>`;
     case 'pending':
-      return `${open}>\n      <skipped message="not run"/>\n    </testcase>`;
+      return `${open}>\n      <skipped message="${xmlAttribute(redact(refused ? `not run: ${refused}` : 'not run'))}"/>\n    </testcase>`;
   }
 }
 
 export function junitXml(report: RunReport, redact: (s: string) => string): string {
   const file = path.basename(report.runbookPath);
   const classname = file.replace(/\.(md|markdown)$/i, '');
-  const count = report.steps.length;
-  const tally = { failures: 0, errors: 0, skipped: 0 };
+  // A run refused before its first step names why on each step it did not run; one whose runbook could
+  // not even be read has no steps, and says why as an error, so CI shows it.
+  const refused = report.error?.split('\n')[0];
+  const unread = refused !== undefined && report.steps.length === 0;
+  const count = unread ? 1 : report.steps.length;
+  const tally = { failures: 0, errors: unread ? 1 : 0, skipped: 0 };
   for (const step of report.steps) {
     if (step.status === 'failed') tally.failures++;
     else if (step.status === 'interrupted' || step.status === 'running') tally.errors++;
@@ -66,7 +76,11 @@ export function junitXml(report: RunReport, redact: (s: string) => string): stri
   }
   const time = seconds(Math.max(0, Date.parse(report.endedAt) - Date.parse(report.startedAt)) || 0);
   const counts = `tests="${count}" failures="${tally.failures}" errors="${tally.errors}" skipped="${tally.skipped}" time="${time}"`;
-  const cases = report.steps.map((step) => testcase(step, classname, count, redact));
+  const cases = unread
+    ? [
+        `    <testcase classname="${xmlAttribute(classname)}" name="${xmlAttribute(file)}" time="0.000">\n      <error message="${xmlAttribute(redact(refused))}" type="refused"/>\n    </testcase>`,
+      ]
+    : report.steps.map((step) => testcase(step, classname, count, redact, refused));
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="runbook" ${counts}>`,

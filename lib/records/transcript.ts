@@ -66,7 +66,7 @@ function summary(report: RunReport): string[] {
   const done = report.steps.filter((s) => s.status === 'done').length;
   return [
     `> **Run of ${path.basename(report.runbookPath)}** · started ${report.startedAt} · ended ${report.endedAt}` +
-      ` · exit code ${report.exitCode} · ${done} of ${report.steps.length} steps done`,
+      ` · exit code ${report.exitCode} · ${done} of ${report.steps.length} step${report.steps.length === 1 ? '' : 's'} done`,
     '',
   ];
 }

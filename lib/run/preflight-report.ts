@@ -33,6 +33,7 @@ export async function preflight(
     cwd,
     paint,
     served = false,
+    refused,
   }: {
     interactive: boolean;
     io: RunIO;
@@ -40,6 +41,8 @@ export async function preflight(
     paint: ReturnType<typeof painter>;
     /** `runbook serve`: said, and the page is served anyway (a step that needs what is missing fails there). */
     served?: boolean;
+    /** Told why, when the run must not go on. */
+    refused?: (reason: string) => void;
   },
 ): Promise<number | undefined> {
   if (!requires?.length) return undefined;
@@ -50,8 +53,12 @@ export async function preflight(
   if (unmet.length === 0) return undefined;
   io.stderr.write(`runbook: ${formatProblems(unmet)}\n`);
   if (served) return undefined;
-  if (!interactive) return EXIT.usage;
+  const refuse = () => {
+    refused?.(formatProblems(unmet));
+    return EXIT.usage;
+  };
+  if (!interactive) return refuse();
   const { confirmContinue } = await import('../ui/prompts.ts');
   const question = unmet.length === 1 ? 'A requirement is not met.' : 'Some requirements are not met.';
-  return (await confirmContinue(`${question} Continue anyway?`, io)) ? undefined : EXIT.usage;
+  return (await confirmContinue(`${question} Continue anyway?`, io)) ? undefined : refuse();
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { analyzeAll, findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
 import { emptyContext, withValue } from '../core/context.ts';
-import { EXIT, InputError, StateError, UsageError } from '../core/errors.ts';
+import { EXIT, InputError, RunbookError, StateError, UsageError } from '../core/errors.ts';
 import { formatInputProblems, resolveInputs } from '../core/inputs.ts';
 import type { RunIO, RunOptions } from '../core/options.ts';
 import { declaredSecrets } from '../core/secrets.ts';
@@ -17,27 +17,100 @@ import {
   lockRun,
   newRecord,
   type RunRecord,
-  recordPath,
   resumePoint,
 } from '../engine/run-record.ts';
 import { continueRecord, describeChanges } from '../engine/step-match.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
 import { loadRunbook } from '../markdown/load.ts';
+import { stopExit, stopped, trapSignals } from '../os/signals.ts';
+import type { RunbookPlace } from '../os/state-dir.ts';
 import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
 import type { RecoveryPlan, Remake } from './recover.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
+import { finishRecords, recordsDir, writeRefusedRecords } from './run-records.ts';
 
 function describe(steps: Step[]): string {
   const names = steps.map((s) => `${s.index} ${s.name}`);
-  return names.length > 6 ? `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}` : names.join(', ');
+  const list = names.length > 6 ? `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}` : names.join(', ');
+  return `${names.length === 1 ? 'step' : 'steps'} ${list}`;
+}
+
+/** `1 done, 1 skipped`: what the steps a resumed run passes over came to, in the last run. */
+function tallyPassedOver(record: RunRecord, steps: Step[]): string {
+  const order = ['done', 'skipped', 'failed', 'interrupted', 'not run'];
+  const counts = new Map<string, number>();
+  for (const step of steps) {
+    const status = record.steps.find((r) => r.name === step.name)?.status ?? 'pending';
+    const word = status === 'pending' || status === 'running' ? 'not run' : status;
+    counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  return order
+    .filter((w) => counts.has(w))
+    .map((w) => `${counts.get(w)} ${w}`)
+    .join(', ');
+}
+
+/** What is known of a run as it starts, for the records of one refused before its first step. */
+interface Known {
+  startedAt: string;
+  records?: string;
+  text?: string;
+  runbook?: Runbook;
+  place?: RunbookPlace;
+  /** Why it did not go on, when it returned rather than threw. */
+  refusal?: string;
 }
 
 export async function runRunbook(file: string, options: RunOptions, io: RunIO): Promise<number> {
-  const startedAt = new Date().toISOString();
-  const { text, runbook } = await loadRunbook(file);
+  const known: Known = { startedAt: new Date().toISOString() };
+  // A stop while the run starts is acted on at its next step, once what it started can be ended.
+  const untrap = trapSignals(() => {});
+  try {
+    const code = await start(file, options, io, known);
+    if (known.refusal) await refusedRecords(known, file, code, known.refusal, io);
+    return code;
+  } catch (err) {
+    const refused = err instanceof RunbookError && err.exitCode === EXIT.usage;
+    if (refused && !known.refusal) await refusedRecords(known, file, EXIT.usage, err.message, io);
+    throw err;
+  } finally {
+    untrap();
+  }
+}
+
+async function refusedRecords(known: Known, file: string, code: number, reason: string, io: RunIO) {
+  if (!known.records) return;
+  const target = {
+    dir: known.records,
+    text: known.text ?? '',
+    steps: known.runbook?.steps ?? [],
+    redact: (s: string) => s,
+  };
+  await writeRefusedRecords(target, known.place?.file ?? file, known.startedAt, code, reason, io);
+}
+
+/** A stop that came while the run was starting: the exit code to stop with, recorded as the reason. */
+function stopCheck(known: Known): number | undefined {
+  const stop = stopped();
+  if (!stop) return undefined;
+  known.refusal = stop === 'EPIPE' ? 'output closed before step 1' : `${stop} before step 1`;
+  return stopExit(stop);
+}
+
+async function start(file: string, options: RunOptions, io: RunIO, known: Known): Promise<number> {
+  if (options.record && !options.dryRun) {
+    const dir = recordsDir(options.record);
+    const { prepareRecordDir } = await import('../records/write.ts');
+    prepareRecordDir(dir);
+    known.records = dir;
+  }
+  const loaded = await loadRunbook(file, { cwd: process.cwd(), env: io.env });
+  Object.assign(known, loaded);
+  const { text, runbook, place } = loaded;
+  file = place.file;
   const paint = painter(colorEnabled(io.stderr, io.env));
   warnParse(runbook, file, io.stderr);
   if (runbook.steps.length === 0) {
@@ -51,22 +124,25 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
     throw new UsageError('stdin is not a terminal: pass --yes to run every step unattended (or --dry-run)');
   }
   const fm = runbook.frontMatter;
-  const baseDir = baseDirFor(file, fm.cwd);
+  const baseDir = baseDirFor(place.dir, fm.cwd);
   assertDir(baseDir, fm.cwd ? 'front matter cwd' : 'runbook directory');
+  const stop = stopCheck(known);
+  if (stop !== undefined) return stop;
   // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
   const unlock = options.dryRun
     ? undefined
-    : lockRun(file, options.serve ? 'runbook serve' : options.yes ? 'runbook --yes' : 'a walkthrough');
+    : lockRun(place, options.serve ? 'runbook serve' : options.yes ? 'runbook --yes' : 'a walkthrough');
   // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
   // Served, steps write to the page instead (web/output.ts).
   const web = options.serve ? await import('../ui/web/serve.ts') : undefined;
   const sink = web?.webOutput(io);
-  // Steps write to the terminal through a tap that can keep a copy (output blocks, capture=).
+  // Steps write to the terminal through a tap that can keep a copy (output blocks, capture=); both
+  // streams go through one, which drops what a step writes once the runner's own output is closed.
   const tap = new StreamTap(sink?.io.stdout ?? io.stdout);
   const stepIO: StepIO = {
     stdin: sink?.io.stdin ?? 'inherit',
     stdout: tap,
-    stderr: sink?.io.stderr ?? io.stderr,
+    stderr: new StreamTap(sink?.io.stderr ?? io.stderr),
     // Served, shell steps get a terminal of their own shown on the page.
     terminal: sink?.io.terminal,
   };
@@ -76,7 +152,7 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
   const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, io.env);
   session?.warmUp(stepIO);
   try {
-    const setup = { file, options, io, runbook, text, baseDir, interactive, startedAt, paint };
+    const setup = { file, place, options, io, runbook, text, baseDir, interactive, paint, known };
     return await runLocked({ ...setup, session, stepIO, tap, sink });
   } finally {
     // The one place the session ends, however the run went: a step launched ahead is ended too.
@@ -87,14 +163,15 @@ export async function runRunbook(file: string, options: RunOptions, io: RunIO): 
 
 interface RunSetup {
   file: string;
+  place: RunbookPlace;
   options: RunOptions;
   io: RunIO;
   runbook: Runbook;
   text: string;
   baseDir: string;
   interactive: boolean;
-  startedAt: string;
   paint: ReturnType<typeof painter>;
+  known: Known;
   session?: ShellSession;
   stepIO: StepIO;
   tap: StreamTap;
@@ -103,16 +180,16 @@ interface RunSetup {
 }
 
 async function runLocked(setup: RunSetup): Promise<number> {
-  const { file, options, io, runbook, text, baseDir, interactive, startedAt, paint, session } = setup;
+  const { file, place, options, io, runbook, text, baseDir, interactive, paint, session, known } = setup;
   const fm = runbook.frontMatter;
 
-  const fresh = newRecord(file, runbook.steps, emptyContext(baseDir));
+  const fresh = newRecord(place.identity, runbook.steps, emptyContext(baseDir));
   let record = fresh;
   let selection: Selection;
   /** Secret (or secret-made) values the resumed record does not hold and nothing gives again. */
   let withheld: string[] = [];
   if (options.resume) {
-    const prev = loadRecord(recordPath(file), file);
+    const prev = loadRecord(place);
     if (!prev) throw new StateError(`no earlier run of ${file} to resume; run without --resume`);
     const continued = continueRecord(prev, fresh, runbook.steps);
     record = continued.record;
@@ -161,25 +238,25 @@ async function runLocked(setup: RunSetup): Promise<number> {
       record.context = withValue(record.context, i.name, i.value as string);
   }
   if (selection.skippedOver.length && !options.resume) {
-    io.stderr.write(`runbook: passing over steps ${describe(selection.skippedOver)}\n`);
+    io.stderr.write(`runbook: passing over ${describe(selection.skippedOver)}\n`);
   } else if (selection.skippedOver.length) {
-    io.stderr.write(
-      `runbook: resuming at step ${selection.selected[0]?.index} (${selection.skippedOver.length} done)\n`,
-    );
+    const tally = tallyPassedOver(record, selection.skippedOver);
+    io.stderr.write(`runbook: resuming at step ${selection.selected[0]?.index} (${tally})\n`);
   }
 
   const declared = Object.keys(fm.inputs ?? {});
   const plan = withheld.length
-    ? await recoveryPlan(withheld, record, runbook, selection, file, io)
+    ? await recoveryPlan(withheld, record, runbook, selection, place, io)
     : undefined;
   const before = plan?.remake.map((r) => r.step);
-  const needs = await findMissing(runbook.steps, selection, record.context, io.env, file, {
+  const needs = await findMissing(runbook.steps, selection, record.context, io.env, place, {
     declared,
     before,
   });
   if (needs.missing.length) {
     if (!interactive && !options.dryRun && !options.serve) {
-      io.stderr.write(`runbook: ${formatMissing(needs)}\n`);
+      known.refusal = formatMissing(needs);
+      io.stderr.write(`runbook: ${known.refusal}\n`);
       return EXIT.usage;
     }
     // Interactively (and on the page) each is asked for just before the step that needs it.
@@ -197,9 +274,15 @@ async function runLocked(setup: RunSetup): Promise<number> {
       cwd: baseDir,
       paint,
       served: !!options.serve,
+      // Under --record, a refusal's records say why.
+      refused: (reason) => {
+        known.refusal = reason;
+      },
     });
     if (code !== undefined) return code;
   }
+  const stop = stopCheck(known);
+  if (stop !== undefined) return stop;
 
   if (options.dryRun || !session) {
     const { dryRun } = await import('../ui/dry-run.ts');
@@ -208,6 +291,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
 
   const engine = new Engine({
     file,
+    place,
     steps: runbook.steps,
     record,
     env: io.env,
@@ -219,6 +303,10 @@ async function runLocked(setup: RunSetup): Promise<number> {
     tap: setup.tap,
     shellLine: fm.shell ?? DEFAULT_SHELL,
     analyses: needs.analyses,
+    onRecordError: (err) =>
+      io.stderr.write(
+        paint('yellow', `runbook: warning: ${err.message}; the run goes on, but --resume will not find it\n`),
+      ),
   });
   let exitCode: number;
   let book: import('../engine/notebook.ts').Notebook | undefined;
@@ -237,7 +325,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     else if (options.serve && setup.sink) {
       const { serve } = await import('../ui/web/serve.ts');
       const { sink } = setup;
-      const onListening = (address: string) => describeLock(file, `runbook serve on http://${address}/`);
+      const onListening = (address: string) => describeLock(place, `runbook serve on http://${address}/`);
       const served = { engine, runbook, text, file, selection, io, sink, onListening, inputs: toAsk };
       exitCode = await serve({ ...served, options: options.serve });
     } else if (interactive) {
@@ -252,24 +340,32 @@ async function runLocked(setup: RunSetup): Promise<number> {
       const { runUnattended } = await import('./unattended.ts');
       exitCode = await runUnattended(engine, selection, io);
     }
-  } finally {
-    const running = engine.background.running().map((r) => r.name);
-    if (running.length)
-      io.stderr.write(
-        `runbook: ending background step${running.length > 1 ? 's' : ''} ${running.join(', ')}\n`,
-      );
-    await engine.close();
+  } catch (err) {
+    await closeEngine(engine, io).catch(() => {});
+    throw err;
   }
-  if (options.record) {
-    const { writeRecords } = await import('../records/write.ts');
-    const dir = path.resolve(options.record);
-    const report = engine.report(exitCode, startedAt);
-    // The runbook as it is at the end: edits made on disk during the walkthrough included.
-    const final = book ? { text: book.text, steps: book.steps } : { text, steps: runbook.steps };
-    await writeRecords(dir, report, final.text, final.steps, (s) => engine.redact(s));
-    io.stderr.write(`runbook: records written to ${dir}\n`);
-  }
-  return exitCode;
+  // A closed output ends the run as a signal does, with its own exit code.
+  if (stopped() === 'EPIPE' && exitCode === EXIT.interrupted) exitCode = EXIT.outputClosed;
+  const recordError = await closeEngine(engine, io).then(
+    () => engine.recordError,
+    (err: Error) => engine.recordError ?? err,
+  );
+  // The runbook as it is at the end: edits made on disk during the walkthrough included.
+  const final = book ? { text: book.text, steps: book.steps } : { text, steps: runbook.steps };
+  const target = known.records
+    ? { dir: known.records, ...final, redact: (s: string) => engine.redact(s) }
+    : undefined;
+  return finishRecords(target, engine.report(exitCode, known.startedAt), recordError, io);
+}
+
+/** Ends the run's background steps, saying which, and writes what is pending of the record. */
+async function closeEngine(engine: Engine, io: RunIO): Promise<void> {
+  const running = engine.background.running().map((r) => r.name);
+  if (running.length)
+    io.stderr.write(
+      `runbook: ending background step${running.length > 1 ? 's' : ''} ${running.join(', ')}\n`,
+    );
+  await engine.close();
 }
 
 /** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */
@@ -303,11 +399,11 @@ async function recoveryPlan(
   record: RunRecord,
   runbook: Runbook,
   selection: Selection,
-  file: string,
+  place: RunbookPlace,
   io: RunIO,
 ): Promise<RecoveryPlan> {
   const { planRecovery } = await import('./recover.ts');
-  const analyses = await analyzeAll(runbook.steps, file);
+  const analyses = await analyzeAll(runbook.steps, place);
   const plan = planRecovery(withheld, record.steps, runbook.steps, selection, analyses);
   for (const { step, names } of plan.remake) {
     io.stderr.write(

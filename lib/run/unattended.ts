@@ -6,19 +6,21 @@ import { colorEnabled, painter } from '../core/style.ts';
 import type { StepOutcome } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
-import { trapSignals } from '../os/signals.ts';
+import { type Stop, stopExit, trapSignals } from '../os/signals.ts';
 import { backgroundLines, backgroundNotice, failureSummary, header, statusLine } from '../ui/status.ts';
 
 export async function runUnattended(engine: Engine, selection: Selection, io: RunIO): Promise<number> {
   const paint = painter(colorEnabled(io.stderr, io.env));
   const total = engine.steps.length;
-  let signalled: NodeJS.Signals | undefined;
+  let signalled: Stop | undefined;
   const untrap = trapSignals((sig) => {
     if (signalled) return;
     signalled = sig;
-    io.stderr.write(`\nrunbook: ${sig} received, ending the running step\n`);
+    // A closed output is no news to the person who closed it; a signal is.
+    if (sig !== 'EPIPE') io.stderr.write(`\nrunbook: ${sig} received, ending the running step\n`);
     engine.interrupt();
   });
+  const why = () => (signalled === 'EPIPE' ? 'output closed; ' : '');
   // What is said after a step goes out with the next step's header, in one write: each write to a pipe
   // wakes whoever reads it, and both come at the same moment anyway.
   let said = '';
@@ -46,8 +48,8 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
       for (const w of run.warnings) said += paint('yellow', `runbook: warning: ${step.name}: ${w}\n`);
       said += statusLine(run, paint);
       if (run.result.status === 'interrupted') {
-        say(`runbook: stopped at step ${step.index} ${step.name}; run again with --resume\n`);
-        return EXIT.interrupted;
+        say(`runbook: ${why()}stopped at step ${step.index} ${step.name}; run again with --resume\n`);
+        return signalled ? stopExit(signalled) : EXIT.interrupted;
       }
       if (run.result.status === 'failed') {
         if (isFlagSet(step, 'continue-on-error')) {
@@ -62,17 +64,22 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
       }
     }
     if (signalled) {
-      say('runbook: stopped between steps; run again with --resume\n');
-      return EXIT.interrupted;
+      say(`runbook: ${why()}stopped between steps; run again with --resume\n`);
+      return stopExit(signalled);
     }
     const failedSoftly = selection.selected.some((s) => engine.result(s).status === 'failed');
     say(
       failedSoftly
         ? paint('yellow', 'runbook: finished; some steps failed but were allowed to (continue-on-error)\n')
-        : paint('green', `runbook: all ${selection.selected.length} steps done\n`),
+        : paint('green', `runbook: ${allDone(selection.selected.length)}\n`),
     );
     return EXIT.ok;
   } finally {
     untrap();
   }
+}
+
+/** `1 step done`, `all 3 steps done`. */
+export function allDone(count: number): string {
+  return count === 1 ? '1 step done' : `all ${count} steps done`;
 }

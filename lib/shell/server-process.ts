@@ -61,7 +61,14 @@ export class StepServer {
   ) {
     this.events = new EventReader(child.stdio[4] as Readable);
     this.commands.on('error', () => {});
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
   }
+
+  /** Resolves when the shell's process has exited (its output may still be held open by what it left). */
+  readonly exited: Promise<void>;
 
   private get commands(): Writable {
     return this.child.stdio[3] as Writable;
@@ -183,12 +190,13 @@ export class StepServer {
    * Ends the server: closing the command pipe ends the subshell it forked for the next step, and its
    * process group (its own: it runs detached) gets SIGTERM, then SIGKILL if it lingers.
    */
-  end(): void {
+  end(): Promise<void> {
     this.commands.destroy();
     if (this.child.pid) endLeftovers(this.child.pid);
     this.offered?.stop();
     this.stopTerminal?.();
     this.pty = undefined;
+    return this.exited;
   }
 }
 

@@ -120,18 +120,28 @@ export class ShellSession {
     const ahead = this.ahead;
     this.ahead = undefined;
     if (ahead) await this.cancel(ahead);
-    this.dispose();
+    await this.dispose();
   }
 
-  /** Ends the server (also one still starting) and removes the session directory; safe to call twice. */
-  dispose(): void {
+  /**
+   * Ends the server (also one still starting), waits for it to exit, and removes the session directory;
+   * safe to call twice. Removed only once the shell is gone: one that is still writing there could
+   * otherwise leave a file behind, or start in a directory that no longer exists.
+   */
+  async dispose(): Promise<void> {
     this.disposed = true;
-    this.server?.end();
-    this.launching?.end();
+    const ending = [this.server?.end(), this.launching?.end(), this.starting?.catch(() => {})];
     this.server = undefined;
     this.launching = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    // endLeftovers kills what ignores SIGTERM after 2 s; a shell that outlives even that is not waited for.
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 3000);
+    });
+    await Promise.race([Promise.all(ending), bound]);
+    clearTimeout(timer);
     // A bash being started still reads from there: start() removes it once that bash is ended.
-    if (!this.spawning) rmSync(this.dir, { recursive: true, force: true });
+    if (!this.spawning) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   private async cancel(launched: Launched): Promise<void> {
@@ -274,7 +284,7 @@ export class ShellSession {
     this.held = undefined;
     this.pendingAdopt = '';
     this.pendingValues = {};
-    server.end();
+    void server.end();
     return {
       exitCode: interrupted || timedOut ? null : 1,
       signal: null,
@@ -296,8 +306,8 @@ export class ShellSession {
     } finally {
       this.spawning = false;
       if (this.disposed) {
-        server?.end();
-        rmSync(this.dir, { recursive: true, force: true });
+        await server?.end();
+        rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
       }
     }
     const ended = () => new Error('the run ended before the step shell started');

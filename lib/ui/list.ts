@@ -4,6 +4,7 @@ import { describeInput } from '../core/inputs.ts';
 import type { Runbook, Step } from '../core/types.ts';
 import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
 import { captureName, DEFAULT_READY_TIMEOUT_S, isBackground, stopNames } from '../markdown/step-options.ts';
+import type { RunbookPlace } from '../os/state-dir.ts';
 
 export interface ListIO {
   stdout: NodeJS.WritableStream;
@@ -30,9 +31,16 @@ function stepOptions(step: Step) {
   };
 }
 
-export async function printList(runbook: Runbook, file: string, json: boolean, io: ListIO): Promise<void> {
+export async function printList(
+  runbook: Runbook,
+  place: RunbookPlace,
+  json: boolean,
+  io: ListIO,
+): Promise<void> {
+  const file = place.file;
+
   warnParse(runbook, file, io.stderr);
-  const analyses = await analyzeAll(runbook.steps, file);
+  const analyses = await analyzeAll(runbook.steps, place);
   if (json) {
     const rows = runbook.steps.map((s) => ({
       index: s.index,

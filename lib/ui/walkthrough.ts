@@ -15,7 +15,7 @@ import type { BackgroundNotice } from '../engine/background.ts';
 import type { Engine, StepRun } from '../engine/engine.ts';
 import type { Cell, Notebook } from '../engine/notebook.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
-import { trapSignals } from '../os/signals.ts';
+import { type Stop, trapSignals } from '../os/signals.ts';
 import { editCode } from './editor.ts';
 import { askInputs } from './inputs-form.ts';
 import { cellStatus, pickStep, statusBadge } from './outline.ts';
@@ -122,7 +122,7 @@ class Walk {
     }
   }
 
-  private onSignal(sig: NodeJS.Signals): void {
+  private onSignal(sig: Stop): void {
     if (sig !== 'SIGINT') this.terminated = true;
     if (this.engine.running) {
       this.write(

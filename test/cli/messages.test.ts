@@ -23,37 +23,59 @@ describe('options without their value', () => {
     ['--from -1 m.md', /^runbook: --from needs a value; for one that starts with "-", write --from=-1\n$/],
     ['--set', /^runbook: --set needs a value: --set NAME=VALUE \(see runbook --help\)\n$/],
     ['--yes=3 m.md', /^runbook: --yes takes no value \(see runbook --help\)\n$/],
-  ])('runbook %s', async (args, message) => {
-    const box = sandbox();
-    writeFileSync(path.join(box.dir, 'm.md'), steps('touch ran.txt'));
-    expectOneLine(await bashCli(box, `runbook ${args}`), message);
-  }, 30_000);
+  ])(
+    'runbook %s',
+    async (args, message) => {
+      const box = sandbox();
+      writeFileSync(path.join(box.dir, 'm.md'), steps('touch ran.txt'));
+      expectOneLine(await bashCli(box, `runbook ${args}`), message);
+    },
+    30_000,
+  );
 });
 
 describe('a runbook that cannot be read is named, in the same words by every command', () => {
   const commands = ['--yes', '--list', '--dry-run', 'check'];
 
-  it.each(commands)('runbook %s of a missing file', async (command) => {
-    const box = sandbox();
-    expectOneLine(await bashCli(box, `runbook ${command} gone.md`), /^runbook: cannot read runbook .*\/gone\.md: no such file\n$/);
-  }, 30_000);
+  it.each(commands)(
+    'runbook %s of a missing file',
+    async (command) => {
+      const box = sandbox();
+      expectOneLine(
+        await bashCli(box, `runbook ${command} gone.md`),
+        /^runbook: cannot read runbook .*\/gone\.md: no such file\n$/,
+      );
+    },
+    30_000,
+  );
 
-  it.each(commands)('runbook %s of a directory', async (command) => {
-    const box = sandbox();
-    mkdirSync(path.join(box.dir, 'docs.md'));
-    expectOneLine(await bashCli(box, `runbook ${command} docs.md`), /^runbook: cannot read runbook .*\/docs\.md: it is a directory\n$/);
-  }, 30_000);
+  it.each(commands)(
+    'runbook %s of a directory',
+    async (command) => {
+      const box = sandbox();
+      mkdirSync(path.join(box.dir, 'docs.md'));
+      expectOneLine(
+        await bashCli(box, `runbook ${command} docs.md`),
+        /^runbook: cannot read runbook .*\/docs\.md: it is a directory\n$/,
+      );
+    },
+    30_000,
+  );
 
-  it.each(commands)('runbook %s of a file it may not read', async (command) => {
-    const box = sandbox(true);
-    writeFileSync(path.join(box.dir, 'secret.md'), steps('true'));
-    chmodSync(path.join(box.dir, 'secret.md'), isRoot ? 0o600 : 0o000);
-    const as = isRoot ? { uid: OTHER_USER, gid: OTHER_USER } : {};
-    expectOneLine(
-      await bashCli(box, `runbook ${command} secret.md`, as),
-      /^runbook: cannot read runbook .*\/secret\.md: permission denied\n$/,
-    );
-  }, 30_000);
+  it.each(commands)(
+    'runbook %s of a file it may not read',
+    async (command) => {
+      const box = sandbox(true);
+      writeFileSync(path.join(box.dir, 'secret.md'), steps('true'));
+      chmodSync(path.join(box.dir, 'secret.md'), isRoot ? 0o600 : 0o000);
+      const as = isRoot ? { uid: OTHER_USER, gid: OTHER_USER } : {};
+      expectOneLine(
+        await bashCli(box, `runbook ${command} secret.md`, as),
+        /^runbook: cannot read runbook .*\/secret\.md: permission denied\n$/,
+      );
+    },
+    30_000,
+  );
 });
 
 describe('flags that do not apply are refused', () => {
@@ -71,13 +93,22 @@ describe('flags that do not apply are refused', () => {
     ['--list --dry-run', /^runbook: --list does not take --dry-run\n$/],
     ['--dry-run --record rec', /^runbook: --dry-run does not take --record\n$/],
     ['--yes --resume --only 1', /^runbook: --only cannot be combined with --resume\n$/],
-  ])('runbook %s m.md', async (args, message) => {
-    const box = sandbox();
-    writeFileSync(path.join(box.dir, 'm.md'), steps('touch ran.txt'));
-    expectOneLine(await bashCli(box, `runbook ${args} m.md`), message);
-  }, 30_000);
+  ])(
+    'runbook %s m.md',
+    async (args, message) => {
+      const box = sandbox();
+      writeFileSync(path.join(box.dir, 'm.md'), steps('touch ran.txt'));
+      expectOneLine(await bashCli(box, `runbook ${args} m.md`), message);
+    },
+    30_000,
+  );
 
-  it.each([['check --set X=1'], ['--list --json'], ['--dry-run --yes --no-preflight'], ['--dry-run --from 1']])(
+  it.each([
+    ['check --set X=1'],
+    ['--list --json'],
+    ['--dry-run --yes --no-preflight'],
+    ['--dry-run --from 1'],
+  ])(
     'runbook %s m.md is fine',
     async (args) => {
       const box = sandbox();

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Step } from '../../lib/core/types.ts';
-import { newRecord, RecordWriter, recordPath } from '../../lib/engine/run-record.ts';
+import { newRecord, RecordWriter } from '../../lib/engine/run-record.ts';
 import { scratchDir } from '../../lib/os/scratch.ts';
 import { waitFor } from '../helpers/cli.ts';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'runbook-state-test-'));
+/** Where the record of `rb.md` in `dir` goes when `.runbook/` can be there. */
+const recordFile = (dir: string) => path.join(dir, '.runbook', 'rb.state.json');
 
 function record(dir: string, marker: string) {
   const steps = [{ index: 1, name: 'one', code: 'true' }] as Step[];
@@ -20,7 +22,7 @@ function record(dir: string, marker: string) {
 describe('RecordWriter', () => {
   it('leaves the newest of many quick saves on disk, 0600, with no temp file behind', async () => {
     const dir = scratch();
-    const file = recordPath(path.join(dir, 'rb.md'));
+    const file = recordFile(dir);
     const writer = new RecordWriter(file);
     for (let i = 0; i < 50; i++) writer.save(() => record(dir, `save ${i}`));
     await writer.flush();
@@ -34,7 +36,7 @@ describe('RecordWriter', () => {
 
   it('writes a save at once after a quiet spell, and those close behind it together, at flush at the latest', async () => {
     const dir = scratch();
-    const file = recordPath(path.join(dir, 'rb.md'));
+    const file = recordFile(dir);
     // A long interval: the test would time out if flush waited for it.
     const writer = new RecordWriter(file, 60_000);
     const tail = () => JSON.parse(readFileSync(file, 'utf8')).steps[0].tail;
@@ -52,7 +54,7 @@ describe('RecordWriter', () => {
   it('reports a record it cannot write at flush, and refuses later saves', async () => {
     const dir = scratch();
     writeFileSync(path.join(dir, '.runbook'), 'a file where the directory should be');
-    const writer = new RecordWriter(recordPath(path.join(dir, 'rb.md')));
+    const writer = new RecordWriter(recordFile(dir));
     writer.save(() => record(dir, 'x'));
     await expect(writer.flush()).rejects.toThrow(/^cannot write the run record .*rb\.state\.json: /);
     expect(() => writer.save(() => record(dir, 'y'))).toThrow(/cannot write the run record/);

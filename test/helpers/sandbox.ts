@@ -38,12 +38,16 @@ export function sandbox(forOtherUser = false): Sandbox {
 
 /** Runs a bash command line (for pipes, process substitution, redirections) with `runbook` on hand. */
 export function bashCli(box: Sandbox, script: string, opts: SpawnOptions = {}) {
-  const child = spawn('bash', ['-c', `runbook() { "${process.execPath}" "${BIN}" "$@"; }\n${script}`], {
-    cwd: box.dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...opts,
-    env: { ...process.env, ...box.env, ...(opts.env as Record<string, string> | undefined) },
-  });
+  const child = spawn(
+    'bash',
+    ['-c', `runbook() { "${process.execPath}" "${BIN}" "$@"; }\nexport -f runbook\n${script}`],
+    {
+      cwd: box.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...opts,
+      env: { ...process.env, ...box.env, ...(opts.env as Record<string, string> | undefined) },
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d) => {

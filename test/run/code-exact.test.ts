@@ -23,9 +23,14 @@ const example318 = (spec.tests as { number: number; markdown: string }[]).find((
 // A heredoc without its terminator runs to the end of the script, so bash writes every line the step has,
 // blank ones included: what it writes is the step's code as bash got it.
 const heredoc = (container: (line: string) => string, blanks: string[]) =>
-  [container('```bash'), container('cat <<EOF >> "$OUT"'), container('x'), ...blanks, container('```'), ''].join(
-    '\n',
-  );
+  [
+    container('```bash'),
+    container('cat <<EOF >> "$OUT"'),
+    container('x'),
+    ...blanks,
+    container('```'),
+    '',
+  ].join('\n');
 const containers: [string, (line: string) => string, string[]][] = [
   ['a list item', (l) => `- ${l}`.replace(/^- (?!```bash)/, '  '), ['', '']],
   ['a nested list item', (l) => `- a\n  - ${l}`.replace(/^- a\n {2}- (?!```bash)/, '    '), ['', '   ', '']],
@@ -45,17 +50,21 @@ describe('the code of a step', () => {
     expect(listed).toEqual(['b\n\n\n']);
   }, 30_000);
 
-  it.each(containers)('in %s is what bash runs, blank lines included', async (_what, container, blanks) => {
-    const box = sandbox();
-    const markdown = heredoc(container, blanks);
-    writeFileSync(path.join(box.dir, 'h.md'), markdown);
-    const out = path.join(box.dir, 'out.txt');
-    const r = await bashCli(box, 'runbook --yes h.md 2>/dev/null', { env: { OUT: out } });
-    expect(r.code).toBe(0);
-    const [code] = reference(markdown);
-    // What the heredoc wrote is the code after its first line.
-    expect(readFileSync(out, 'utf8')).toBe(code?.slice(code.indexOf('\n') + 1));
-    expect(readFileSync(out, 'utf8')).toMatch(/^x\n\n/);
-    await expectNothingLeft(box);
-  }, 30_000);
+  it.each(containers)(
+    'in %s is what bash runs, blank lines included',
+    async (_what, container, blanks) => {
+      const box = sandbox();
+      const markdown = heredoc(container, blanks);
+      writeFileSync(path.join(box.dir, 'h.md'), markdown);
+      const out = path.join(box.dir, 'out.txt');
+      const r = await bashCli(box, 'runbook --yes h.md 2>/dev/null', { env: { OUT: out } });
+      expect(r.code).toBe(0);
+      const [code] = reference(markdown);
+      // What the heredoc wrote is the code after its first line.
+      expect(readFileSync(out, 'utf8')).toBe(code?.slice(code.indexOf('\n') + 1));
+      expect(readFileSync(out, 'utf8')).toMatch(/^x\n\n/);
+      await expectNothingLeft(box);
+    },
+    30_000,
+  );
 });

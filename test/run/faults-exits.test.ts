@@ -19,21 +19,25 @@ describe('early exits leave nothing', () => {
     ['nothing to resume', steps('true'), ['--yes', '--resume']],
   ];
 
-  it.each(refusals)('after %s, every time', async (_what, md, args) => {
-    const box = sandbox();
-    writeFileSync(path.join(box.dir, 'e.md'), md);
-    // The race this guards against (the step shell writing into its directory as it is removed) is rare:
-    // try it often.
-    const runs = await Promise.all(
-      Array.from({ length: 8 }, () => bashCli(box, `runbook ${args.join(' ')} e.md </dev/null`)),
-    );
-    for (const r of runs) {
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^runbook: /);
-      expect(r.stderr).not.toMatch(/shell-init|server\.sh|internal error/);
-    }
-    await expectNothingLeft(box);
-  }, 60_000);
+  it.each(refusals)(
+    'after %s, every time',
+    async (_what, md, args) => {
+      const box = sandbox();
+      writeFileSync(path.join(box.dir, 'e.md'), md);
+      // The race this guards against (the step shell writing into its directory as it is removed) is rare:
+      // try it often.
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, () => bashCli(box, `runbook ${args.join(' ')} e.md </dev/null`)),
+      );
+      for (const r of runs) {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/^runbook: /);
+        expect(r.stderr).not.toMatch(/shell-init|server\.sh|internal error/);
+      }
+      await expectNothingLeft(box);
+    },
+    60_000,
+  );
 
   it('after SIGTERM at any moment of the start: exit 130', async () => {
     const box = sandbox();
@@ -44,7 +48,7 @@ describe('early exits leave nothing', () => {
       () => true,
       (runtime) => readdirCount(runtime) > 0,
       (runtime) => processesUsing(runtime).length > 0,
-      (runtime) => processesUsing('3.0137').length > 0,
+      () => processesUsing('3.0137').length > 0,
     ];
     for (const [i, ready] of moments.entries()) {
       const run = startCli(['--yes', 'e.md'], { cwd: box.dir, env });

@@ -17,7 +17,8 @@ import {
 } from '../helpers/sandbox.ts';
 
 /** One bash step per entry. */
-const steps = (...code: string[]) => `# Faults\n\n${code.map((c) => `\`\`\`bash\n${c}\n\`\`\``).join('\n\n')}\n`;
+const steps = (...code: string[]) =>
+  `# Faults\n\n${code.map((c) => `\`\`\`bash\n${c}\n\`\`\``).join('\n\n')}\n`;
 /** Step 1 leaves one.txt in $OUT; step 2 fails until $OUT/go exists. */
 const TWO = steps('echo one > "$OUT/one.txt"', 'test -e "$OUT/go"\necho two > "$OUT/two.txt"');
 
@@ -49,7 +50,7 @@ describe('a runbook read from a pipe', () => {
     const env = { OUT: out };
     const list = await bashCli(box, `runbook --list <(cat src.md)`, { env });
     expect(list).toMatchObject({ code: 0, stderr: '' });
-    expect(list.stdout).toMatch(/^1 {2}faults {2}echo one[^\n]*\n2 {2}faults-2 {2}test -e/);
+    expect(list.stdout).toMatch(/^1 {2}faults +echo one[^\n]*\n2 {2}faults-2 +test -e/);
     const dry = await bashCli(box, `runbook --dry-run <(cat src.md)`, { env });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('Dry run of 2 steps');
@@ -80,7 +81,11 @@ describe('a runbook read from a pipe', () => {
     writeFileSync(path.join(box.dir, 'b.md'), steps('echo b >> "$OUT/b.txt"'));
     mkdirSync(path.join(box.dir, 'elsewhere'));
     const env = { OUT: out };
-    for (const line of ['runbook --yes <(cat a.md)', 'runbook --yes <(cat b.md)', 'cd elsewhere && runbook --yes <(cat ../a.md)']) {
+    for (const line of [
+      'runbook --yes <(cat a.md)',
+      'runbook --yes <(cat b.md)',
+      'cd elsewhere && runbook --yes <(cat ../a.md)',
+    ]) {
       const r = await bashCli(box, line, { env });
       expect([line, r.code]).toEqual([line, 0]);
     }
@@ -119,32 +124,36 @@ describe('a runbook read from a pipe', () => {
 describe('a runbook whose directory cannot hold .runbook/', () => {
   const canMount = isRoot && spawnSync('unshare', ['--mount', 'true']).status === 0;
 
-  it.skipIf(!canMount)('runs from a read-only mount, keeping its record in the state home', async () => {
-    const box = sandbox();
-    const out = outDir(box);
-    const ro = path.join(box.dir, 'ro');
-    mkdirSync(ro);
-    writeFileSync(path.join(box.dir, 'deploy.md'), TWO);
-    // A mount namespace of its own: the read-only file system exists for this script alone.
-    const script = [
-      `mount -t tmpfs -o size=1m tmpfs ro && cp deploy.md ro/ && mount -o remount,ro ro || exit 99`,
-      'runbook --list ro/deploy.md; echo "list=$?"',
-      'runbook --dry-run ro/deploy.md >/dev/null; echo "dry=$?"',
-      'runbook --yes ro/deploy.md; echo "run=$?"',
-      'touch "$OUT/go"; runbook --yes --resume ro/deploy.md; echo "resume=$?"',
-      'ls -A ro',
-    ].join('\n');
-    const r = await bashCli(box, `exec unshare --mount --propagation private bash -c '${script}'`, {
-      env: { OUT: out },
-    });
-    expect(r.stdout).toMatch(/list=0\ndry=0\n(.*\n)*run=1\n(.*\n)*resume=0\ndeploy\.md\n$/);
-    expect(r.stderr).toContain('runbook: resuming at step 2 (1 done)');
-    expect(r.stderr).not.toMatch(/internal error|EROFS/);
-    const folders = stateFolders(box);
-    expect(Object.keys(folders)).toEqual([expect.stringMatching(/^deploy-[0-9a-f]{16}$/)]);
-    expect(Object.values(folders)[0]).toContain('deploy.state.json');
-    await expectNothingLeft(box);
-  }, 60_000);
+  it.skipIf(!canMount)(
+    'runs from a read-only mount, keeping its record in the state home',
+    async () => {
+      const box = sandbox();
+      const out = outDir(box);
+      const ro = path.join(box.dir, 'ro');
+      mkdirSync(ro);
+      writeFileSync(path.join(box.dir, 'deploy.md'), TWO);
+      // A mount namespace of its own: the read-only file system exists for this script alone.
+      const script = [
+        `mount -t tmpfs -o size=1m tmpfs ro && cp deploy.md ro/ && mount -o remount,ro ro || exit 99`,
+        'runbook --list ro/deploy.md; echo "list=$?"',
+        'runbook --dry-run ro/deploy.md >/dev/null; echo "dry=$?"',
+        'runbook --yes ro/deploy.md; echo "run=$?"',
+        'touch "$OUT/go"; runbook --yes --resume ro/deploy.md; echo "resume=$?"',
+        'ls -A ro',
+      ].join('\n');
+      const r = await bashCli(box, `exec unshare --mount --propagation private bash -c '${script}'`, {
+        env: { OUT: out },
+      });
+      expect(r.stdout).toMatch(/list=0\ndry=0\n(.*\n)*run=1\n(.*\n)*resume=0\ndeploy\.md\n$/);
+      expect(r.stderr).toContain('runbook: resuming at step 2 (1 done)');
+      expect(r.stderr).not.toMatch(/internal error|EROFS/);
+      const folders = stateFolders(box);
+      expect(Object.keys(folders)).toEqual([expect.stringMatching(/^deploy-[0-9a-f]{16}$/)]);
+      expect(Object.values(folders)[0]).toContain('deploy.state.json');
+      await expectNothingLeft(box);
+    },
+    60_000,
+  );
 
   it("runs from another user's directory, keeping its record in the state home", async () => {
     const box = sandbox(true);
@@ -204,7 +213,7 @@ describe('a runbook whose directory cannot hold .runbook/', () => {
     const run = await bashCli(box, 'runbook --yes deploy.md', { env: nowhere });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /^runbook: nowhere to keep the run record of .*deploy\.md: .*\.runbook.* is not a directory; .*deploy\.md\/runbook.*\n$/,
+      /^runbook: nowhere to keep the run record of .*deploy\.md: .*\.runbook is not a directory; .*deploy\.md is not a directory \(set XDG_STATE_HOME to a writable directory\)\n$/,
     );
     expect(existsSync(path.join(box.dir, 'ran.txt'))).toBe(false);
     await expectNothingLeft(box);
@@ -212,18 +221,16 @@ describe('a runbook whose directory cannot hold .runbook/', () => {
 });
 
 describe('never a loop', () => {
-  it.each([
-    ['--list'],
-    ['--dry-run'],
-    ['--yes'],
-    ['check'],
-  ])('runbook %s <(...) ends, whatever the directory of the path it is given', async (flag) => {
-    const box = sandbox();
-    writeFileSync(path.join(box.dir, 'src.md'), steps('echo hi'));
-    const r = await bashCli(box, `runbook ${flag} <(cat src.md)`);
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(0);
-    await expectNothingLeft(box);
-  }, 30_000);
+  it.each([['--list'], ['--dry-run'], ['--yes'], ['check']])(
+    'runbook %s <(...) ends, whatever the directory of the path it is given',
+    async (flag) => {
+      const box = sandbox();
+      writeFileSync(path.join(box.dir, 'src.md'), steps('echo hi'));
+      const r = await bashCli(box, `runbook ${flag} <(cat src.md)`);
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(0);
+      await expectNothingLeft(box);
+    },
+    30_000,
+  );
 });
-

@@ -131,7 +131,7 @@ describe('runbook --yes', () => {
     const cases: Array<[string[], string, RegExp]> = [
       [['--from', '3'], 'third\nfourth\n', /passing over steps 1 first, 2 second/],
       [['--to', 'second'], 'first\nsecond\n', /all 2 steps done/],
-      [['--from', 'second', '--to', '3'], 'second\nthird\n', /passing over steps 1 first/],
+      [['--from', 'second', '--to', '3'], 'second\nthird\n', /passing over step 1 first\n/],
       [['--only', 'fourth,2'], 'second\nfourth\n', /passing over steps 1 first, 3 third/],
     ];
     for (const [args, order, note] of cases) {

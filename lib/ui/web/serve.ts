@@ -10,7 +10,7 @@ import type { Runbook } from '../../core/types.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { Notebook } from '../../engine/notebook.ts';
 import { attributeProblems, KNOWN_ATTRIBUTES } from '../../markdown/attributes-known.ts';
-import { trapSignals } from '../../os/signals.ts';
+import { type Stop, trapSignals } from '../../os/signals.ts';
 import { runbookTitle } from '../view.ts';
 import { Hub } from './channel.ts';
 import { WebController } from './controller.ts';
@@ -61,8 +61,8 @@ export async function serve(setup: ServeSetup): Promise<number> {
   }));
   const controller = new WebController(notebook, engine, hub, sink, docs, setup.inputs ?? []);
   engine.background.onNotice = (notice) => controller.backgroundEnded(notice);
-  let signalled: (sig: NodeJS.Signals) => void = () => {};
-  const stop = new Promise<NodeJS.Signals>((resolve) => {
+  let signalled: (sig: Stop) => void = () => {};
+  const stop = new Promise<Stop>((resolve) => {
     signalled = resolve;
   });
   const untrap = trapSignals((sig) => signalled(sig));
