@@ -45,7 +45,8 @@ Exit codes:
   0    every step ran or was deliberately skipped
   1    a step failed (or runbook check found a problem)
   2    usage or input error: unknown flag, missing file, bad front matter, missing tools or variables
-  130  interrupted (Ctrl-C or SIGTERM); --resume continues
+  130  interrupted (Ctrl-C, SIGTERM or SIGHUP); --resume continues
+  141  output closed (| head); --resume continues a run
 `;
 
 const OPTIONS = {

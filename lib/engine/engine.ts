@@ -92,6 +92,7 @@ export class Engine {
     this.record = opts.record;
     this.context = opts.record.context;
     this.writer = new RecordWriter(recordPath(opts.place));
+    this.writer.onError = (err) => this.recordFailed(err);
     this.session = opts.session;
     this.isSecret = makeSecretTest(opts.secrets);
     this.background = new BackgroundSteps({
@@ -410,11 +411,14 @@ export class Engine {
       this.saveNow(context, derived);
     } catch (err) {
       // A save after one failed: the steps go on, what they did is reported at the end.
-      if (!this.recordError) {
-        this.recordError = err as Error;
-        this.opts.onRecordError?.(err as Error);
-      }
+      this.recordFailed(err as Error);
     }
+  }
+
+  private recordFailed(err: Error): void {
+    if (this.recordError) return;
+    this.recordError = err;
+    this.opts.onRecordError?.(err);
   }
 
   private saveNow(context: Context, derived: Set<string>): void {

@@ -83,6 +83,8 @@ export class RecordWriter {
   private writing?: Promise<void>;
   private next?: () => RunRecord;
   private failed?: Error;
+  /** Told once, as soon as a write fails (the run goes on; flush and later saves report it too). */
+  onError?: (err: Error) => void;
   private madeDir = false;
   /** Ends the wait between writes early. */
   private hurry?: () => void;
@@ -129,6 +131,7 @@ export class RecordWriter {
       }
     } catch (err) {
       this.failed = new StateError(`cannot write the run record ${this.file}: ${fsReason(err)}`);
+      this.onError?.(this.failed);
     } finally {
       this.writing = undefined;
     }

@@ -289,6 +289,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
     return dryRun(runbook, selection, record.context, io, file, inputs);
   }
 
+  // A record that cannot be written before step 1 stops the run (below); after that the run goes on.
+  let running = false;
   const engine = new Engine({
     file,
     place,
@@ -303,10 +305,12 @@ async function runLocked(setup: RunSetup): Promise<number> {
     tap: setup.tap,
     shellLine: fm.shell ?? DEFAULT_SHELL,
     analyses: needs.analyses,
-    onRecordError: (err) =>
+    onRecordError: (err) => {
+      if (!running) return;
       io.stderr.write(
         paint('yellow', `runbook: warning: ${err.message}; the run goes on, but --resume will not find it\n`),
-      ),
+      );
+    },
   });
   let exitCode: number;
   let book: import('../engine/notebook.ts').Notebook | undefined;
@@ -314,6 +318,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     // Before any step runs: a record that cannot be written stops the run here.
     engine.save();
     await engine.flush();
+    running = true;
     // Withheld values first: a background step started again may read them.
     let failed = plan?.remake.length ? await remakeWithheld(engine, plan.remake, io) : undefined;
     const restart =

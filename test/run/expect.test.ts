@@ -174,7 +174,7 @@ describe('runbook check and output blocks', { timeout: 30_000 }, () => {
         '',
       ].join('\n'),
     );
-    const r = await runCli(['check', '--no-preflight', 'bad.md'], {
+    const r = await runCli(['check', 'bad.md'], {
       cwd: dir,
       env: { PATH: process.env.PATH },
     });
