@@ -45,7 +45,7 @@ describe('the code of a step', () => {
     writeFileSync(path.join(box.dir, 'e318.md'), markdown);
     const r = await bashCli(box, 'runbook --list --json e318.md');
     expect(r.code).toBe(0);
-    const listed = JSON.parse(r.stdout).map((s: { code: string }) => `${s.code}\n`);
+    const listed = JSON.parse(r.stdout).steps.map((s: { code: string }) => `${s.code}\n`);
     expect(listed).toEqual(reference(markdown));
     expect(listed).toEqual(['b\n\n\n']);
   }, 30_000);
