@@ -24,7 +24,7 @@ import type {
 } from '../core/types.ts';
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
-import type { RunbookPlace } from '../os/state-dir.ts';
+import { placeOf, type RunbookPlace } from '../os/state-dir.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
 import { type BackgroundOutcome, BackgroundSteps } from './background.ts';
@@ -34,8 +34,8 @@ import { checksOutput, observesOutput } from './step-rules.ts';
 
 export interface EngineOptions {
   file: string;
-  /** Where the runbook's record is kept. */
-  place: RunbookPlace;
+  /** Where the runbook's record is kept (default: where the file `file` belongs). */
+  place?: RunbookPlace;
   /** Told once when the record could not be written: the run goes on, --resume will not find it. */
   onRecordError?: (err: Error) => void;
   steps: Step[];
@@ -91,7 +91,8 @@ export class Engine {
     this.stepList = opts.steps;
     this.record = opts.record;
     this.context = opts.record.context;
-    this.writer = new RecordWriter(recordPath(opts.place));
+    const place = opts.place ?? placeOf(opts.file, '', { cwd: path.dirname(opts.file), env: opts.env });
+    this.writer = new RecordWriter(recordPath(place));
     this.writer.onError = (err) => this.recordFailed(err);
     this.session = opts.session;
     this.isSecret = makeSecretTest(opts.secrets);
