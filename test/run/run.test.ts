@@ -141,7 +141,8 @@ describe('runbook --yes', () => {
       expect(read(dir, 'order.log')).toBe(order);
       expect(r.stderr).toMatch(note);
     }
-  });
+    // Four runs, one after another: time for them when other tests share the cores.
+  }, 30_000);
 
   it('rejects an unknown step reference', async () => {
     const dir = scratch('run/select.md');
