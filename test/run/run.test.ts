@@ -338,7 +338,7 @@ describe('runbook --yes', () => {
     expect(again.stderr).toContain('resuming at step 2');
     expect(again.code).toBe(0);
     expect(existsSync(path.join(dir, 'after.txt'))).toBe(true);
-  });
+  }, 20_000);
 
   it('refuses a second run of the same runbook while one is in progress, and frees the lock after', async () => {
     const dir = scratch('run/interrupt.md');
@@ -350,7 +350,7 @@ describe('runbook --yes', () => {
     first.child.kill('SIGINT');
     expect((await first.done).code).toBe(130);
     expect(existsSync(path.join(dir, '.runbook/interrupt.lock'))).toBe(false);
-  });
+  }, 20_000);
 
   it('ends the step on SIGTERM too', async () => {
     const dir = scratch('run/interrupt.md');
