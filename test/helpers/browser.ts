@@ -69,18 +69,31 @@ export interface Served {
   stop(): Promise<Awaited<ReturnType<typeof startCli>['done']>>;
 }
 
+/** Every server a test started and did not stop: stopped when the test process ends, however it ends. */
+const started = new Set<ReturnType<typeof startCli>['child']>();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGTERM');
+});
+
 /** `runbook serve ARGS` in `cwd`, once it has printed its URL. */
 export async function serve(args: string[], opts: SpawnOptions = {}): Promise<Served> {
   const run = startCli(['serve', ...args], opts);
+  started.add(run.child);
+  run.child.once('exit', () => started.delete(run.child));
   let url = '';
-  await waitFor(
-    () => {
-      url = /http:\/\/\S+\?token=\S+/.exec(run.output())?.[0] ?? '';
-      return url !== '' || run.child.exitCode !== null;
-    },
-    30_000,
-    'runbook serve to print its URL',
-  );
+  try {
+    await waitFor(
+      () => {
+        url = /http:\/\/\S+\?token=\S+/.exec(run.output())?.[0] ?? '';
+        return url !== '' || run.child.exitCode !== null;
+      },
+      30_000,
+      'runbook serve to print its URL',
+    );
+  } catch (err) {
+    run.child.kill('SIGTERM');
+    throw err;
+  }
   if (!url) throw new Error(`runbook serve did not start:\n${run.output()}`);
   const parsed = new URL(url);
   return {

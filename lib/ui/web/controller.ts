@@ -155,7 +155,8 @@ export class WebController {
     }
   }
 
-  private find(name: string): Step | undefined {
+  private find(name: unknown): Step | undefined {
+    if (typeof name !== 'string') return undefined;
     const step = this.notebook.step(name);
     if (!step) this.notice('error', `there is no step ${name} (any more)`);
     return step;
