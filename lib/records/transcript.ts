@@ -43,7 +43,8 @@ function outcomeBlock(result: StepResult, redact: (s: string) => string): string
   }
   if (result.status !== 'pending' && result.status !== 'skipped')
     facts.push(formatDuration(result.durationMs));
-  if (result.attempts > 1) facts.push(`${result.attempts} attempts`);
+  if ((result.runs ?? 1) > 1) facts.push(`ran ${result.runs} times`);
+  else if (result.attempts > 1) facts.push(`${result.attempts} attempts`);
   if (result.output?.matched) facts.push(`output matched (${result.output.expect})`);
   if (result.background) facts.push(`background: ${result.background.state}`);
   const block = ['', `> ${facts.join(' · ')}`];

@@ -17,6 +17,8 @@ export interface StepRecord {
   exitCode: number | null;
   durationMs: number;
   attempts: number;
+  /** How many times it was run (in a walkthrough a step can be run again); 0 when never. */
+  runs: number;
   /** Variables the step set, redacted; null for one it unset. */
   vars: Record<string, string | null>;
   outputTail: string;
@@ -58,6 +60,7 @@ export function runJson(report: RunReport, redact: (s: string) => string): RunJs
         exitCode: step.exitCode,
         durationMs: Math.round(step.durationMs),
         attempts: step.attempts,
+        runs: step.runs ?? (step.attempts > 0 ? 1 : 0),
         vars,
         outputTail: redact(plainOutput(step.tail)),
         ...(step.message === undefined ? {} : { message: redact(step.message) }),

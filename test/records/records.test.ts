@@ -111,6 +111,7 @@ describe('writeRecords', () => {
       exitCode: 0,
       durationMs: 1234,
       attempts: 1,
+      runs: 1,
       vars: { API_TOKEN: '****', SESSION: 's-****', OLD: null },
       outputTail: 'logging in with ****\npin ****\n',
     });

@@ -99,6 +99,24 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     expect((await s.exit()).exitCode).toBe(130);
   });
 
+  it('asks just in time for what a step reads when it is reached out of order', async () => {
+    const dir = scratch('notebook/count.md');
+    const s = start(['count.md'], dir);
+    await s.waitFor('Step 1: run it?');
+    s.write('g');
+    await s.waitFor('Go to which step?');
+    s.write('show\r');
+    await s.waitFor('Step 2: run it?');
+    expect(s.after('▶ Step 2/3 · show')).toMatch(/N\s+not set; you will be asked before it runs/);
+    s.write('r');
+    await s.waitFor('Step 2 reads N, which is not set. Value for N:');
+    s.write('41\r');
+    await s.waitFor('show sees 41');
+    await s.waitFor('Step 3: run it?');
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(130);
+  });
+
   it('after the last step shows the summary and waits: g goes back, q finishes with the exit code', async () => {
     const dir = scratch('notebook/count.md');
     const s = start(['count.md'], dir);
@@ -196,9 +214,18 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     s.write('r');
     await s.waitFor('show sees 1');
     await s.waitFor('Step 3: run it?');
-    writeFileSync(path.join(dir, 'count.md'), good.replace('last ran', 'last fixed'));
+    writeFileSync(
+      path.join(dir, 'count.md'),
+      good
+        .replace('last ran', 'last fixed')
+        .replace('## Last\n', '## Last\n\nNew words before the last step.\n'),
+    );
     await s.waitFor('runbook: count.md changed: step 3 last edited');
     await s.waitForCount('Step 3: run it?', 2);
+    // The step is shown again as the file has it now, prose included.
+    expect(s.after('runbook: count.md changed: step 3 last edited')).toContain(
+      'New words before the last step.',
+    );
     s.write('r');
     await s.waitFor('End of the runbook');
     s.write('q');
