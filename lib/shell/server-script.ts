@@ -140,12 +140,15 @@ while :; do
       builtin exit 1
     fi
     if (( __rb_pty )) && [[ ! -e $__RB_DIR/pipes ]]; then
-      exec 3<&- 4>&- 0<&$__rb_tty 1>&$__rb_tty 2>&$__rb_tty {__rb_err}>&- {__rb_tty}>&-
+      exec 3<&- 4>&- 0<&$__rb_tty 1>&$__rb_tty 2>/dev/null {__rb_err}>&-
       __rb_await_terminal
       # Ctrl-C ends the step (the inner subshell) as at a prompt; this one then exits with its status,
-      # rather than dying of SIGINT, which would make the server act as if it was interrupted itself.
+      # rather than dying of SIGINT, which would make the server act as if it was interrupted itself. So
+      # with SIGTERM (a timeout, the runner ending the step): no "Terminated" from bash, the status says it.
       builtin trap : INT
-      ( builtin trap - INT TTOU
+      builtin trap 'builtin exit 143' TERM
+      ( builtin trap - INT TERM TTOU
+        exec 2>&$__rb_tty {__rb_tty}>&-
 ${STEP}
       )
       builtin exit

@@ -88,6 +88,20 @@ describe("a step's own terminal", { timeout: 60_000 }, () => {
     expect(read(dir, '.runbook/terminal.state.json')).not.toContain('hunter2-secret');
   });
 
+  it('ends a step at its timeout, saying only what the step printed', async () => {
+    const dir = scratch('notebook/timeout.md');
+    const s = new PtySession(['timeout.md'], { cwd: dir, env: { NO_COLOR: '1' } });
+    sessions.push(s);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    const failed = await s.waitFor('Step 1 failed: what now?');
+    expect(failed).toContain('Step 1/1 slow failed: timed out after 1 s');
+    expect(s.after('── slow is running')).not.toContain('Terminated');
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(1);
+    expect(JSON.parse(read(dir, '.runbook/timeout.state.json')).steps[0].tail).toBe('slow started\n');
+  });
+
   it('keeps pipes under --yes', async () => {
     const dir = scratch('notebook/terminal.md');
     const r = await runCli(['--yes', '--set', 'API_TOKEN=x', 'terminal.md'], { cwd: dir });
