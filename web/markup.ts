@@ -74,14 +74,7 @@ export function highlightBlocks(root: ParentNode): void {
   }
 }
 
-/** `350 ms`, `1.2 s`, `2 min 3 s`: as the terminal says it. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return `${m} min ${s} s`;
-}
+export { formatDuration } from '../lib/core/duration.ts';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} bytes`;
