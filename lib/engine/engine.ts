@@ -92,10 +92,12 @@ export class Engine {
     this.record = opts.record;
     this.context = opts.record.context;
     const place = opts.place ?? placeOf(opts.file, '', { cwd: path.dirname(opts.file), env: opts.env });
-    this.writer = new RecordWriter(recordPath(place));
+    this.isSecret = makeSecretTest(opts.secrets);
+    // Secret by name, or derived from a secret value (known by the time the record is written).
+    const withheld = (name: string) => this.isSecret(name) || this.derived.has(name);
+    this.writer = new RecordWriter(recordPath(place), undefined, withheld);
     this.writer.onError = (err) => this.recordFailed(err);
     this.session = opts.session;
-    this.isSecret = makeSecretTest(opts.secrets);
     this.background = new BackgroundSteps({
       shellLine: opts.shellLine ?? DEFAULT_SHELL,
       env: opts.env,
@@ -407,9 +409,9 @@ export class Engine {
     const context = this.context;
     this.record.context = context;
     this.refreshSecrets();
-    const derived = this.derived;
     try {
-      this.saveNow(context, derived);
+      // The writer leaves secrets out (and lists them as withheld) as it makes the text.
+      this.writer.save(() => ({ ...this.record, context }));
     } catch (err) {
       // A save after one failed: the steps go on, what they did is reported at the end.
       this.recordFailed(err as Error);
@@ -420,20 +422,6 @@ export class Engine {
     if (this.recordError) return;
     this.recordError = err;
     this.opts.onRecordError?.(err);
-  }
-
-  private saveNow(context: Context, derived: Set<string>): void {
-    this.writer.save(() => {
-      const vars = { ...context.vars };
-      const withheld: string[] = [];
-      for (const name of Object.keys(vars)) {
-        if (this.isSecret(name) || derived.has(name)) {
-          delete vars[name];
-          withheld.push(name);
-        }
-      }
-      return { ...this.record, context: { ...context, vars }, withheld };
-    });
   }
 }
 

@@ -3,6 +3,7 @@
 // secrets.
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { validateContext } from '../core/context.ts';
 import { fsReason, StateError } from '../core/errors.ts';
@@ -10,6 +11,7 @@ import { type Context, STEP_STATUSES, type Step, type StepResult } from '../core
 import { makeDirs } from '../os/make-dirs.ts';
 import { replaceFile } from '../os/replace-file.ts';
 import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
+import { RecordJson, readValueFiles, valuesDir } from './record-json.ts';
 
 export const STATE_FORMAT = 'runbook-state/1';
 const STATUSES = new Set<string>(STEP_STATUSES);
@@ -89,11 +91,20 @@ export class RecordWriter {
   /** Ends the wait between writes early. */
   private hurry?: () => void;
   private flushing = false;
+  private readonly json: RecordJson;
+  private readonly values: string;
+  /** The value files the record on disk refers to (see record-json.ts). */
+  private referenced?: Set<string>;
 
+  /** `omit`: variables whose values never reach the file (secrets); they are listed as withheld. */
   constructor(
     readonly file: string,
     private readonly intervalMs = RECORD_INTERVAL_MS,
-  ) {}
+    omit?: (name: string) => boolean,
+  ) {
+    this.json = new RecordJson(omit);
+    this.values = valuesDir(file);
+  }
 
   /** Schedules a save of the record `snapshot` returns (called once, when the save is written). */
   save(snapshot: () => RunRecord): void {
@@ -126,7 +137,14 @@ export class RecordWriter {
         const record = snapshot();
         record.updatedAt = new Date().toISOString();
         // Compact: it is rewritten after every step, and tools read it with jq as easily.
-        await replaceFile(this.file, `${JSON.stringify(record)}\n`, 0o600);
+        const { text, files, referenced } = this.json.text(record);
+        if (files.length) await mkdir(this.values, { recursive: true, mode: 0o700 });
+        for (const f of files) {
+          await replaceFile(path.join(this.values, f.name), f.text, 0o600);
+          this.json.wrote(f.name);
+        }
+        await replaceFile(this.file, `${text}\n`, 0o600);
+        await this.forgetValues(referenced);
         await this.pause();
       }
     } catch (err) {
@@ -134,6 +152,22 @@ export class RecordWriter {
       this.onError?.(this.failed);
     } finally {
       this.writing = undefined;
+    }
+  }
+
+  /** Removes value files the record on disk no longer refers to, when that set changed. */
+  private async forgetValues(referenced: Set<string>): Promise<void> {
+    const before = this.referenced;
+    this.referenced = referenced;
+    if (before && before.size === referenced.size && [...before].every((f) => referenced.has(f))) return;
+    let names: string[];
+    try {
+      names = await readdir(this.values);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!referenced.has(name)) await unlink(path.join(this.values, name)).catch(() => {});
     }
   }
 
@@ -186,6 +220,8 @@ export function loadRecord(place: RunbookPlace): RunRecord | undefined {
       }
     }
     if (!Array.isArray(r.withheld)) throw new StateError('withheld list missing');
+    const vars = (r.context as { vars?: unknown } | undefined)?.vars;
+    if (vars && typeof vars === 'object') readValueFiles(vars as Record<string, unknown>, valuesDir(file));
     validateContext(r.context);
   } catch (err) {
     throw new StateError(`the run record ${file} is corrupt (${(err as Error).message}); ${fresh}`);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Step } from '../../lib/core/types.ts';
-import { newRecord, RecordWriter } from '../../lib/engine/run-record.ts';
+import { loadRecord, newRecord, RecordWriter } from '../../lib/engine/run-record.ts';
+import { placeOf } from '../../lib/os/state-dir.ts';
 import { scratchDir } from '../../lib/os/scratch.ts';
 import { waitFor } from '../helpers/cli.ts';
 
@@ -58,6 +59,80 @@ describe('RecordWriter', () => {
     writer.save(() => record(dir, 'x'));
     await expect(writer.flush()).rejects.toThrow(/^cannot write the run record .*rb\.state\.json: /);
     expect(() => writer.save(() => record(dir, 'y'))).toThrow(/cannot write the run record/);
+  });
+});
+
+describe('RecordWriter and long values', () => {
+  const long = (c: string) => c.repeat(200_000);
+  const withVars = (dir: string, vars: Record<string, string>) => {
+    const r = record(dir, 'x');
+    r.context = {
+      ...r.context,
+      vars: Object.fromEntries(Object.entries(vars).map(([n, value]) => [n, { type: 'scalar', attrs: '', value }])),
+    };
+    return r;
+  };
+
+  it('keeps a long value in a file of its own, written once, and reads it back on resume', async () => {
+    const dir = scratch();
+    const file = recordFile(dir);
+    const writer = new RecordWriter(file, 0);
+    const r = withVars(dir, { BIG: long('a'), SMALL: 'b' });
+    r.steps[0]!.setVars = ['BIG'];
+    r.steps[0]!.setValues = { BIG: long('a') };
+    writer.save(() => r);
+    await writer.flush();
+    const values = path.join(dir, '.runbook', 'rb.values');
+    const [only] = readdirSync(values);
+    const written = statSync(path.join(values, only as string)).mtimeMs;
+    // Saved again and again: the record stays small, the value's file is not written again.
+    for (let i = 0; i < 5; i++) {
+      writer.save(() => r);
+      await writer.flush();
+    }
+    expect(statSync(file).size).toBeLessThan(10_000);
+    expect(statSync(path.join(values, only as string)).mtimeMs).toBe(written);
+    expect(statSync(path.join(values, only as string)).mode & 0o777).toBe(0o600);
+    const onDisk = JSON.parse(readFileSync(file, 'utf8'));
+    expect(onDisk.context.vars.BIG).toEqual({ file: only });
+    expect(onDisk.steps[0].setValues.BIG).toMatch(/^a{4096}… \(200000 characters\)$/);
+    writeFileSync(path.join(dir, 'rb.md'), '');
+    const back = loadRecord(placeOf(path.join(dir, 'rb.md'), '', { cwd: dir, env: {} }));
+    expect(back?.context.vars).toEqual(r.context.vars);
+  });
+
+  it('removes the files of values it no longer carries, leaves secrets out and lists them as withheld', async () => {
+    const dir = scratch();
+    const file = recordFile(dir);
+    const writer = new RecordWriter(file, 0, (name) => name.endsWith('TOKEN'));
+    writer.save(() => withVars(dir, { BIG: long('a'), API_TOKEN: long('s') }));
+    await writer.flush();
+    const values = path.join(dir, '.runbook', 'rb.values');
+    expect(readdirSync(values)).toHaveLength(1);
+    const onDisk = JSON.parse(readFileSync(file, 'utf8'));
+    expect([Object.keys(onDisk.context.vars), onDisk.withheld]).toEqual([['BIG'], ['API_TOKEN']]);
+    writer.save(() => withVars(dir, { BIG: long('b') }));
+    await writer.flush();
+    const [now] = readdirSync(values);
+    expect(readFileSync(path.join(values, now as string), 'utf8')).toContain('bbbb');
+    expect(readdirSync(values)).toHaveLength(1);
+  });
+
+  it('calls a record whose value file is gone or named oddly corrupt', async () => {
+    const dir = scratch();
+    const file = recordFile(dir);
+    writeFileSync(path.join(dir, 'rb.md'), '');
+    const place = placeOf(path.join(dir, 'rb.md'), '', { cwd: dir, env: {} });
+    const writer = new RecordWriter(file, 0);
+    writer.save(() => withVars(dir, { BIG: long('a') }));
+    await writer.flush();
+    const values = path.join(dir, '.runbook', 'rb.values');
+    rmSync(path.join(values, readdirSync(values)[0] as string));
+    expect(() => loadRecord(place)).toThrow(/is corrupt \(the value of BIG is unreadable/);
+    const odd = JSON.parse(readFileSync(file, 'utf8'));
+    odd.context.vars.BIG = { file: '../../etc/passwd' };
+    writeFileSync(file, JSON.stringify(odd));
+    expect(() => loadRecord(place)).toThrow(/is corrupt \(the value of BIG names a bad file/);
   });
 });
 

@@ -1,0 +1,113 @@
+// The run record as text. It is rewritten as steps end, so what it holds must not grow with what is
+// carried: each variable's JSON is made once (values are replaced, never changed), a long one is kept in a
+// file of its own beside the record, named by its content and written once, and the record holds only a
+// shorter preview of a long value a step set. Secrets are left out here, where the text is made.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { StateError } from '../core/errors.ts';
+import type { CarriedVar, StepResult } from '../core/types.ts';
+import type { RunRecord } from './run-record.ts';
+
+/** A variable whose JSON is longer is kept in a file of its own. */
+const OWN_FILE = 64 * 1024;
+/** How much of a long value a step set the record keeps (run.json, written once, has it whole). */
+const PREVIEW = 4 * 1024;
+const VALUE_FILE = /^[0-9a-f]{64}\.json$/;
+
+/** The record's text, and the value files it refers to that are not on disk yet. */
+export interface RecordText {
+  text: string;
+  files: Array<{ name: string; text: string }>;
+  /** Every value file the text refers to. */
+  referenced: Set<string>;
+}
+
+export class RecordJson {
+  /** Each variable's JSON in the record: itself, or a reference to its file. */
+  private readonly fragments = new WeakMap<CarriedVar, { json: string; file?: string; text?: string }>();
+  /** Value files known to be on disk. */
+  private readonly written = new Set<string>();
+
+  constructor(private readonly omit: (name: string) => boolean = () => false) {}
+
+  /** Marks a value file as on disk, once it is. */
+  wrote(name: string): void {
+    this.written.add(name);
+  }
+
+  text(record: RunRecord): RecordText {
+    const vars: string[] = [];
+    const withheld: string[] = [];
+    const referenced = new Set<string>();
+    const files: RecordText['files'] = [];
+    for (const [name, v] of Object.entries(record.context.vars)) {
+      if (this.omit(name)) {
+        withheld.push(name);
+        continue;
+      }
+      const fragment = this.fragment(v);
+      if (fragment.file) {
+        referenced.add(fragment.file);
+        if (!this.written.has(fragment.file) && fragment.text !== undefined) {
+          files.push({ name: fragment.file, text: fragment.text });
+        }
+      }
+      vars.push(`${JSON.stringify(name)}:${fragment.json}`);
+    }
+    const { context, steps, ...rest } = record;
+    const { vars: _all, ...where } = context;
+    const head = JSON.stringify({ ...rest, withheld });
+    const text =
+      `${head.slice(0, -1)},"context":{"vars":{${vars.join(',')}},${JSON.stringify(where).slice(1)},` +
+      `"steps":${JSON.stringify(steps, previews)}}`;
+    return { text, files, referenced };
+  }
+
+  private fragment(v: CarriedVar): { json: string; file?: string; text?: string } {
+    let fragment = this.fragments.get(v);
+    if (!fragment) {
+      const json = JSON.stringify(v);
+      if (json.length <= OWN_FILE) fragment = { json };
+      else {
+        const file = `${createHash('sha256').update(json).digest('hex')}.json`;
+        fragment = { json: JSON.stringify({ file }), file, text: json };
+      }
+      this.fragments.set(v, fragment);
+    }
+    // The value itself is needed only until its file is written.
+    if (fragment.file && this.written.has(fragment.file)) delete fragment.text;
+    return fragment;
+  }
+}
+
+/** A long value a step set, as the record keeps it. */
+function previews(key: string, value: unknown): unknown {
+  if (key !== 'setValues' || !value || typeof value !== 'object') return value;
+  const entries = Object.entries(value as NonNullable<StepResult['setValues']>);
+  if (entries.every(([, text]) => text.length <= PREVIEW)) return value;
+  return Object.fromEntries(
+    entries.map(([name, text]) =>
+      text.length <= PREVIEW ? [name, text] : [name, `${text.slice(0, PREVIEW)}… (${text.length} characters)`],
+    ),
+  );
+}
+
+/** Puts back the variables a record keeps in files of their own (in `dir`); a missing one is corrupt. */
+export function readValueFiles(vars: Record<string, unknown>, dir: string): void {
+  for (const [name, v] of Object.entries(vars)) {
+    const file = (v as { file?: unknown } | null)?.file;
+    if (typeof file !== 'string' || Object.keys(v as object).length !== 1) continue;
+    if (!VALUE_FILE.test(file)) throw new StateError(`the value of ${name} names a bad file`);
+    try {
+      vars[name] = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    } catch (err) {
+      throw new StateError(`the value of ${name} is unreadable (${(err as Error).message})`);
+    }
+  }
+}
+
+/** Where a record keeps its long values: `.runbook/<name>.values/` beside `.runbook/<name>.state.json`. */
+export function valuesDir(recordFile: string): string {
+  return recordFile.replace(/\.state\.json$/, '.values');
+}
