@@ -3,6 +3,7 @@
 import type { Selection } from '../core/select.ts';
 import type { Context, Step } from '../core/types.ts';
 import { cacheFile, type RunbookPlace } from '../os/state-dir.ts';
+import type { Analyze } from './analyzer.ts';
 import type { MissingVariable, UncertainVariable } from './certainty.ts';
 import { withStepEffects } from './step-effects.ts';
 import type { VariableAnalysis } from './variables.ts';
@@ -17,28 +18,17 @@ export interface NeedsReport {
   analyses: Map<number, VariableAnalysis>;
 }
 
-/** Analyses steps in a child process, so the parser's memory never adds to the runner's. */
-async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
-  const { spawn } = await import('node:child_process');
-  const entry = new URL('./worker.js', import.meta.url);
-  const child = spawn(process.execPath, [entry.pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => err.push(d));
-  child.stdin.end(JSON.stringify(steps));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  if (code !== 0) throw new Error(`variable analysis failed: ${Buffer.concat(err).toString().trim()}`);
-  return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
-}
-
-export async function analyzeAll(steps: Step[], place: RunbookPlace): Promise<Map<number, VariableAnalysis>> {
+/** Each step's analysis, from the cache where it has it, else from `analyze` (a child process by default). */
+export async function analyzeAll(
+  steps: Step[],
+  place: RunbookPlace,
+  analyze?: Analyze,
+): Promise<Map<number, VariableAnalysis>> {
   const { analyzeRunbookCached } = await import('./cache.ts');
-  const cache = cacheFile(place, 'analysis-cache.json', true);
-  const analyses = await analyzeRunbookCached(steps, cache, analyzeInChild);
+  analyze ??= (await import('./analyzer.ts')).analyzeInChild;
+  // One file per runbook: runbooks side by side (a runbook and its teardown) keep their own entries.
+  const cache = cacheFile(place, 'analysis.json');
+  const analyses = await analyzeRunbookCached(steps, cache, analyze);
   return new Map(steps.map((s, i) => [s.index, withStepEffects(s, analyses[i] as VariableAnalysis)]));
 }
 

@@ -1,19 +1,22 @@
 // `runbook check`: what can be found wrong with a runbook without running any of it.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { analyzeRunbook } from '../analysis/analyze.ts';
+import { analyzeRunbookCached } from '../analysis/cache.ts';
 import { judgeNeeds } from '../analysis/certainty.ts';
+import { type StepCommands, stepCommands } from '../analysis/commands.ts';
 import { withStepEffects } from '../analysis/step-effects.ts';
 import { InputError } from '../core/errors.ts';
 import type { Runbook, Step } from '../core/types.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems } from '../markdown/attributes-known.ts';
 import { readRunbook } from '../markdown/load.ts';
-import { parseRunbook } from '../markdown/parse.ts';
+import { parseCached } from '../markdown/parse-cache.ts';
+import { cacheFile } from '../os/state-dir.ts';
+import { CheckCache, findProgram, type Program } from './check-cache.ts';
 import type { CheckFinding } from './finding.ts';
 import { findPathProblems } from './paths.ts';
-import { shellcheckAvailable, shellcheckStep } from './shellcheck.ts';
-import { bashSyntaxAll } from './syntax.ts';
+import { type ShellcheckComment, shellcheckAvailable, shellcheckStep } from './shellcheck.ts';
+import { type SyntaxError as BashSyntaxError, bashSyntaxAll } from './syntax.ts';
 
 export type { CheckFinding } from './finding.ts';
 
@@ -25,6 +28,14 @@ export interface CheckOptions {
   shellcheck?: string | false;
   /** Where a runbook read from a pipe starts its steps (default: the current directory). */
   cwd?: string;
+  /** Keep what was learnt beside the runbook, and use what is kept there (the default). */
+  cache?: boolean;
+}
+
+/** What a check keeps beside the runbook: the parse, the analyses, what bash -n and shellcheck said. */
+interface Caches {
+  analysis?: string;
+  tools: CheckCache;
 }
 
 /** `line N:C: message` (mvdan/sh) or `message (N:C)` (acorn): the line within the step's code. */
@@ -59,11 +70,21 @@ async function variableFindings(
   steps: Step[],
   opts: CheckOptions,
   declared: string[],
+  caches: Caches,
 ): Promise<CheckFinding[]> {
   const shellSteps = steps.filter((s) => s.kind === 'shell');
+  const analyze = caches.analysis
+    ? analyzeRunbookCached(steps, caches.analysis)
+    : import('../analysis/analyze.ts').then((m) => m.analyzeRunbook(steps));
+  const bash = findProgram('bash', opts.env);
   const [analyses, syntax] = await Promise.all([
-    analyzeRunbook(steps).then((all) => all.map((a, i) => withStepEffects(steps[i] as Step, a))),
-    bashSyntaxAll(shellSteps.map((s) => s.code)),
+    analyze.then((all) => all.map((a, i) => withStepEffects(steps[i] as Step, a))),
+    caches.tools.each<BashSyntaxError | undefined>(
+      'bash -n',
+      bash?.identity ?? 'bash',
+      shellSteps.map((s) => s.code),
+      (codes) => bashSyntaxAll(codes, bash?.path),
+    ),
   ]);
   const bashSays = new Map(shellSteps.map((s, i) => [s.index, syntax[i]]));
   const findings: CheckFinding[] = [];
@@ -117,22 +138,44 @@ async function variableFindings(
   return findings;
 }
 
-async function shellcheckFindings(steps: Step[], command: string): Promise<CheckFinding[]> {
+async function shellcheckFindings(
+  steps: Step[],
+  program: Program,
+  cache: CheckCache,
+): Promise<CheckFinding[]> {
   const shellSteps = steps.filter((s) => s.kind === 'shell');
-  const perStep = await Promise.all(
-    shellSteps.map(async (step) => {
-      const comments = await shellcheckStep(step.code, command);
-      return comments.map(
-        (c): CheckFinding => ({
-          line: step.line + c.line,
-          step: step.name,
-          severity: c.level === 'error' ? 'error' : 'warning',
-          message: `SC${c.code}: ${c.message}`,
-        }),
-      );
-    }),
+  const comments = await cache.each<ShellcheckComment[]>(
+    'shellcheck',
+    program.identity,
+    shellSteps.map((s) => s.code),
+    (codes) => Promise.all(codes.map((code) => shellcheckStep(code, program.path))),
+  );
+  const perStep = shellSteps.map((step, i) =>
+    (comments[i] ?? []).map(
+      (c): CheckFinding => ({
+        line: step.line + c.line,
+        step: step.name,
+        severity: c.level === 'error' ? 'error' : 'warning',
+        message: `SC${c.code}: ${c.message}`,
+      }),
+    ),
   );
   return perStep.flat();
+}
+
+/** The commands a step's code runs, started in `start`: the parse, cached with the other findings. */
+async function commandsCached(
+  cache: CheckCache,
+  code: string,
+  start: string | undefined,
+): Promise<StepCommands> {
+  const [found] = await cache.each<StepCommands>('commands', start ?? '', [code], async ([c]) => [
+    await stepCommands(c as string, start),
+  ]);
+  const commands = found as StepCommands;
+  // JSON keeps an undefined array element (a word that expands something) as null.
+  for (const e of commands.events) if (e.type === 'command') e.words = e.words.map((w) => w ?? undefined);
+  return commands;
 }
 
 /** Every problem found, sorted by line; an InputError from parsing becomes one finding. */
@@ -142,9 +185,12 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
     cwd: opts.cwd ?? process.cwd(),
     env: opts.env ?? process.env,
   });
+  const cached = opts.cache !== false;
   let runbook: Runbook;
   try {
-    runbook = parseRunbook(text);
+    runbook = cached
+      ? await parseCached(text, place)
+      : (await import('../markdown/parse.ts')).parseRunbook(text);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     // "line N: ...", or "... on lines A and B" where B is the offending one.
@@ -154,18 +200,30 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
   }
   const runbookDir = place.dir;
   const steps = runbook.steps;
+  const caches: Caches = {
+    analysis: cached ? cacheFile(place, 'analysis.json') : undefined,
+    tools: new CheckCache(cached ? cacheFile(place, 'check.json') : undefined),
+  };
   const shellcheck = opts.shellcheck ?? 'shellcheck';
-  const useShellcheck = shellcheck !== false && (await shellcheckAvailable(shellcheck));
+  const program = shellcheck === false ? undefined : findProgram(shellcheck, opts.env);
+  const [useShellcheck] = program
+    ? await caches.tools.each('shellcheck --version', program.identity, [''], () =>
+        shellcheckAvailable(program.path).then((ok) => [ok]),
+      )
+    : [false];
   const findings = [
     ...frontMatterFindings(runbook, runbookDir),
     ...steps.flatMap(attributeFindings),
     ...stepRuleProblems(steps).map(
       (p): CheckFinding => ({ line: p.line, step: p.step.name, severity: p.severity, message: p.message }),
     ),
-    ...(await variableFindings(steps, opts, Object.keys(runbook.frontMatter.inputs ?? {}))),
-    ...(await findPathProblems(runbook, runbookDir)),
-    ...(useShellcheck ? await shellcheckFindings(steps, shellcheck as string) : []),
+    ...(await variableFindings(steps, opts, Object.keys(runbook.frontMatter.inputs ?? {}), caches)),
+    ...(await findPathProblems(runbook, runbookDir, (code, start) =>
+      commandsCached(caches.tools, code, start),
+    )),
+    ...(useShellcheck && program ? await shellcheckFindings(steps, program, caches.tools) : []),
   ];
+  await caches.tools.save();
   return findings.sort((a, b) => a.line - b.line);
 }
 

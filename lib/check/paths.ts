@@ -2,7 +2,7 @@
 // A file an earlier command visibly creates (a redirection, tee, cp, curl -o, git clone...) counts as there.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { resolvePath, stepCommands, writtenByCommand } from '../analysis/commands.ts';
+import { resolvePath, type StepCommands, stepCommands, writtenByCommand } from '../analysis/commands.ts';
 import type { Runbook } from '../core/types.ts';
 import type { CheckFinding } from './finding.ts';
 
@@ -67,7 +67,12 @@ function createdEarlier(created: Set<string>, target: string): boolean {
   }
 }
 
-export async function findPathProblems(runbook: Runbook, runbookDir: string): Promise<CheckFinding[]> {
+/** `commandsOf`: the commands of a step's code started in a directory (stepCommands, or a cache of it). */
+export async function findPathProblems(
+  runbook: Runbook,
+  runbookDir: string,
+  commandsOf: (code: string, startDir: string | undefined) => Promise<StepCommands> = stepCommands,
+): Promise<CheckFinding[]> {
   const baseDir = path.resolve(runbookDir, runbook.frontMatter.cwd ?? '.');
   const created = new Set<string>();
   const findings: CheckFinding[] = [];
@@ -85,7 +90,7 @@ export async function findPathProblems(runbook: Runbook, runbookDir: string): Pr
     }
     if (step.kind !== 'shell') continue;
     const start = own ?? carried;
-    const { events, endCwd } = await stepCommands(step.code, start);
+    const { events, endCwd } = await commandsOf(step.code, start);
     for (const event of events) {
       if (event.type === 'write') {
         created.add(event.path);

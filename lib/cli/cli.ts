@@ -1,13 +1,15 @@
 // The command line: arguments, help, exit codes. The only module that decides how the process ends.
 // Kept light: --help, --version and --list must not load zx, clack or marked-terminal.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
 import { isIdentifier } from '../core/identifiers.ts';
 import type { RunOptions } from '../core/options.ts';
-import { loadRunbook } from '../markdown/load.ts';
+import type { Step } from '../core/types.ts';
+import { readRunbook } from '../markdown/load.ts';
 import { stopExit, stopped, watchStops } from '../os/signals.ts';
+import { cacheFile } from '../os/state-dir.ts';
 
 export interface CliIO {
   argv: string[];
@@ -268,9 +270,22 @@ async function command(
     return await runCheck(abs, options, { stdout, stderr, env, cwd });
   }
   if (options.list) {
-    const { runbook, place } = await loadRunbook(abs, { cwd, env });
-    const { printList } = await import('../ui/list.ts');
-    await printList(runbook, place, options.json, { stdout, stderr, env: baseEnv });
+    const { text, place } = readRunbook(abs, { cwd, env });
+    // Nothing analysed for this runbook yet: the parser loads on the other core while it is parsed.
+    const cache = cacheFile(place, 'analysis.json');
+    const early =
+      cache && existsSync(cache)
+        ? undefined
+        : (await import('../analysis/analyzer.ts')).startAnalyzerThread();
+    try {
+      const { parseCached } = await import('../markdown/parse-cache.ts');
+      const runbook = await parseCached(text, place);
+      const { printList } = await import('../ui/list.ts');
+      const analyze = early && (async (steps: Step[]) => (await early).analyze(steps));
+      await printList(runbook, place, options.json, { stdout, stderr, env: baseEnv }, analyze);
+    } finally {
+      void early?.then((thread) => thread.end());
+    }
     return EXIT.ok;
   }
   const { runRunbook } = await import('../run/run.ts');

@@ -126,13 +126,13 @@ export function stateFile(place: RunbookPlace, purpose: string): string {
 }
 
 /**
- * Where a cache goes, or undefined when it has no place (a pipe, nowhere writable): `purpose` for one
- * runbook's (`deploy.parse.json`), `shared` for one every runbook of the directory uses.
+ * Where one runbook's cache goes (`deploy.parse.json`), or undefined when it has no place (a pipe, nowhere
+ * writable). Never shared between runbooks: side by side, they would evict each other's entries.
  */
-export function cacheFile(place: RunbookPlace, purpose: string, shared = false): string | undefined {
+export function cacheFile(place: RunbookPlace, purpose: string): string | undefined {
   if (place.stream) return undefined;
   try {
-    return shared ? path.join(stateDir(place), purpose) : stateFile(place, purpose);
+    return stateFile(place, purpose);
   } catch {
     return undefined;
   }

@@ -1,4 +1,5 @@
 // `runbook --list`: what the runbook would do, one line per step, or JSON for tools.
+import type { Analyze } from '../analysis/analyzer.ts';
 import { analyzeAll } from '../analysis/needs.ts';
 import { describeInput } from '../core/inputs.ts';
 import type { Runbook, Step } from '../core/types.ts';
@@ -31,16 +32,18 @@ function stepOptions(step: Step) {
   };
 }
 
+/** `analyze`: where steps the analysis cache lacks are analysed (see analysis/analyzer.ts). */
 export async function printList(
   runbook: Runbook,
   place: RunbookPlace,
   json: boolean,
   io: ListIO,
+  analyze?: Analyze,
 ): Promise<void> {
   const file = place.file;
 
   warnParse(runbook, file, io.stderr);
-  const analyses = await analyzeAll(runbook.steps, place);
+  const analyses = await analyzeAll(runbook.steps, place, analyze);
   if (json) {
     const rows = runbook.steps.map((s) => ({
       index: s.index,

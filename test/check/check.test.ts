@@ -12,7 +12,7 @@ const brief = (findings: CheckFinding[]) => findings.map((f) => [f.line, f.sever
 
 describe('checkRunbook', () => {
   it('finds missing files, unknown attributes, bad values and missing variables, at their lines', async () => {
-    const findings = await checkRunbook(fixture('problems.md'), { env: {}, shellcheck: false });
+    const findings = await checkRunbook(fixture('problems.md'), { env: {}, shellcheck: false, cache: false });
     expect(brief(findings)).toEqual([
       [10, 'error', 'install-istio', '-f values/missing.yaml: no such file or directory'],
       [13, 'error', 'apply', 'unknown attribute timout (did you mean timeout?)'],
@@ -44,30 +44,35 @@ describe('checkRunbook', () => {
       env: { MANIFEST_DIR: '/tmp' },
       set: { CLUSTER_TOKEN: 'x' },
       shellcheck: false,
+      cache: false,
     });
     expect(findings.some((f) => f.message.startsWith('needs '))).toBe(false);
   });
 
   it('reports nothing for a clean runbook with front matter cwd, cwd=, a JS step and -k .', async () => {
-    expect(await checkRunbook(fixture('clean.md'), { env: {} })).toEqual([]);
+    expect(await checkRunbook(fixture('clean.md'), { env: {}, cache: false })).toEqual([]);
   });
 
   it('turns invalid front matter into one finding at its line', async () => {
-    const findings = await checkRunbook(fixture('bad-front-matter.md'), { env: {} });
+    const findings = await checkRunbook(fixture('bad-front-matter.md'), { env: {}, cache: false });
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ line: 3, severity: 'error' });
     expect(findings[0]?.message).toMatch(/^front matter line 3: /);
   });
 
   it('points a duplicate step name at its second use', async () => {
-    const findings = await checkRunbook(fixture('duplicate-names.md'), { env: {} });
+    const findings = await checkRunbook(fixture('duplicate-names.md'), { env: {}, cache: false });
     expect(brief(findings)).toEqual([
       [7, 'error', undefined, 'duplicate step name "deploy" on lines 3 and 7'],
     ]);
   });
 
   it('reports bash (as bash -n judges it) and JavaScript that does not parse, at their lines', async () => {
-    const findings = await checkRunbook(fixture('syntax-errors.md'), { env: {}, shellcheck: false });
+    const findings = await checkRunbook(fixture('syntax-errors.md'), {
+      env: {},
+      shellcheck: false,
+      cache: false,
+    });
     expect(brief(findings)).toEqual([
       [5, 'error', 'broken-shell', 'bash syntax: syntax error: unexpected end of file'],
       [10, 'error', 'broken-js', 'JavaScript syntax: Unexpected token (2:10)'],
@@ -96,7 +101,7 @@ describe('checkRunbook with shellcheck', () => {
 
   it('maps shellcheck findings to runbook lines, errors and warnings by level, without SC2034/SC2154', async (ctx) => {
     if (!available) ctx.skip('shellcheck is not installed (apt-get install shellcheck)');
-    const findings = await checkRunbook(fixture('shellcheck.md'), { env: {} });
+    const findings = await checkRunbook(fixture('shellcheck.md'), { env: {}, cache: false });
     expect(brief(findings)).toEqual([
       [8, 'error', 'use', 'SC2068: Double quote array expansions to avoid re-splitting elements.'],
       [9, 'warning', 'use', 'SC2086: Double quote to prevent globbing and word splitting.'],
@@ -107,6 +112,7 @@ describe('checkRunbook with shellcheck', () => {
     const findings = await checkRunbook(fixture('shellcheck.md'), {
       env: {},
       shellcheck: '/nonexistent/shellcheck',
+      cache: false,
     });
     expect(findings).toEqual([]);
   });

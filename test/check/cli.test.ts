@@ -1,5 +1,5 @@
 // `runbook check` from the command line: findings one per line, exit 1 on errors, nothing run.
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, scratch } from '../helpers/cli.ts';
@@ -26,5 +26,37 @@ describe('runbook check', () => {
     const r = await runCli(['check', 'select.md'], { cwd: dir });
     expect(r.stderr).toMatch(/looks good/);
     expect(r.code).toBe(0);
+  });
+
+  it('checks an unchanged runbook from its cache, asking bash and shellcheck only about changed steps', async () => {
+    const dir = scratch('run/select.md');
+    // Stand-ins on PATH that log each run and hand over to the real programs (shellcheck: no findings).
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    const log = path.join(dir, 'programs.log');
+    const realBash = '/usr/bin/bash';
+    writeFileSync(
+      path.join(bin, 'bash'),
+      `#!${realBash}\necho "bash $*" >> '${log}'\nexec ${realBash} "$@"\n`,
+    );
+    writeFileSync(
+      path.join(bin, 'shellcheck'),
+      `#!${realBash}\necho "shellcheck $*" >> '${log}'\ncat > /dev/null\necho '{"comments":[]}'\n`,
+    );
+    chmodSync(path.join(bin, 'bash'), 0o755);
+    chmodSync(path.join(bin, 'shellcheck'), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const runs = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').length : 0);
+    const first = await runCli(['check', 'select.md'], { cwd: dir, env });
+    expect([first.code, first.stderr]).toEqual([0, expect.stringMatching(/looks good/)]);
+    const asked = runs();
+    // Four steps: bash -n and shellcheck for each, and shellcheck --version once.
+    expect(asked).toBe(9);
+    expect((await runCli(['check', 'select.md'], { cwd: dir, env })).code).toBe(0);
+    expect(runs()).toBe(asked);
+    const file = path.join(dir, 'select.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('echo third', 'echo THIRD'));
+    expect((await runCli(['check', 'select.md'], { cwd: dir, env })).code).toBe(0);
+    expect(runs()).toBe(asked + 2);
   });
 });

@@ -1,0 +1,50 @@
+// Where the variable analysis runs when the cache does not have a step. For a run, in a short-lived child
+// process: the bash parser's memory then never adds to the runner's while steps run. For --list and check,
+// in a worker thread that starts loading the parser at once, on the other core, while the runbook is read
+// and parsed: that is most of what a first listing of a runbook waits for.
+import type { Step } from '../core/types.ts';
+import type { VariableAnalysis } from './variables.ts';
+
+export type Analyze = (steps: Step[]) => Promise<VariableAnalysis[]>;
+
+/** Analyses steps in a child process. */
+export async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]> {
+  const { spawn } = await import('node:child_process');
+  const entry = new URL('./worker.js', import.meta.url);
+  const child = spawn(process.execPath, [entry.pathname], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  child.stdin.end(JSON.stringify(steps));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) throw new Error(`variable analysis failed: ${Buffer.concat(err).toString().trim()}`);
+  return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
+}
+
+/** A worker thread that loads the parser now and analyses what it is given; `end` lets the process exit. */
+export interface AnalyzerThread {
+  analyze: Analyze;
+  end(): void;
+}
+
+export async function startAnalyzerThread(): Promise<AnalyzerThread> {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL('./thread-worker.js', import.meta.url));
+  const failed = new Promise<never>((_, reject) => {
+    worker.once('error', (e) => reject(new Error(`variable analysis failed: ${e.message}`)));
+    worker.once('exit', (code) => reject(new Error(`variable analysis ended (exit ${code})`)));
+  });
+  failed.catch(() => {});
+  return {
+    analyze: (steps) => {
+      const answer = new Promise<VariableAnalysis[]>((resolve) => worker.once('message', resolve));
+      worker.postMessage(steps);
+      return Promise.race([answer, failed]);
+    },
+    end: () => void worker.terminate(),
+  };
+}
