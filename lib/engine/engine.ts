@@ -86,9 +86,18 @@ export class Engine {
   private secretEnv?: Record<string, string | undefined>;
 
   private stepList: Step[];
+  /** The analyses the run started with, by the step they were made for, and by code. */
+  private readonly analysed = new Map<number, { step: Step; analysis: VariableAnalysis }>();
+  private readonly byCode = new Map<string, VariableAnalysis>();
 
   constructor(private readonly opts: EngineOptions) {
     this.stepList = opts.steps;
+    for (const step of opts.steps) {
+      const analysis = opts.analyses?.get(step.index);
+      if (!analysis) continue;
+      this.analysed.set(step.index, { step, analysis });
+      this.byCode.set(`${step.kind}\0${step.code}`, analysis);
+    }
     this.record = opts.record;
     this.context = opts.record.context;
     const place = opts.place ?? placeOf(opts.file, '', { cwd: path.dirname(opts.file), env: opts.env });
@@ -340,9 +349,18 @@ export class Engine {
     return this.session.run({ name: step.name, code, changes, context, io, signal, timeoutMs, then });
   }
 
-  /** What the analysis says running the step's code can change; nothing for code edited since. */
+  /** What the analysis says running this code can change (it depends on the code alone). */
   private changesOf(step: Step, code: string) {
-    return code === step.code ? this.opts.analyses?.get(step.index)?.changes : undefined;
+    return this.byCode.get(`${step.kind}\0${code}`)?.changes;
+  }
+
+  /**
+   * The run's analysis of a step, when it was made for this very step: same place, code and attributes
+   * (the file may have changed since, or the person edited the code).
+   */
+  analysisOf(step: Step, code = step.code): VariableAnalysis | undefined {
+    const made = this.analysed.get(step.index);
+    return made && made.step.code === code && sameAttributes(made.step, step) ? made.analysis : undefined;
   }
 
   /** Ends the running step's whole process tree; its run() then resolves as interrupted. */
@@ -423,6 +441,10 @@ export class Engine {
     this.recordError = err;
     this.opts.onRecordError?.(err);
   }
+}
+
+function sameAttributes(a: Step, b: Step): boolean {
+  return a.kind === b.kind && JSON.stringify(a.attributes) === JSON.stringify(b.attributes);
 }
 
 /** Waits `ms`, or less if `signal` aborts first. */

@@ -286,7 +286,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
 
   if (options.dryRun || !session) {
     const { dryRun } = await import('../ui/dry-run.ts');
-    return dryRun(runbook, selection, record.context, io, file, inputs);
+    return dryRun(runbook, selection, record.context, io, file, inputs, needs.analyses);
   }
 
   // A record that cannot be written before step 1 stops the run (below); after that the run goes on.

@@ -1,5 +1,7 @@
 // `--dry-run`: the whole walk on paper. Every selected step's prose, code and the variables it would use,
 // with where each value would come from; nothing runs and nothing is asked, so it works in a pipe.
+
+import type { VariableAnalysis } from '../analysis/variables.ts';
 import { EXIT } from '../core/errors.ts';
 import { describeInput, type ResolvedInput } from '../core/inputs.ts';
 import type { RunIO } from '../core/options.ts';
@@ -19,6 +21,7 @@ export async function dryRun(
   io: Pick<RunIO, 'stdout' | 'env'>,
   file?: string,
   inputs: ResolvedInput[] = [],
+  known?: Map<number, VariableAnalysis>,
 ): Promise<number> {
   const color = colorEnabled(io.stdout, io.env);
   const opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
@@ -33,7 +36,8 @@ export async function dryRun(
     redact: makeRedactor(context, secrets, io.env),
     width: opts.width - 20,
   };
-  const analyses = await Promise.all(selected.map((s) => analyze(s)));
+  // The run's analyses (from its cache) where it has them: the parser is loaded only when it must be.
+  const analyses = await Promise.all(selected.map((s) => known?.get(s.index) ?? analyze(s)));
   const setBy = new Map<string, Step>();
   const out: string[] = [
     `${paint('bold', runbookTitle(runbook, file))}\n`,

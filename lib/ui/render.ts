@@ -1,10 +1,14 @@
 // Markdown prose and step code as terminal text. Pure: strings in, strings out. Whether to colour and how
 // wide to wrap are the caller's decision (NO_COLOR, a terminal or not, a test), never detected here, so
 // chalk's and highlight.js's own colour detection is bypassed: every style goes through core/style.ts's `painter`.
-import { DEFAULT_THEME, highlight, supportsLanguage, type Theme } from 'cli-highlight';
 import { Marked, type Tokens } from 'marked';
-import { markedTerminal } from 'marked-terminal';
 import { type Paint, painter } from '../core/style.ts';
+import { colourCode, knownLanguage, standInForCliHighlight } from './highlight.ts';
+
+// marked-terminal imports cli-highlight for a code renderer this module replaces: it gets a stand-in, put
+// in place before marked-terminal is loaded (a static import would load cli-highlight first).
+standInForCliHighlight();
+const { markedTerminal } = await import('marked-terminal');
 
 export interface RenderOptions {
   color: boolean;
@@ -19,16 +23,6 @@ const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 export function stripControl(text: string): string {
   return text.replace(CONTROL, '');
 }
-
-const LANGUAGES: Record<string, string> = {
-  sh: 'bash',
-  shell: 'bash',
-  zsh: 'bash',
-  console: 'bash',
-  js: 'javascript',
-  mjs: 'javascript',
-  yml: 'yaml',
-};
 
 type ThemeStyle = Parameters<Paint>[0];
 const THEME_STYLES: Record<string, ThemeStyle> = {
@@ -53,31 +47,13 @@ const THEME_STYLES: Record<string, ThemeStyle> = {
   strong: 'bold',
 };
 
-const themes = new Map<boolean, Theme>();
-
-/** A full cli-highlight theme, so no token falls back to its chalk-coloured default. */
-function themeFor(color: boolean): Theme {
-  let theme = themes.get(color);
-  if (!theme) {
-    const paint = painter(color);
-    const plain = (text: string) => text;
-    const entries = Object.keys({ ...DEFAULT_THEME, ...THEME_STYLES, default: plain }).map((token) => {
-      const style = THEME_STYLES[token];
-      return [token, style ? (text: string) => paint(style, text) : plain];
-    });
-    theme = Object.fromEntries(entries) as Theme;
-    themes.set(color, theme);
-  }
-  return theme;
-}
-
 /** Syntax-highlighted code (bash for shell steps); plain when colour is off or the language is unknown. */
 export function highlightCode(code: string, lang: string | undefined, color: boolean): string {
   const clean = stripControl(code);
-  const language = LANGUAGES[lang ?? ''] ?? lang;
-  if (!color || !language || !supportsLanguage(language)) return clean;
+  const language = lang;
+  if (!color || !language || !knownLanguage(language)) return clean;
   try {
-    return highlight(clean, { language, ignoreIllegals: true, theme: themeFor(color) });
+    return colourCode(clean, language, painter(color), THEME_STYLES);
   } catch {
     return clean;
   }

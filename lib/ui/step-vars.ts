@@ -87,10 +87,14 @@ export function leftUnset(
 export class StepVariables {
   private readonly analyses = new Map<string, Promise<VariableAnalysis>>();
 
-  /** `steps`: the runbook's, whose functions a step may call. */
+  /**
+   * `steps`: the runbook's, whose functions a step may call. `known`: the run's analysis of a step's code,
+   * when it has one, so the parser is loaded only for code edited during the walk.
+   */
   constructor(
     private readonly sources: () => VarSources,
     private steps: Step[] = [],
+    private readonly known: (step: Step, code: string) => VariableAnalysis | undefined = () => undefined,
   ) {}
 
   /** The runbook's steps changed (the file was read again). */
@@ -102,7 +106,8 @@ export class StepVariables {
     const key = `${step.index}\0${code}`;
     let found = this.analyses.get(key);
     if (!found) {
-      found = analyze(step, code);
+      const known = this.known(step, code);
+      found = known ? Promise.resolve(known) : analyze(step, code);
       this.analyses.set(key, found);
     }
     return found;

@@ -92,6 +92,7 @@ class Walk {
         width,
       }),
       book.steps,
+      (step, code) => engine.analysisOf(step, code),
     );
   }
 
