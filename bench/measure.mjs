@@ -8,11 +8,12 @@ export const BIN = path.join(ROOT, 'bin/runbook.js');
 export const ZX = path.join(ROOT, 'node_modules/zx/build/cli.js');
 
 /** Milliseconds a command takes; it must succeed. */
-export function wall(cmd, args, opts = {}) {
+export function wall(cmd, args, { okCodes = [0], ...opts } = {}) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26, ...opts });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (!okCodes.includes(r.status))
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
 

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, compare, median, peakRss, ROOT, report, reportRatio, wall, ZX } from './measure.mjs';
+import { check, coldList, prompt, twoRunbooks } from './start.mjs';
 import { assocArray, bigValue, manySteps, manyVars } from './state.mjs';
 
 function startup() {
@@ -142,6 +143,10 @@ const only = process.argv.slice(2);
 try {
   const benches = {
     startup,
+    cold: () => coldList(dir),
+    tworunbooks: () => twoRunbooks(dir),
+    check: () => check(dir),
+    prompt: () => prompt(dir),
     hundred: () => hundredSteps(dir),
     flood: () => flood(dir),
     serve: () => serveFlood(dir),

@@ -1,20 +1,9 @@
 // Carried state that grows: many variables, one large value, a large associative array, many steps. Each
 // against zx's Markdown mode on the same file (which carries nothing), or against a run of the same length
 // carrying less. Blocks avoid `${` and backticks: zx's Markdown mode puts each inside a JS template literal.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  BIN,
-  compare,
-  median,
-  peakRss,
-  report,
-  reportRatio,
-  runbookYes,
-  wall,
-  ZX,
-  zxMarkdown,
-} from './measure.mjs';
+import { BIN, compare, peakRss, report, reportRatio, runbookYes, zxMarkdown } from './measure.mjs';
 
 function writeRunbook(dir, name, first, count, step = (i) => `S=${i}\necho "step ${i}"`) {
   const blocks = [`\`\`\`bash\n${first}\n\`\`\``];
