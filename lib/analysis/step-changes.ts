@@ -95,17 +95,22 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
         return;
       }
       case 'CallExpr':
-        return call(fx, node);
+        call(fx, node);
+        return;
       case 'DeclClause':
-        return declare(fx, node.Variant.Value, node.Args);
+        declare(fx, node.Variant.Value, node.Args);
+        return;
       case 'Assign':
-        return assign(fx, node);
+        assign(fx, node);
+        return;
       case 'ParamExp':
-        return param(fx, node);
+        param(fx, node);
+        return;
       case 'BinaryArithm':
       case 'UnaryArithm':
         if (ops.arithAssign.has(node.Op) || ops.arithIncDec.has(node.Op)) target(fx, node.X);
-        return forEachChild(node, (c) => walk(fx, c));
+        forEachChild(node, (c) => walk(fx, c));
+        return;
       case 'LetClause':
         for (const e of node.Exprs as ShNode[]) {
           if (e.type === 'Word' && literal(e) !== undefined && !NAME.test(literal(e) as string))
@@ -118,7 +123,8 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
           add(fx, node.Loop.Name.Value);
           if (node.Select) add(fx, 'REPLY');
         }
-        return forEachChild(node, (c) => walk(fx, c));
+        forEachChild(node, (c) => walk(fx, c));
+        return;
       case 'CoprocClause': {
         const name = literal(node.Name) ?? 'COPROC';
         add(fx, name);
@@ -162,7 +168,7 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
 
   const param = (fx: Effects, p: ShNode) => {
     if (p.Exp && ops.paramAssign.has(p.Exp.Op)) {
-      if (p.Excl) fx.open = 'assigns through ${!name=...}';
+      if (p.Excl) fx.open = 'assigns through an indirect name';
       else add(fx, p.Param.Value);
     }
     forEachChild(p, (c) => walk(fx, c));

@@ -6,8 +6,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StateError } from '../core/errors.ts';
-import type { CarriedVar, StepResult } from '../core/types.ts';
-import type { RunRecord } from './run-record.ts';
+import type { CarriedVar, Context, StepResult } from '../core/types.ts';
+
+/** The run record as run-record.ts defines it; only these fields are treated apart. */
+interface RecordFields {
+  context: Context;
+  steps: StepResult[];
+}
 
 /** A variable whose JSON is longer is kept in a file of its own. */
 const OWN_FILE = 64 * 1024;
@@ -36,7 +41,7 @@ export class RecordJson {
     this.written.add(name);
   }
 
-  text(record: RunRecord): RecordText {
+  text(record: RecordFields): RecordText {
     const vars: string[] = [];
     const withheld: string[] = [];
     const referenced = new Set<string>();
@@ -88,7 +93,9 @@ function previews(key: string, value: unknown): unknown {
   if (entries.every(([, text]) => text.length <= PREVIEW)) return value;
   return Object.fromEntries(
     entries.map(([name, text]) =>
-      text.length <= PREVIEW ? [name, text] : [name, `${text.slice(0, PREVIEW)}… (${text.length} characters)`],
+      text.length <= PREVIEW
+        ? [name, text]
+        : [name, `${text.slice(0, PREVIEW)}… (${text.length} characters)`],
     ),
   );
 }

@@ -51,18 +51,18 @@ class Reader {
     for (let at = from; ; ) {
       const quote = this.nextOf('"', at);
       if (quote < 0) break;
-      const escape = this.nextOf('\\', at);
-      if (escape < 0 || escape > quote) {
+      const backslash = this.nextOf('\\', at);
+      if (backslash < 0 || backslash > quote) {
         parts.push(s.slice(from, quote));
         this.i = quote + 1;
         return parts.length === 1 ? (parts[0] as string) : parts.join('');
       }
-      const next = s[escape + 1] ?? '';
+      const next = s[backslash + 1] ?? '';
       if ('"\\$`\n'.includes(next) && next !== '') {
-        parts.push(s.slice(from, escape), next);
-        from = escape + 2;
+        parts.push(s.slice(from, backslash), next);
+        from = backslash + 2;
       }
-      at = escape + 2;
+      at = backslash + 2;
     }
     this.i = s.length;
     return this.fail('unterminated "');
@@ -88,16 +88,16 @@ class Reader {
     for (let at = from; at < s.length; ) {
       const quote = this.nextOf("'", at);
       if (quote < 0) break;
-      const escape = this.nextOf('\\', at);
-      const end = escape < 0 || escape > quote ? quote : escape;
+      const backslash = this.nextOf('\\', at);
+      const end = backslash < 0 || backslash > quote ? quote : backslash;
       if (end > from) text(s.slice(from, end));
       if (end === quote) {
         text('');
         this.i = quote + 1;
         return parts.join('');
       }
-      const e = s[escape + 1] ?? '';
-      let i = escape + 2;
+      const e = s[backslash + 1] ?? '';
+      let i = backslash + 2;
       const simple = SIMPLE_ESCAPES[e];
       if (simple !== undefined) byte(simple);
       else if (e >= '0' && e <= '7') {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Step } from '../../lib/core/types.ts';
 import { loadRecord, newRecord, RecordWriter } from '../../lib/engine/run-record.ts';
-import { placeOf } from '../../lib/os/state-dir.ts';
 import { scratchDir } from '../../lib/os/scratch.ts';
+import { placeOf } from '../../lib/os/state-dir.ts';
 import { waitFor } from '../helpers/cli.ts';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'runbook-state-test-'));
@@ -68,7 +68,9 @@ describe('RecordWriter and long values', () => {
     const r = record(dir, 'x');
     r.context = {
       ...r.context,
-      vars: Object.fromEntries(Object.entries(vars).map(([n, value]) => [n, { type: 'scalar', attrs: '', value }])),
+      vars: Object.fromEntries(
+        Object.entries(vars).map(([n, value]) => [n, { type: 'scalar', attrs: '', value }]),
+      ),
     };
     return r;
   };
@@ -78,8 +80,9 @@ describe('RecordWriter and long values', () => {
     const file = recordFile(dir);
     const writer = new RecordWriter(file, 0);
     const r = withVars(dir, { BIG: long('a'), SMALL: 'b' });
-    r.steps[0]!.setVars = ['BIG'];
-    r.steps[0]!.setValues = { BIG: long('a') };
+    const first = r.steps[0] as (typeof r.steps)[0];
+    first.setVars = ['BIG'];
+    first.setValues = { BIG: long('a') };
     writer.save(() => r);
     await writer.flush();
     const values = path.join(dir, '.runbook', 'rb.values');
