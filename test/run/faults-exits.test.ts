@@ -99,8 +99,8 @@ describe('what the runner writes is private', () => {
     expect(listed.code).toBe(0);
     const modes = { ...tree(path.join(box.dir, 'docs/.runbook')), ...tree(path.join(box.dir, 'rec')) };
     expect(Object.keys(modes).sort()).toEqual([
-      'analysis-cache.json',
       'junit.xml',
+      'p.analysis.json',
       'p.parse.json',
       'p.state.json',
       'run.json',
