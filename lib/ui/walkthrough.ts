@@ -107,7 +107,7 @@ class Walk {
       intro(this.paint('bold', runbookTitle(this.book.runbook, this.engine.record.runbook)), {
         output: this.output,
       });
-      const keys = 'r run · s skip · e edit · a all · g go to · b back · o output · q quit';
+      const keys = 'r run · s skip · e edit · a all · g go to · b back · n next · o output · q quit';
       this.write(this.paint('dim', `${stepCount(walked)}${where} · ${keys}\n`));
       if (this.inputs.length && !(await this.askInputs())) return this.stop(EXIT.interrupted);
       for (;;) {

@@ -117,6 +117,26 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     expect((await s.exit()).exitCode).toBe(130);
   });
 
+  it('after going back, a runs the step again and then passes over the steps already done', async () => {
+    const dir = scratch('notebook/count.md');
+    const s = start(['count.md'], dir);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await s.waitFor('Step 2: run it?');
+    s.write('r');
+    await s.waitFor('Step 3: run it?');
+    s.write('g');
+    await s.waitFor('Go to which step?');
+    s.write('1\r');
+    await s.waitFor('Step 1 is done: run it again?');
+    s.write('a');
+    await s.waitFor('· 2 show is done; passed over');
+    await s.waitFor('End of the runbook');
+    expect(read(dir, 'log.txt')).toBe('count is 1\nshow sees 1\ncount is 2\nlast ran\n');
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(0);
+  });
+
   it('after the last step shows the summary and waits: g goes back, q finishes with the exit code', async () => {
     const dir = scratch('notebook/count.md');
     const s = start(['count.md'], dir);
