@@ -110,7 +110,7 @@ export function diffRunbooks(old: Runbook, fresh: Runbook): RunbookDiff {
 export function describeChange(change: DocumentChange): string {
   switch (change.kind) {
     case 'front matter':
-      return 'front matter edited';
+      return 'front matter edited (its settings take effect on the next run)';
     case 'closing text':
       return 'text after the last step edited';
     case 'prose':

@@ -49,6 +49,10 @@ describe('what changed in the file', () => {
     expect(changes(base, base.replace('# C', '# C\n\nMore words.'))).toBe(
       'runbook.md changed: text before step 3 three edited',
     ));
+  it('says front matter settings wait for the next run', () =>
+    expect(
+      changes('---\nshell: bash {0}\n---\n```sh\nx\n```\n', '---\nshell: sh {0}\n---\n```sh\nx\n```\n'),
+    ).toBe('runbook.md changed: front matter edited (its settings take effect on the next run)'));
   it('names an edited attribute', () =>
     expect(changes(base, base.replace('{name=one}', '{name=one timeout=5}'))).toBe(
       'runbook.md changed: step 1 one edited',
