@@ -27,10 +27,11 @@ export function lendKeyboard(pty: Pty, person: PersonTerminal, onRepeatedCtrlC: 
   const onData = (data: Buffer | string) => {
     pty.write(data);
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (!bytes.includes(CTRL_C)) return;
+    const count = bytes.filter((b) => b === CTRL_C).length;
+    if (count === 0) return;
     state.interrupted = true;
     const now = Date.now();
-    presses = [...presses.filter((t) => now - t < ESCAPE_MS), now];
+    presses = [...presses.filter((t) => now - t < ESCAPE_MS), ...Array<number>(count).fill(now)];
     if (presses.length >= ESCAPE_PRESSES) onRepeatedCtrlC();
   };
   if (input.isTTY) input.setRawMode(true);

@@ -102,6 +102,22 @@ describe("a step's own terminal", { timeout: 60_000 }, () => {
     expect(JSON.parse(read(dir, '.runbook/timeout.state.json')).steps[0].tail).toBe('slow started\n');
   });
 
+  it('ends a step that ignores Ctrl-C when Ctrl-C comes three times', async () => {
+    const dir = scratch('notebook/stubborn.md');
+    const s = new PtySession(['stubborn.md'], { cwd: dir, env: { NO_COLOR: '1' } });
+    sessions.push(s);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await waitFor(() => existsSync(path.join(dir, 'started.txt')));
+    // One Ctrl-C is the step's to handle, and this one ignores it; three in a row end it.
+    s.write('\x03');
+    await s.waitFor('^C');
+    s.write('\x03\x03');
+    await s.waitFor('Step 1 interrupted: what now?');
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(130);
+  });
+
   it('keeps pipes under --yes', async () => {
     const dir = scratch('notebook/terminal.md');
     const r = await runCli(['--yes', '--set', 'API_TOKEN=x', 'terminal.md'], { cwd: dir });
