@@ -33,11 +33,12 @@ const DESCRIPTOR = /^\/dev\/(stdin|stdout|stderr|fd\/)|^\/proc\//;
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
-function isFile(file: string): boolean {
+/** A regular file, or a path with nothing there yet (a runbook being written, a test's): not a stream. */
+function isFileOrMissing(file: string): boolean {
   try {
     return statSync(file).isFile();
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
 
@@ -63,7 +64,7 @@ export function placeOf(
     }
   }
   const home = stateHome(opts.env);
-  if (!DESCRIPTOR.test(real) && isFile(real)) {
+  if (!DESCRIPTOR.test(real) && isFileOrMissing(real)) {
     const name = path.basename(real).replace(/\.md$/i, '');
     const folder = `${name.replace(/[^\w.-]/g, '_').slice(0, 60)}-${hash(real)}`;
     return {
