@@ -1,25 +1,12 @@
 // Ending a step means ending everything it started: its process group (the step runs in its own session)
 // and any descendant that moved to another group, then SIGKILL for whatever ignores SIGTERM.
-import { readdirSync, readFileSync } from 'node:fs';
+import { isRunning, processIds, procStat } from './proc.ts';
 
 function descendants(root: number): number[] {
   const parentOf = new Map<number, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may contain spaces and parentheses; fields resume after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parentOf.set(Number(entry), ppid);
-    } catch {
-      // The process ended while we looked.
-    }
+  for (const pid of processIds()) {
+    const stat = procStat(pid);
+    if (stat) parentOf.set(pid, stat.ppid);
   }
   const found: number[] = [];
   const frontier = [root];
@@ -44,9 +31,12 @@ function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** True while the group led by `pgid` (or any listed process) still has a member. */
+/** True while the group led by `pgid` (or any listed process) still has a member that has not ended. */
 function alive(pgid: number, pids: number[]): boolean {
-  return signal(-pgid, 0) || pids.some((p) => signal(p, 0));
+  if (pids.some(isRunning)) return true;
+  if (!signal(-pgid, 0)) return false;
+  // Members answer kill -0 until they are reaped; only one still running counts.
+  return processIds().some((pid) => procStat(pid)?.pgid === pgid && isRunning(pid));
 }
 
 /**

@@ -1,6 +1,6 @@
 // Runs the built CLI as a user would: a real process, real bash, a scratch copy of the fixtures.
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -57,10 +57,16 @@ export async function waitFor(check: () => boolean, ms = 10_000, what = 'conditi
   }
 }
 
+/** Running: a process that has ended but waits to be reaped (a zombie) is not. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
   } catch {
     return false;
   }

@@ -1,0 +1,40 @@
+// What Linux's /proc says of a process: its parent, its process group, whether it has ended. A process that
+// has ended but not been reaped (a zombie, until its parent or init waits for it) still answers kill -0,
+// yet holds nothing and runs nothing: for ending a tree it counts as gone.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  ppid: number;
+  pgid: number;
+  /** R, S, D, Z, T, ... */
+  state: string;
+}
+
+/** Every process id /proc lists. */
+export function processIds(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Undefined once the process is gone. */
+export function procStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses; fields resume after the last ')'.
+    const [state = '', ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid: Number(ppid), pgid: Number(pgid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and not a zombie. */
+export function isRunning(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
