@@ -1,13 +1,14 @@
-// What ends the runner from outside: a signal (Ctrl-C, SIGTERM, SIGHUP) or the reader of its output going
+// What ends the runner from outside: a signal (Ctrl-C, Ctrl-\ (SIGQUIT, whose default would leave the step
+// tree running and the record saying running), SIGTERM, SIGHUP) or the reader of its output going
 // away (EPIPE, as in `runbook --list | head`). The CLI watches for them from start to end; whatever must
 // be ended first (a run's step, its step shell and scratch directory) listens meanwhile. A stop nobody
 // listens for is the CLI's to act on at once: nothing is running. One that came before a listener did is
 // told to it as it starts listening, so a run that was starting stops before its first step.
 import { EXIT } from '../core/errors.ts';
 
-export type Stop = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'EPIPE';
+export type Stop = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT' | 'EPIPE';
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 let first: Stop | undefined;
 const listeners = new Set<(stop: Stop) => void>();

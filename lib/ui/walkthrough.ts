@@ -55,7 +55,7 @@ class Walk {
   private auto = false;
   /** A signal that arrived outside a step: quit at the next decision. */
   private stopRequested = false;
-  /** SIGTERM or SIGHUP: the person is not coming back to answer, so no failure choices either. */
+  /** SIGTERM, SIGHUP or SIGQUIT: the person is not coming back to answer, so no failure choices either. */
   private terminated = false;
   private prompt?: AbortController;
   /** The prompt up now gives way when the file changes (a step's question, not a form). */
