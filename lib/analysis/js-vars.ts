@@ -60,6 +60,7 @@ export function analyzeJs(code: string): VariableAnalysis {
       allowAwaitOutsideFunction: true,
       allowReturnOutsideFunction: true,
       allowHashBang: true,
+      locations: true,
     }) as unknown as EsNode;
   } catch (error) {
     return { sets: [], needs: [], maySetAny: 'unreadable', error: (error as Error).message };
@@ -68,8 +69,12 @@ export function analyzeJs(code: string): VariableAnalysis {
   const needs = new Set<string>();
   const guarded = new Set<string>();
   let maySetAny: string | undefined;
+  /** The line of the node being visited, and where each name is first read. */
+  let line = 0;
+  const readLines: Record<string, number> = {};
   const read = (name: string) => {
     if (!sets.has(name)) needs.add(name);
+    if (line && !(name in readLines)) readLines[name] = line;
   };
   const guard = (node: unknown): boolean => {
     const name = varsMember(node);
@@ -100,6 +105,8 @@ export function analyzeJs(code: string): VariableAnalysis {
   };
 
   const visit = (node: unknown): void => {
+    const at = (node as { loc?: { start?: { line?: number } } } | null)?.loc?.start?.line;
+    if (at) line = at;
     if (Array.isArray(node)) {
       for (const item of node) visit(item);
       return;
@@ -230,6 +237,7 @@ export function analyzeJs(code: string): VariableAnalysis {
     needs: [...needs],
     ...(Object.keys(mayNeed).length ? { mayNeed } : {}),
     ...(maySetAny ? { maySetAny } : {}),
+    ...(Object.keys(readLines).length ? { readLines } : {}),
   };
 }
 

@@ -35,6 +35,8 @@ class Findings {
   setsArgs = new Set<number>();
   calls: CallSite[] = [];
   callNames = new Set<string>();
+  /** Where each name is first read: a line of the step's code. */
+  lines = new Map<string, number>();
 
   settle(): Pick<VariableAnalysis, 'needs' | 'mayNeed'> {
     for (const name of this.needs) {
@@ -90,11 +92,14 @@ export function analyzeShellTree(ops: OperatorCodes, file: ShNode): VariableAnal
     ...(found.maySetAny ? { maySetAny: found.maySetAny } : {}),
     ...(defs.size ? { functions } : {}),
     ...(found.calls.length ? { calls: found.calls } : {}),
+    ...(found.lines.size ? { readLines: Object.fromEntries(found.lines) } : {}),
   };
 }
 
 class Walker {
   private readonly active = new Set<string>();
+  /** The line of the node being visited. */
+  private line = 0;
 
   constructor(
     private readonly ops: OperatorCodes,
@@ -142,6 +147,7 @@ class Walker {
       return;
     }
     if (scope.assigned.has(name) || scope.locals?.has(name)) return;
+    if (this.line && !this.found.lines.has(name)) this.found.lines.set(name, this.line);
     const why = reason ?? scope.soft ?? (scope.flow.anything ? 'may be set by the step' : undefined);
     if (why === 'test') this.found.guarded.add(name);
     if (why === undefined) this.found.needs.add(name);
@@ -238,6 +244,7 @@ class Walker {
 
   visit(scope: Scope, node: ShNode | null | undefined): void {
     if (!node) return;
+    if (node.line) this.line = node.line as number;
     switch (node.type) {
       case 'Stmt': {
         const inner = node.Background || node.Coprocess ? this.child(scope) : scope;

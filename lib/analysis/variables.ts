@@ -53,6 +53,8 @@ export interface VariableAnalysis {
   /** Functions the step defines (the last definition of each name). */
   functions?: Record<string, FunctionInfo>;
   calls?: CallSite[];
+  /** The line of the step's code (1-based) where each variable is first read, for messages. */
+  readLines?: Record<string, number>;
   /** The analysis parser could not read the step (bash may still run it). */
   error?: string;
   /** Shell steps: what running the step can change in its shell, for the runner to read back (step-changes.ts). */

@@ -117,10 +117,13 @@ async function variableFindings(
   const verdict = judgeNeeds(steps, analyses, provided);
   const also = (others: Step[]) =>
     others.length > 0 ? `; also read by ${others.map((s) => s.name).join(', ')}` : '';
+  // At the line that first reads it; at the fence when the analysis does not know (a function's body).
+  const readAt = (step: Step, name: string) =>
+    step.line + (analyses[steps.indexOf(step)]?.readLines?.[name] ?? 0);
   for (const missing of verdict.missing) {
     const [first, ...others] = missing.steps as [Step, ...Step[]];
     findings.push({
-      line: first.line,
+      line: readAt(first, missing.name),
       step: first.name,
       severity: 'error',
       message: `needs ${missing.name}, which no earlier step sets and neither the environment nor --set provides${also(others)}`,
@@ -129,7 +132,7 @@ async function variableFindings(
   for (const unsure of verdict.uncertain) {
     const [first, ...others] = unsure.steps as [Step, ...Step[]];
     findings.push({
-      line: first.line,
+      line: readAt(first, unsure.name),
       step: first.name,
       severity: 'warning',
       message: `may read ${unsure.name} unset (${unsure.reason})${also(others)}`,

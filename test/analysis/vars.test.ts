@@ -226,6 +226,17 @@ describe('a runbook mixing shell and JavaScript steps', () => {
   });
 });
 
+describe('where a variable is read', () => {
+  it('is the line of its first read, in shell and in JavaScript', async () => {
+    const shell = await analyzeShell('A=1\n\necho "$B" $A\nx=$(( C + 1 ))\necho $B\n');
+    expect(shell.readLines).toEqual({ B: 3, C: 4 });
+    expect(analyzeJs('const a = 1;\nconsole.log(vars.B);\n\nvars.C += 1;\n').readLines).toEqual({
+      B: 2,
+      C: 4,
+    });
+  });
+});
+
 describe('analyzeRunbookCached', () => {
   it('stores analyses by code hash and reuses them, re-analysing only changed steps', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'runbook-vars-'));

@@ -16,25 +16,26 @@ describe('checkRunbook', () => {
     expect(brief(findings)).toEqual([
       [10, 'error', 'install-istio', '-f values/missing.yaml: no such file or directory'],
       [13, 'error', 'apply', 'unknown attribute timout (did you mean timeout?)'],
+      // A missing variable is reported at the line that reads it.
       [
-        13,
+        19,
         'error',
         'apply',
         'needs MANIFEST_DIR, which no earlier step sets and neither the environment nor --set provides',
       ],
       [22, 'error', 'generate', 'retries must be a whole number (0 or more), got "abc"'],
-      [
-        31,
-        'error',
-        'cluster',
-        'needs CLUSTER_TOKEN, which no earlier step sets and neither the environment nor --set provides',
-      ],
       // `cd manifests` in an earlier step carries to this one.
       [
         32,
         'error',
         'cluster',
         '--config k3d/missing.yaml: no such file or directory (looked for manifests/k3d/missing.yaml)',
+      ],
+      [
+        33,
+        'error',
+        'cluster',
+        'needs CLUSTER_TOKEN, which no earlier step sets and neither the environment nor --set provides',
       ],
     ]);
   });
