@@ -12,6 +12,7 @@ import { attributeProblems } from '../markdown/attributes-known.ts';
 import { readRunbook } from '../markdown/load.ts';
 import { parseCached } from '../markdown/parse-cache.ts';
 import { cacheFile } from '../os/state-dir.ts';
+import { DEFAULT_SHELL, probeShell, shellProblem } from '../shell/shell-line.ts';
 import { CheckCache, findProgram, type Program } from './check-cache.ts';
 import type { CheckFinding } from './finding.ts';
 import { findPathProblems } from './paths.ts';
@@ -141,6 +142,22 @@ async function variableFindings(
   return findings;
 }
 
+/** The shell line runs a bash 4.4 or newer (asked with a probe script, as the run would find out). */
+async function shellFindings(
+  runbook: Runbook,
+  text: string,
+  env: NodeJS.ProcessEnv,
+  base: string,
+): Promise<CheckFinding[]> {
+  if (!runbook.steps.some((s) => s.kind === 'shell')) return [];
+  const line = runbook.frontMatter.shell ?? DEFAULT_SHELL;
+  const found = await probeShell(line, env, base);
+  const problem = shellProblem(line, line === DEFAULT_SHELL, { ...found, env, base });
+  if (!problem) return [];
+  const at = text.split('\n').findIndex((l) => /^shell\s*:/.test(l)) + 1;
+  return [{ line: at || 1, severity: 'error', message: problem }];
+}
+
 async function shellcheckFindings(
   steps: Step[],
   program: Program,
@@ -216,6 +233,7 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
     : [false];
   const findings = [
     ...frontMatterFindings(runbook, runbookDir),
+    ...(await shellFindings(runbook, text, opts.env ?? process.env, runbookDir)),
     ...steps.flatMap(attributeFindings),
     ...stepRuleProblems(steps).map(
       (p): CheckFinding => ({ line: p.line, step: p.step.name, severity: p.severity, message: p.message }),

@@ -73,6 +73,8 @@ export function displayValue(v: CarriedVar): string {
 /** `--set NAME=VALUE` and answers to prompts become plain, unexported shell variables. */
 export function withValue(ctx: Context, name: string, value: string): Context {
   if (!IDENTIFIER.test(name)) throw new StateError(`not a shell variable name: ${JSON.stringify(name)}`);
+  if (value.includes('\0'))
+    throw new StateError(`the value of ${name} holds a NUL character, which no bash variable can hold`);
   const prev = ctx.vars[name];
   const attrs = prev?.type === 'scalar' ? prev.attrs.replace('n', '') : '';
   return {
@@ -82,7 +84,10 @@ export function withValue(ctx: Context, name: string, value: string): Context {
   };
 }
 
-/** Checks a context read back from disk, since a tampered record must not smuggle code into a step. */
+/**
+ * Checks a context read back from disk, since a tampered record must not smuggle code into a step, nor a
+ * value bash cannot hold (NUL) that the record would keep and the shell would cut.
+ */
 export function validateContext(raw: unknown): Context {
   const bad = (why: string): never => {
     throw new StateError(`the run record's context is invalid (${why})`);
@@ -93,18 +98,22 @@ export function validateContext(raw: unknown): Context {
   if (!Array.isArray(c.unset) || !c.unset.every((n) => typeof n === 'string' && IDENTIFIER.test(n))) {
     return bad('unset list');
   }
+  if (c.umask !== undefined && (typeof c.umask !== 'string' || !/^[0-7]{1,4}$/.test(c.umask))) {
+    return bad('umask');
+  }
   if (typeof c.vars !== 'object' || c.vars === null) return bad('vars missing');
   for (const [name, v] of Object.entries(c.vars as Record<string, CarriedVar>)) {
     if (!IDENTIFIER.test(name)) bad(`variable name ${JSON.stringify(name)}`);
     if (typeof v !== 'object' || v === null || typeof v.attrs !== 'string') bad(`variable ${name}`);
     if (!ATTRS.test(v.attrs.replace('n', ''))) bad(`attributes of ${name}`);
     if (v.type === 'scalar') {
-      if (typeof v.value !== 'string') bad(`value of ${name}`);
+      if (typeof v.value !== 'string' || v.value.includes('\0')) bad(`value of ${name}`);
       if (v.attrs.includes('n') && !NAMEREF_TARGET.test(v.value)) bad(`nameref ${name}`);
     } else if (v.type === 'indexed' || v.type === 'assoc') {
       if (typeof v.value !== 'object' || v.value === null) bad(`value of ${name}`);
       for (const [k, val] of Object.entries(v.value)) {
-        if (typeof val !== 'string' || (v.type === 'indexed' && !INDEX.test(k))) bad(`element of ${name}`);
+        if (typeof val !== 'string' || val.includes('\0') || k.includes('\0')) bad(`element of ${name}`);
+        if (v.type === 'indexed' && !INDEX.test(k)) bad(`element of ${name}`);
       }
     } else bad(`type of ${name}`);
   }

@@ -53,3 +53,8 @@ export function fsReason(err: unknown): string {
   const described = /^E[A-Z]+: ([^,]+)/.exec(e?.message ?? '')?.[1];
   return described ?? e?.message ?? String(err);
 }
+/**
+ * The runner's own means failed it (a full scratch or state disk, a file it cannot write): never a step's
+ * fault, so the step it happened at is left to run again with --resume.
+ */
+export class RunnerError extends RunbookError {}

@@ -106,6 +106,8 @@ export interface Context {
   functions: string;
   /** Working directory at the end of the last step. */
   cwd: string;
+  /** The umask at the end of the last step ("0022"); absent until a shell step reported one. */
+  umask?: string;
 }
 
 export const STEP_STATUSES = ['pending', 'running', 'done', 'failed', 'skipped', 'interrupted'] as const;
@@ -182,6 +184,8 @@ export interface StepIO {
    * on it, sized like it, and fed what is typed while they run (shell/step-terminal.ts).
    */
   terminal?: PersonTerminal;
+  /** Told of every chunk of a step's output as it is forwarded (see os/line-ends.ts). */
+  saw?: (stream: 'out' | 'err', chunk: Buffer) => void;
 }
 
 /** A person's terminal: keyboard and screen. */

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { VariableAnalysis } from '../analysis/variables.ts';
 import { changedNames, displayValue, withValue } from '../core/context.ts';
-import { InputError } from '../core/errors.ts';
+import { InputError, RunnerError } from '../core/errors.ts';
 import {
   derivedSecretNames,
   makeSecretTest,
@@ -24,6 +24,7 @@ import type {
 } from '../core/types.ts';
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
+import type { LineEnds } from '../os/line-ends.ts';
 import { placeOf, type RunbookPlace } from '../os/state-dir.ts';
 import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
@@ -56,6 +57,8 @@ export interface EngineOptions {
   shellLine?: string;
   /** Each step's analysis by index: what a shell step can change, so that only that is read back. */
   analyses?: Map<number, VariableAnalysis>;
+  /** Where the steps' output left the cursor (the caller's io.saw feeds it). */
+  lines?: LineEnds;
 }
 
 export interface StepRun {
@@ -234,7 +237,11 @@ export class Engine {
         tap?.keep();
         // A step whose output is kept ends before the next one starts: it may yet fail, or change the context.
         const ahead = tap || (next && (observesOutput(next) || isBackground(next))) ? undefined : next;
-        outcome = await this.runOnce(step, code, control.signal, timeoutMs, ahead, tap !== undefined);
+        outcome = await this.runOnce(step, code, control.signal, timeoutMs, ahead, tap !== undefined).catch(
+          (err) => {
+            throw this.runnerFailed(step, err);
+          },
+        );
         printed = tap?.take();
         check = undefined;
         if (expectation && printed && outcome.exitCode === 0 && !outcome.interrupted && !outcome.timedOut) {
@@ -335,18 +342,20 @@ export class Engine {
     if (step.kind === 'js') {
       const { runJsStep } = await import('../js/step.ts');
       const { io, env, file } = this.opts;
-      return runJsStep({ step, code, context, io, signal, timeoutMs, env, file });
+      const scratch = this.session.dir;
+      return runJsStep({ step, code, context, io, signal, timeoutMs, env, file, scratch });
     }
     // Started ahead only where its context is exactly what this step leaves: no cwd= on either.
     const then =
       next?.kind === 'shell' && step.attributes.cwd === undefined && next.attributes.cwd === undefined
-        ? { name: next.name, code: next.code, changes: this.changesOf(next, next.code) }
+        ? { name: next.name, code: next.code, line: next.line, changes: this.changesOf(next, next.code) }
         : undefined;
     // Output that is compared or captured must be exactly what the step wrote to stdout: pipes, not the
     // walkthrough's terminal, which merges stderr and ends lines with CRLF.
     const io = observed ? { ...this.opts.io, terminal: undefined } : this.opts.io;
     const changes = this.changesOf(step, code);
-    return this.session.run({ name: step.name, code, changes, context, io, signal, timeoutMs, then });
+    const { name, line } = step;
+    return this.session.run({ name, code, line, changes, context, io, signal, timeoutMs, then });
   }
 
   /** What the analysis says running this code can change (it depends on the code alone). */
@@ -361,6 +370,24 @@ export class Engine {
   analysisOf(step: Step, code = step.code): VariableAnalysis | undefined {
     const made = this.analysed.get(step.index);
     return made && made.step.code === code && sameAttributes(made.step, step) ? made.analysis : undefined;
+  }
+
+  /**
+   * The runner's own failure during a step (its scratch disk full): the step is not blamed, and not done
+   * either; the record says why, and --resume runs it again.
+   */
+  private runnerFailed(step: Step, err: unknown): unknown {
+    if (!(err instanceof RunnerError)) return err;
+    const result = this.result(step);
+    result.status = 'interrupted';
+    result.message = `the runner failed: ${err.message}`;
+    this.save();
+    return new RunnerError(`step ${step.index} ${step.name}: ${err.message}; --resume runs the step again`);
+  }
+
+  /** A newline when a step's output ended mid-line, for the caller to write before its own next line. */
+  lineBreak(): string {
+    return this.opts.lines?.takeMidLine() ? '\n' : '';
   }
 
   /** Ends the running step's whole process tree; its run() then resolves as interrupted. */

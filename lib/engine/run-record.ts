@@ -6,11 +6,12 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { validateContext } from '../core/context.ts';
-import { fsReason, StateError } from '../core/errors.ts';
+import { fsReason, RunnerError, StateError } from '../core/errors.ts';
 import { type Context, STEP_STATUSES, type Step, type StepResult } from '../core/types.ts';
 import { makeDirs } from '../os/make-dirs.ts';
 import { replaceFile } from '../os/replace-file.ts';
 import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
+import { writeFailure } from '../os/write-error.ts';
 import { RecordJson, readValueFiles, valuesDir } from './record-json.ts';
 
 export const STATE_FORMAT = 'runbook-state/1';
@@ -267,35 +268,55 @@ function lockPath(place: RunbookPlace): string {
   return stateFile(place, 'lock');
 }
 
+/** A run's hold on its runbook; `earlier` is the run that held it and is gone (killed outright). */
+export interface RunLock {
+  release(): void;
+  earlier?: { pid: number; run?: string };
+}
+
+/** The lock's text: the pid, `run:ID` (what the run's processes carry, os/run-processes.ts), who holds it. */
+function lockText(run: string, what: string): string {
+  return [String(process.pid), run ? `run:${run}` : '', what].filter(Boolean).join(' ');
+}
+
+function readLock(file: string): { pid: number; run?: string; who: string } {
+  const [pid = '', ...rest] = readFileSync(file, 'utf8').trim().split(' ');
+  const run = rest[0]?.startsWith('run:') ? (rest.shift() as string).slice(4) : undefined;
+  return { pid: Number(pid), run, who: rest.join(' ').trim() };
+}
+
 /**
  * Takes the runbook's run lock, so two runs of one runbook cannot overwrite each other's record. A lock
- * left by a process that no longer exists is taken over. `what` says who holds it (`runbook serve at ...`),
- * for the run that is refused. Returns the function that releases it.
+ * left by a process that no longer exists is taken over, and said (`earlier`): what that run left running
+ * must end first. `what` says who holds it (`runbook serve at ...`), for the run that is refused.
  */
-export function lockRun(place: RunbookPlace, what = ''): () => void {
+export function lockRun(place: RunbookPlace, what = '', run = ''): RunLock {
   const file = lockPath(place);
+  let earlier: RunLock['earlier'];
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}${what ? ` ${what}` : ''}`, { flag: 'wx', mode: 0o600 });
-      return () => {
+      writeFileSync(file, lockText(run, what), { flag: 'wx', mode: 0o600 });
+      const release = () => {
         try {
           rmSync(file, { force: true });
         } catch {
           // A step took the state directory away; the lock went with it.
         }
       };
+      return { release, earlier };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StateError(`cannot take the run lock ${file}: ${fsReason(err)}`);
+        // Created but not written (a full disk): no empty lock is left to be taken for a stale one.
+        if ((err as NodeJS.ErrnoException).syscall === 'write') rmSync(file, { force: true });
+        throw new RunnerError(writeFailure(file, err, 'cannot take the run lock'));
       }
-      const [pid = '', ...rest] = readFileSync(file, 'utf8').split(' ');
-      const holder = Number(pid);
-      const who = rest.join(' ').trim();
+      const { pid: holder, run: held, who } = readLock(file);
       if (holder > 0 && holder !== process.pid && isAlive(holder)) {
         throw new StateError(
           `another run of this runbook (pid ${holder}${who ? `, ${who}` : ''}) is in progress; wait for it or stop it`,
         );
       }
+      if (holder > 0 && holder !== process.pid) earlier = { pid: holder, run: held };
       rmSync(file, { force: true });
     }
   }
@@ -306,9 +327,8 @@ export function lockRun(place: RunbookPlace, what = ''): () => void {
 export function describeLock(place: RunbookPlace, what: string): void {
   const file = lockPath(place);
   try {
-    if (Number(readFileSync(file, 'utf8').split(' ')[0]) === process.pid) {
-      writeFileSync(file, `${process.pid} ${what}`, { mode: 0o600 });
-    }
+    const { pid, run } = readLock(file);
+    if (pid === process.pid) writeFileSync(file, lockText(run ?? '', what), { mode: 0o600 });
   } catch {
     // The lock is only a courtesy to the next run's message here; it still holds.
   }

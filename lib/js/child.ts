@@ -23,6 +23,8 @@ export interface JsStepInput {
   /** The step's environment and directory, which a child started ahead of its step did not have yet. */
   env: Record<string, string>;
   cwd: string;
+  /** The umask the last step left ("0077"), carried as the directory is. */
+  umask?: string;
 }
 
 // zx's globals, loaded on first use: `zx/core` (for $, cd, within...) is much cheaper than all of `zx` (fs-extra,
@@ -66,6 +68,7 @@ for (const name of Object.keys(process.env)) {
 }
 Object.assign(process.env, input.env);
 process.chdir(input.cwd);
+if (input.umask) process.umask(Number.parseInt(input.umask, 8));
 const moduleFile = nodePath.join(dir, input.module);
 const moduleUrl = pathToFileURL(moduleFile).href;
 const startEnv: Record<string, string | undefined> = { ...process.env };
@@ -208,6 +211,7 @@ function save(): boolean {
       vars,
       deleted: deleted.filter((n) => IDENTIFIER.test(n)),
       cwd: process.cwd(),
+      umask: currentUmask(),
     };
     writeFileSync(nodePath.join(dir, 'out.json'), JSON.stringify(result), { mode: 0o600 });
     return true;
@@ -217,6 +221,13 @@ function save(): boolean {
   } finally {
     state = 'ended';
   }
+}
+
+/** The umask as bash prints it; read by setting it, as Node has no other way, and putting it back. */
+function currentUmask(): string {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask.toString(8).padStart(4, '0');
 }
 
 /** Ends the child once what it wrote has reached the pipes. */

@@ -15,6 +15,7 @@ import { validateContext } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import type { Context, Step, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
+import { SPARE_MARK } from '../os/run-processes.ts';
 import { stepFileName } from '../os/state-dir.ts';
 import { watchStep } from '../os/step-watch.ts';
 import { TailBuffer } from '../os/tail.ts';
@@ -32,6 +33,8 @@ export interface JsStepOptions {
   env?: NodeJS.ProcessEnv;
   /** The runbook's file, to show error locations as file:line. */
   file?: string;
+  /** The run's private directory, which its step server removes even when the runner is killed. */
+  scratch?: string;
 }
 
 /** How long to wait for the output pipes to close after the child exits (a detached grandchild may hold them). */
@@ -113,7 +116,7 @@ function takeChild(stdin: StepIO['stdin'], env: Record<string, string>, cwd: str
 function prepareSpare(stdin: StepIO['stdin'], env: Record<string, string>, cwd: string): void {
   let child: ChildProcess;
   try {
-    child = startChild(stdin, { ...env, __RB_JS_SPARE: '1' }, cwd);
+    child = startChild(stdin, { ...env, [SPARE_MARK]: '1' }, cwd);
   } catch {
     return;
   }
@@ -130,7 +133,7 @@ function prepareSpare(stdin: StepIO['stdin'], env: Record<string, string>, cwd: 
 export async function runJsStep(opts: JsStepOptions): Promise<StepOutcome> {
   const { step, context } = opts;
   const runnerEnv = opts.env ?? process.env;
-  const dir = mkdtempSync(path.join(tmpdir(), 'runbook-js-'));
+  const dir = mkdtempSync(path.join(opts.scratch ?? tmpdir(), opts.scratch ? 'js-' : 'runbook-js-'));
   try {
     const module = stepFileName(step.name, 'mjs');
     writeFileSync(path.join(dir, module), `${opts.code}\n`, { mode: 0o600 });
@@ -142,6 +145,7 @@ export async function runJsStep(opts: JsStepOptions): Promise<StepOutcome> {
       file: opts.file,
       env,
       cwd: context.cwd,
+      umask: context.umask,
     };
     writeFileSync(path.join(dir, 'in.json'), JSON.stringify(input), { mode: 0o600 });
     const outcome = await runChild(opts, env, dir);
@@ -190,8 +194,14 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
     prepareSpare(io.stdin, env, opts.context.cwd);
     child.stdout?.pipe(io.stdout, { end: false });
     child.stderr?.pipe(io.stderr, { end: false });
-    child.stdout?.on('data', (d: Buffer) => tail.push(d));
-    child.stderr?.on('data', (d: Buffer) => tail.push(d));
+    child.stdout?.on('data', (d: Buffer) => {
+      tail.push(d);
+      io.saw?.('out', d);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      tail.push(d);
+      io.saw?.('err', d);
+    });
     const watching = watchStep(opts, () => {
       if (child.pid) void killTree(child.pid, 'SIGTERM', 3000);
     });

@@ -15,6 +15,8 @@
 //   any other object            → scalar, String(v) (a zx ProcessOutput gives its trimmed stdout, a Date
 //                                 its text)
 //   function, symbol            → an error: the step fails, since it cannot be carried
+//   a string holding NUL        → an error naming the variable (bash variables cannot hold NUL), at the
+//                                 assignment or when the step ends; nothing of the step is carried
 // Element rule: strings as they are, numbers/booleans/bigints as String(v), nested arrays and plain objects
 // as JSON text, other objects as String(v).
 import type { CarriedValue, CarriedVar, Context } from '../core/types.ts';
@@ -61,6 +63,29 @@ function element(name: string, v: unknown): string | undefined {
   return String(v);
 }
 
+/**
+ * Bash variables cannot hold NUL (bash drops it from `$(...)` with a warning): a value holding one is
+ * refused, naming the variable, rather than cut short. `find -print0` output is split first.
+ */
+function noNul(text: string, what: string): string {
+  const at = text.indexOf('\0');
+  if (at < 0) return text;
+  throw new TypeError(
+    `${what} holds a NUL character (at index ${at}), which no bash variable can hold; split it first, e.g. with .split('\\0')`,
+  );
+}
+
+/** Throws when a string value (or an element or key of an array or object) holds NUL. */
+function refuseNul(name: string, v: unknown): void {
+  if (typeof v === 'string') noNul(v, `vars.${name}`);
+  else if (typeof v === 'object' && v !== null && (Array.isArray(v) || isPlainObject(v))) {
+    for (const [k, x] of Object.entries(v)) {
+      noNul(k, `a key of vars.${name}`);
+      if (typeof x === 'string') noNul(x, `vars.${name}[${Array.isArray(v) ? k : JSON.stringify(k)}]`);
+    }
+  }
+}
+
 /** A value the step left in `vars`, as a bash variable; undefined means the variable is unset. */
 export function toCarried(name: string, v: unknown): CarriedValue | undefined {
   if (v === null || v === undefined) return undefined;
@@ -69,7 +94,7 @@ export function toCarried(name: string, v: unknown): CarriedValue | undefined {
     for (const k of Object.keys(v)) {
       if (!ARRAY_INDEX.test(k)) continue;
       const x = element(name, (v as unknown as Record<string, unknown>)[k]);
-      if (x !== undefined) value[k] = x;
+      if (x !== undefined) value[k] = noNul(x, `vars.${name}[${k}]`);
     }
     return { type: 'indexed', value };
   }
@@ -77,11 +102,12 @@ export function toCarried(name: string, v: unknown): CarriedValue | undefined {
     const value: Record<string, string> = {};
     for (const [k, raw] of Object.entries(v)) {
       const x = element(name, raw);
-      if (x !== undefined) value[k] = x;
+      const key = noNul(k, `a key of vars.${name}`);
+      if (x !== undefined) value[key] = noNul(x, `vars.${name}[${JSON.stringify(k)}]`);
     }
     return { type: 'assoc', value };
   }
-  return { type: 'scalar', value: element(name, v) as string };
+  return { type: 'scalar', value: noNul(element(name, v) as string, `vars.${name}`) };
 }
 
 /** What `$X` gives a command the step runs: scalars only (bash cannot export arrays). */
@@ -125,6 +151,8 @@ export function makeVars(
       return Reflect.has(t, name) || (typeof name === 'string' && fromEnv(name));
     },
     set(t, name, value) {
+      // Refused at the assignment, so the error points at the step's own line.
+      if (typeof name === 'string') refuseNul(name, value);
       t[name as string] = value;
       if (typeof name === 'string') {
         if (value === null || value === undefined) deleted.add(name);
@@ -161,6 +189,7 @@ export interface JsStepResult {
   vars: Record<string, CarriedValue>;
   deleted: string[];
   cwd: string;
+  umask?: string;
 }
 
 function sameValue(a: CarriedValue, b: CarriedValue): boolean {
@@ -204,5 +233,12 @@ export function mergeJsResult(before: Context, after: JsStepResult, env: NodeJS.
     }
     unset.delete(name);
   }
-  return { vars, unset: [...unset], functions: before.functions, cwd: after.cwd };
+  const umask = after.umask ?? before.umask;
+  return {
+    vars,
+    unset: [...unset],
+    functions: before.functions,
+    cwd: after.cwd,
+    ...(umask ? { umask } : {}),
+  };
 }

@@ -23,11 +23,14 @@ import { continueRecord, describeChanges } from '../engine/step-match.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
 import { loadRunbook } from '../markdown/load.ts';
+import { LineEnds, sameDestination } from '../os/line-ends.ts';
+import { newRunId, RUN_MARK, type RunProcess, SPARE_MARK } from '../os/run-processes.ts';
 import { stopExit, stopped, trapSignals } from '../os/signals.ts';
 import type { RunbookPlace } from '../os/state-dir.ts';
 import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
+import { endEarlierRun, endRunLeftovers } from './leftovers.ts';
 import type { RecoveryPlan, Remake } from './recover.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
 import { finishRecords, recordsDir, writeRefusedRecords } from './run-records.ts';
@@ -129,9 +132,16 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
   const stop = stopCheck(known);
   if (stop !== undefined) return stop;
   // Dry runs only read; real runs hold the runbook's lock so two cannot overwrite one record.
-  const unlock = options.dryRun
+  const runId = newRunId();
+  const lock = options.dryRun
     ? undefined
-    : lockRun(place, options.serve ? 'runbook serve' : options.yes ? 'runbook --yes' : 'a walkthrough');
+    : lockRun(
+        place,
+        options.serve ? 'runbook serve' : options.yes ? 'runbook --yes' : 'a walkthrough',
+        runId,
+      );
+  // Every process of the run carries its mark, so none outlives it (leftovers.ts).
+  const env = { ...io.env, [RUN_MARK]: runId };
   // bash starts up while the runner finishes its own start: the needs check, preflight, the first save.
   // Served, steps write to the page instead (web/output.ts).
   const web = options.serve ? await import('../ui/web/serve.ts') : undefined;
@@ -139,25 +149,33 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
   // Steps write to the terminal through a tap that can keep a copy (output blocks, capture=); both
   // streams go through one, which drops what a step writes once the runner's own output is closed.
   const tap = new StreamTap(sink?.io.stdout ?? io.stdout);
+  const lines = new LineEnds(sameDestination(sink?.io.stdout ?? io.stdout, sink?.io.stderr ?? io.stderr));
   const stepIO: StepIO = {
     stdin: sink?.io.stdin ?? 'inherit',
     stdout: tap,
     stderr: new StreamTap(sink?.io.stderr ?? io.stderr),
     // Served, shell steps get a terminal of their own shown on the page.
     terminal: sink?.io.terminal,
+    saw: lines.saw,
   };
   // At a terminal, shell steps get a terminal of their own (pipes under --yes, or when output is not one).
   if (interactive && io.stdin.isTTY && io.stdout.isTTY)
     stepIO.terminal = { input: io.stdin, output: io.stdout };
-  const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, io.env);
+  const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, env, file);
   session?.warmUp(stepIO);
   try {
-    const setup = { file, place, options, io, runbook, text, baseDir, interactive, paint, known };
+    if (lock?.earlier) await endEarlierRun(lock.earlier, env, io.stderr);
+    const setup = { file, place, options, io, runbook, text, baseDir, interactive, paint, known, env, lines };
     return await runLocked({ ...setup, session, stepIO, tap, sink });
   } finally {
     // The one place the session ends, however the run went: a step launched ahead is ended too.
     await session?.close();
-    unlock?.();
+    if (session) {
+      // The session's own processes, and a JavaScript step's process started ahead (it ends on its own).
+      const own = (p: RunProcess) => session.owns(p.pid) || p.env.includes(`${SPARE_MARK}=1`);
+      await endRunLeftovers(runId, session.heldOutputLinks, own, io.stderr);
+    }
+    lock?.release();
   }
 }
 
@@ -172,6 +190,9 @@ interface RunSetup {
   interactive: boolean;
   paint: ReturnType<typeof painter>;
   known: Known;
+  /** The run's environment: the runner's, with the run's mark. */
+  env: NodeJS.ProcessEnv;
+  lines: LineEnds;
   session?: ShellSession;
   stepIO: StepIO;
   tap: StreamTap;
@@ -288,6 +309,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
     const { dryRun } = await import('../ui/dry-run.ts');
     return dryRun(runbook, selection, record.context, io, file, inputs, needs.analyses);
   }
+  // A shell that is not installed, not bash or too old is refused before step 1, not at its first step.
+  if (selection.selected.some((s) => s.kind === 'shell')) await session.prepare(setup.stepIO);
 
   // A record that cannot be written before step 1 stops the run (below); after that the run goes on.
   let running = false;
@@ -296,7 +319,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     place,
     steps: runbook.steps,
     record,
-    env: io.env,
+    env: setup.env,
     baseDir,
     secrets: declaredSecrets(fm),
     retryDelayMs: Number(io.env.RUNBOOK_RETRY_DELAY_MS ?? 2000) || 0,
@@ -311,6 +334,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
         paint('yellow', `runbook: warning: ${err.message}; the run goes on, but --resume will not find it\n`),
       );
     },
+    lines: setup.lines,
   });
   let exitCode: number;
   let book: import('../engine/notebook.ts').Notebook | undefined;

@@ -38,12 +38,14 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
       say(header(step, total, paint) + backgroundLines(bg.running(), bg.takeNotices(), paint));
       const onRetry = (attempt: number, outcome: StepOutcome) =>
         say(
-          paint(
-            'yellow',
-            `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
-          ),
+          engine.lineBreak() +
+            paint(
+              'yellow',
+              `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
+            ),
         );
       const run = await engine.run(step, step.code, onRetry, steps[i + 1]);
+      said += engine.lineBreak();
       for (const note of run.notes) said += paint('dim', `■ ${note}\n`);
       for (const w of run.warnings) said += paint('yellow', `runbook: warning: ${step.name}: ${w}\n`);
       said += statusLine(run, paint);

@@ -16,7 +16,7 @@ import { scratchDir } from '../os/scratch.ts';
 import { stepFileName } from '../os/state-dir.ts';
 import { TailBuffer } from '../os/tail.ts';
 import { RESTORE_FUNCTION } from './restore-script.ts';
-import { shellArgv } from './server-process.ts';
+import { shellArgv } from './shell-line.ts';
 
 /** How much of a background step's output is kept: the log `o` and the records show. */
 export const BACKGROUND_LOG_BYTES = 256 * 1024;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
-/** What a shell left: `declare -p` output, `declare -f` output, and its working directory. */
+/** What a shell left: `declare -p` output, `declare -f` output, its working directory and umask. */
 export interface Snapshot {
   declareP: string;
   /** Every variable (true), or only the names the step was asked about. */
@@ -13,6 +13,12 @@ export interface Snapshot {
   /** Absent when the functions were not listed (the step could not change them). */
   functions?: string;
   cwd: string;
+  umask: string;
+}
+
+/** The shell could not write its snapshot (a full disk): bash's reason, e.g. "No space left on device". */
+export interface SnapshotFailure {
+  failed: string;
 }
 
 /** Reads the server's event lines in order. */
@@ -21,6 +27,8 @@ export class EventReader {
   private lines: string[] = [];
   private waiting?: (line: string | undefined) => void;
   private ended = false;
+  /** The process group of the newest subshell the server readied (its own, not a step's leftover). */
+  lastReady?: number;
   /** Resolves when the server's end of the pipe is gone: the server ended. */
   readonly closed: Promise<void>;
   private onClosed?: () => void;
@@ -45,6 +53,7 @@ export class EventReader {
   }
 
   private deliver(line: string): void {
+    if (line.startsWith('ready ')) this.lastReady = Number(line.slice(6));
     const w = this.waiting;
     if (w) {
       this.waiting = undefined;
@@ -64,23 +73,26 @@ export class EventReader {
 
 /**
  * Reads the snapshot the shell with `token` left. Undefined when there is none (the step did not get to
- * the end), it is incomplete (the shell died while writing it, the disk filled up) or an older one.
+ * the end), it is incomplete (the shell died while writing it) or an older one; a failure when the shell
+ * said it could not write it.
  */
-export function readSnapshot(dir: string, token: string): Snapshot | undefined {
+export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFailure | undefined {
   let text: string;
   try {
     text = readFileSync(path.join(dir, 'snap'), 'utf8');
   } catch {
     return undefined;
   }
-  // Five NUL-terminated fields: variables, functions, the token, the directory, what was listed.
+  // Six NUL-terminated fields: variables, functions, the token, the directory, what was listed, the umask.
   const fields = text.split('\0');
-  if (fields.length !== 6 || fields[5] !== '' || fields[2] !== token) return undefined;
+  if (fields[0] === 'RBFAIL' && fields[1] === token) return { failed: fields[2] || 'write error' };
+  if (fields.length !== 7 || fields[6] !== '' || fields[2] !== token) return undefined;
   const listed = fields[4] as string;
   return {
     declareP: fields[0] as string,
     complete: listed.includes('v'),
     ...(listed.includes('f') ? { functions: fields[1] as string } : {}),
     cwd: fields[3] as string,
+    umask: (fields[5] as string).trim(),
   };
 }

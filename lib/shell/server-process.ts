@@ -3,14 +3,18 @@
 // and what it holds is ShellSession's business (session.ts); the script it runs is server-script.ts.
 import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../core/errors.ts';
 import type { PersonTerminal, StepIO } from '../core/types.ts';
 import { endLeftovers } from '../os/kill.ts';
 import type { Pty } from '../os/pty.ts';
+import { outputSockets } from '../os/run-processes.ts';
 import { discardingStore, TailBuffer } from '../os/tail.ts';
 import { EventReader } from './events.ts';
-import { EXIT_OLD_BASH } from './restore-script.ts';
+import { ScriptNameFilter } from './script-names.ts';
+import { SCRIPTS } from './session-files.ts';
+import { shellArgv, startFailure } from './shell-line.ts';
 import { MarkerFilter } from './sync-marker.ts';
 
 export interface ServerOptions {
@@ -22,13 +26,32 @@ export interface ServerOptions {
   /** Marks the end of a step's output on stdout and stderr; unguessable, so no output looks like it. */
   nonce: string;
   io: StepIO;
+  /** Whether the line is the default one, not the front matter's (for messages). */
+  defaultShell: boolean;
+  /** The runbook, as bash's messages about a step's lines name it. */
+  runbook: string;
 }
 
-/** Splits a front matter `shell:` line into argv; `{0}` marks where the script goes (appended if absent). */
-export function shellArgv(line: string, script: string): string[] {
-  const words = line.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) throw new InputError('front matter shell: is empty');
-  return words.includes('{0}') ? words.map((w) => (w === '{0}' ? script : w)) : [...words, script];
+/** What is known of the start: the filters holding what the shell printed before its marker, a spawn error. */
+interface Start {
+  filters: MarkerFilter[];
+  /** How /proc names the server's ends of its output pipes, once it is up. */
+  links?: string[];
+  /** Why the process could not be started (ENOENT for a shell that is not installed). */
+  spawnError?: string;
+}
+
+/** Output of a step: its markers taken out, bash's messages naming the runbook, a tap for the tail. */
+function stepOutput(
+  opts: ServerOptions,
+  marker: Buffer,
+  onMarker: (report: string) => void,
+  closed?: string,
+) {
+  const filter = new MarkerFilter(marker, onMarker, closed);
+  const names = new ScriptNameFilter(path.join(opts.dir, SCRIPTS), opts.runbook);
+  filter.pipe(names);
+  return { filter, out: names };
 }
 
 let zx: typeof import('zx/core') | undefined;
@@ -54,10 +77,14 @@ export class StepServer {
   private offered?: { pty: Pty; stop: () => void };
   private onEnded?: (report: string) => void;
 
+  /** Whether a process other than the server held its output pipes when they were let go. */
+  held = false;
+
   private constructor(
     readonly child: ChildProcess,
     private readonly done: Promise<{ exitCode: number | null }>,
-    private readonly shellLine: string,
+    private readonly opts: ServerOptions,
+    private readonly start: Start,
   ) {
     this.events = new EventReader(child.stdio[4] as Readable);
     this.commands.on('error', () => {});
@@ -65,6 +92,7 @@ export class StepServer {
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       else child.once('exit', () => resolve());
     });
+    this.lifeline.on('error', () => {});
   }
 
   /** Resolves when the shell's process has exited (its output may still be held open by what it left). */
@@ -74,36 +102,67 @@ export class StepServer {
     return this.child.stdio[3] as Writable;
   }
 
+  /** Never written but `q` (see watcher-script.ts): its end tells the server that the runner is gone. */
+  private get lifeline(): Writable {
+    return (this.child.stdio as unknown as Writable[])[5] as Writable;
+  }
+
+  /** What /proc shows for the server's ends of its output pipes. */
+  get outputLinks(): string[] {
+    return this.start.links ?? [];
+  }
+
+  /** The process groups that are the server's own: its own (with its watcher) and its waiting subshell's. */
+  get groups(): number[] {
+    return [this.child.pid, this.events.lastReady].filter((g): g is number => g !== undefined);
+  }
+
   /** Starts the process; its first event says whether the shell came up (see `started`). */
   static async spawn(opts: ServerOptions): Promise<StepServer> {
     const { $ } = loadZx();
-    const argv = shellArgv(opts.shellLine, opts.script);
+    const argv = shellArgv(opts.shellLine, opts.script, path.dirname(opts.runbook));
     const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
     const holder: { server?: StepServer } = {};
-    const offered = opts.io.terminal ? await offerTerminal(opts.io, marker, holder) : undefined;
+    const start: Start = { filters: [] };
+    const offered = opts.io.terminal ? await offerTerminal(opts, marker, holder) : undefined;
     const ttyEnv = offered ? { __RB_TTY: offered.pty.path, __RB_TTY_FDS: offered.pty.fds.join(' ') } : {};
     // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
-    // `sh -c` with zx's prefix, add the two command pipes, and forward output with backpressure.
+    // `sh -c` with zx's prefix, add the command, event and life pipes, and forward output with
+    // backpressure. Nothing passes before the server's marker "0": what a shell prints starting up is ours.
     const spawn = ((_cmd: string, _args: readonly string[], spawnOpts: SpawnOptions) => {
       const [file, ...args] = argv as [string, ...string[]];
       const child = spawnChild(file, args, {
         ...spawnOpts,
         shell: false,
-        stdio: [opts.io.stdin, 'pipe', 'pipe', 'pipe', 'pipe'],
+        stdio: [opts.io.stdin, 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      });
+      child.once('error', (err) => {
+        start.spawnError = (err as NodeJS.ErrnoException).code ?? err.message;
       });
       for (const [from, to, stream] of [
         [child.stdout, opts.io.stdout, 'out'],
         [child.stderr, opts.io.stderr, 'err'],
       ] as const) {
-        const filter = new MarkerFilter(marker, (report) => holder.server?.marked(stream, report));
-        filter.on('data', (d: Buffer) => holder.server?.tail.push(d));
-        from?.pipe(filter).pipe(to, { end: false });
+        const { filter, out } = stepOutput(opts, marker, (r) => holder.server?.marked(stream, r), '0');
+        start.filters.push(filter);
+        out.on('data', (d: Buffer) => {
+          holder.server?.tail.push(d);
+          opts.io.saw?.(stream, d);
+        });
+        from?.pipe(filter);
+        out.pipe(to, { end: false });
       }
       return child;
     }) as typeof spawnChild;
     const done = $({
       cwd: opts.dir,
-      env: { ...opts.env, ...ttyEnv, __RB_DIR: opts.dir, __RB_NONCE: opts.nonce },
+      env: {
+        ...opts.env,
+        ...ttyEnv,
+        __RB_DIR: opts.dir,
+        __RB_NONCE: opts.nonce,
+        __RB_RUNBOOK: opts.runbook,
+      },
       spawn,
       detached: true,
       nothrow: true,
@@ -117,28 +176,36 @@ export class StepServer {
       offered?.stop();
       throw new InputError(`cannot start the step shell (${opts.shellLine})`);
     }
-    holder.server = new StepServer(child, done, opts.shellLine);
+    holder.server = new StepServer(child, done, opts, start);
     holder.server.offered = offered;
     return holder.server;
   }
 
   /** Waits for the shell to report its own state; throws with the reason when it could not start. */
   async started(): Promise<void> {
-    const event = await this.events.next();
+    const event = (await this.events.next()) ?? '';
     const offered = this.offered;
     this.offered = undefined;
-    if (event === 'snap 0 pty' && offered) {
-      // The server has the terminal open now; it lasts as long as the server does.
-      offered.pty.releaseSlave();
-      this.pty = offered.pty;
-      this.stopTerminal = offered.stop;
+    // `snap 0 OUT ERR`, and ` pty` when the server made the steps' terminal its own.
+    const [snap, zero, out, err, pty] = event.split(' ');
+    if (snap === 'snap' && zero === '0') {
+      if (this.child.pid) this.start.links = outputSockets(this.child.pid, [Number(out), Number(err)]);
+      if (pty && offered) {
+        // The server has the terminal open now; it lasts as long as the server does.
+        offered.pty.releaseSlave();
+        this.pty = offered.pty;
+        this.stopTerminal = offered.stop;
+        return;
+      }
+      offered?.stop();
       return;
     }
     offered?.stop();
-    if (event === 'snap 0') return;
-    const out = await this.done;
-    const why = out.exitCode === EXIT_OLD_BASH ? 'it is not bash 4.4 or newer' : this.tail.text().trim();
-    throw new InputError(`cannot start the step shell (${this.shellLine}): ${why || `exit ${out.exitCode}`}`);
+    const { exitCode } = await this.done;
+    const said = this.start.filters.map((f) => f.discarded.text()).join('\n');
+    throw new InputError(
+      await startFailure(this.opts, { exitCode, said, spawnError: this.start.spawnError }),
+    );
   }
 
   /**
@@ -187,16 +254,40 @@ export class StepServer {
   private stopTerminal?: () => void;
 
   /**
-   * Ends the server: closing the command pipe ends the subshell it forked for the next step, and its
-   * process group (its own: it runs detached) gets SIGTERM, then SIGKILL if it lingers.
+   * Ends the server: `q` on the life pipe tells its watcher the runner ends it, closing the command pipe
+   * ends the subshell it forked for the next step, and its process group (its own: it runs detached) gets
+   * SIGTERM, then SIGKILL if it lingers. Its output pipes are let go by `release`.
    */
   end(): Promise<void> {
+    this.lifeline.end('q');
     this.commands.destroy();
     if (this.child.pid) endLeftovers(this.child.pid);
     this.offered?.stop();
     this.stopTerminal?.();
     this.pty = undefined;
     return this.exited;
+  }
+
+  /**
+   * Lets go of the output pipes once they close, or after `ms`: every step's output has come (its markers
+   * did), and a process a step left running may hold them open for as long as it lives. Resolves true when
+   * something still held them (see os/run-processes.ts for who).
+   */
+  async release(ms: number): Promise<boolean> {
+    const streams = [this.child.stdout, this.child.stderr].filter((s): s is Readable => s !== null);
+    const open = () => streams.filter((s) => !s.readableEnded && !s.destroyed);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(open().map((s) => new Promise((r) => s.once('close', r)))),
+      new Promise((r) => {
+        timer = setTimeout(r, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+    const held = open().length > 0;
+    for (const s of [...streams, this.child.stdio[4] as Readable | null]) s?.destroy();
+    this.held ||= held;
+    return held;
   }
 }
 
@@ -206,10 +297,11 @@ export class StepServer {
  * opened here (the steps then keep pipes).
  */
 async function offerTerminal(
-  io: StepIO,
+  opts: ServerOptions,
   marker: Buffer,
   holder: { server?: StepServer },
 ): Promise<{ pty: Pty; stop: () => void } | undefined> {
+  const { io } = opts;
   const person = io.terminal as PersonTerminal;
   let pty: Pty;
   try {
@@ -218,9 +310,13 @@ async function offerTerminal(
   } catch {
     return undefined;
   }
-  const filter = new MarkerFilter(marker, (report) => holder.server?.marked('tty', report));
-  filter.on('data', (d: Buffer) => holder.server?.tail.push(d));
-  pty.output.pipe(filter).pipe(io.stdout, { end: false });
+  const { filter, out } = stepOutput(opts, marker, (report) => holder.server?.marked('tty', report));
+  out.on('data', (d: Buffer) => {
+    holder.server?.tail.push(d);
+    io.saw?.('out', d);
+  });
+  pty.output.pipe(filter);
+  out.pipe(io.stdout, { end: false });
   const resize = () => pty.resize(person.output.columns ?? 80, person.output.rows ?? 24);
   person.output.on('resize', resize);
   return {
@@ -228,7 +324,7 @@ async function offerTerminal(
     stop: () => {
       person.output.off('resize', resize);
       pty.output.unpipe(filter);
-      filter.unpipe(io.stdout);
+      out.unpipe(io.stdout);
       pty.close();
     },
   };

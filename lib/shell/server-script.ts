@@ -1,23 +1,30 @@
 // The bash side of a run: one long-lived shell that holds the carried state and runs each step in a forked
 // subshell of itself (its own process group, the interpreter's flags back on). A fork costs a fraction of
 // starting bash, and the state is already there. The protocol (fds, commands, events, files, markers) is
-// described once, in ARCHITECTURE.md "The step server's protocol".
+// described once, in ARCHITECTURE.md "The step server's protocol". Nothing of the server's own shows: its
+// first line turns tracing off (a -x or -v shell line traces the step's lines only, see session-files.ts),
+// and the runner discards its output until the marker "0" it writes on each stream once it is up.
 import { EXIT_OLD_BASH, RESTORE_FUNCTION } from './restore-script.ts';
+import { WATCHER } from './watcher-script.ts';
 
 /** Exit status of a waiting subshell that found the command pipe closed: the runner is done. */
 const EXIT_NO_RUNNER = 198;
 
 /** What a step's subshell does once it has its command and its directory: the step itself. */
 const STEP = `    # The server's helpers are not the step's; its snapshot lists fewer functions without them.
-    builtin unset -f __rb_restore __rb_take_over __rb_sync __rb_await_terminal
+    builtin unset -f __rb_restore __rb_take_over __rb_sync __rb_await_terminal __rb_watch __rb_run_processes \\
+      __rb_signal_run
     # Nor is the nonce: output that could end the step's own output early is none the step can write.
     builtin unset -v __RB_NONCE
+    # $0 names the runbook, as it names the script in a script (bash 5 and newer).
+    if [[ -n \${__RB_RUNBOOK-} ]]; then BASH_ARGV0=$__RB_RUNBOOK; fi
     builtin set -$__rb_flags
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0
     builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
     builtin source "$__rb_file"
-    { __rb_snapshot "$__rb_list"; __rb_dumped=1; } 2>/dev/null`;
+    { __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; builtin trap - EXIT; } \\
+      2>/dev/null`;
 
 /**
  * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in
@@ -46,17 +53,21 @@ if [[ -n \${__RB_TTY-} ]]; then
 fi
 builtin unset -v __RB_TTY __RB_TTY_FDS __rb_fd`;
 
-export const SERVER = `
+export const SERVER = `{ __rb_flags=$-; set +xv; } 2>/dev/null
 if [ -z "\${BASH_VERSINFO+x}" ] || [ "\${BASH_VERSINFO[0]}" -lt 4 ] || { [ "\${BASH_VERSINFO[0]}" -eq 4 ] && [ "\${BASH_VERSINFO[1]}" -lt 4 ]; }; then
-  echo "runbook: steps need bash 4.4 or newer to carry variables (this is \${BASH_VERSION:-not bash})" >&2
+  echo "runbook-shell-version \${BASH_VERSION:-}" >&2
   exit ${EXIT_OLD_BASH}
 fi
 # The flags the front matter's shell line asked for are the steps'; the server itself must not stop.
-__rb_flags=\${-//[is]/}
+# Tracing (x, v) is switched on by the step's own script, so that only the step's lines are traced.
+__rb_xv=\${__rb_flags//[^xv]/}
+__rb_flags=\${__rb_flags//[isxv]/}
 __rb_pipefail=0; [[ -o pipefail ]] && __rb_pipefail=1
 set +euxv +o pipefail
+${WATCHER}
 # Job control gives every step its own process group; its notices go to the server's silenced stderr.
-exec {__rb_err}>&2 2>/dev/null
+# Copies of the output pipes that no redirection moves: the runner reads which pipes they are (snap 0).
+exec {__rb_out}>&1 {__rb_err}>&2 2>/dev/null
 set -m
 ${RESTORE_FUNCTION}
 # What a step left, to the file snap. $1 says what to list: nothing, everything; "*", the names in known.in,
@@ -83,11 +94,21 @@ __rb_snapshot() {
     fi 2>/dev/null
     builtin printf '\\0'
     if [[ $__rb_what == *f ]]; then builtin declare -f; fi
-    builtin printf '\\0%s\\0%s\\0%s\\0' "$__rb_token" "$PWD" "$__rb_what"; } >| "$__RB_DIR/snap"
+    builtin printf '\\0%s\\0%s\\0%s\\0' "$__rb_token" "$PWD" "$__rb_what"; builtin umask; builtin printf '\\0'
+  } >| "$__RB_DIR/snap"
+}
+# The snapshot could not be written: say so in its place, with bash's reason, once its space is freed.
+__rb_snapshot_failed() {
+  local __rb_why
+  __rb_why=$( { __rb_snapshot "$1"; } 2>&1 )
+  : >| "$__RB_DIR/snap"
+  builtin printf 'RBFAIL\\0%s\\0%s\\0' "$__rb_token" "\${__rb_why##*: }" >| "$__RB_DIR/snap"
 }
 __rb_on_exit() {
   local __rb_status=$?
-  if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then __rb_snapshot "$__rb_list"; fi
+  if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then
+    __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :
+  fi
   return $__rb_status
 }
 # The markers that end a step's output; the one on stdout says how it ended.
@@ -115,7 +136,10 @@ __rb_take_over() {
 ${TERMINAL}
 __rb_token=0
 __rb_snapshot ''
-if (( __rb_pty )); then builtin printf 'snap 0 pty\\n'; else builtin printf 'snap 0\\n'; fi >&4
+builtin printf '\\0RBSYNC%s0\\0' "$__RB_NONCE"
+builtin printf '\\0RBSYNC%s0\\0' "$__RB_NONCE" >&$__rb_err
+if (( __rb_pty )); then __rb_how=' pty'; else __rb_how=''; fi
+builtin printf 'snap 0 %s %s%s\\n' "$__rb_out" "$__rb_err" "$__rb_how" >&4
 __rb_count=0
 while :; do
   (( ++__rb_count ))
@@ -134,13 +158,14 @@ while :; do
     [[ $__rb_list == "$__rb_file" ]] && __rb_list=
     __rb_file=$__RB_DIR/\${__rb_file%% *}
     __rb_take_over
-    IFS= builtin read -r -d '' __rb_cwd < "$__RB_DIR/cwd.in"
+    { IFS= builtin read -r -d '' __rb_cwd; IFS= builtin read -r -d '' __rb_umask; } < "$__RB_DIR/cwd.in"
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1
     fi
+    if [[ -n $__rb_umask ]]; then builtin umask "$__rb_umask"; fi
     if (( __rb_pty )) && [[ ! -e $__RB_DIR/pipes ]]; then
-      exec 3<&- 4>&- 0<&$__rb_tty 1>&$__rb_tty 2>/dev/null {__rb_err}>&-
+      exec 3<&- 4>&- 5<&- 0<&$__rb_tty 1>&$__rb_tty 2>/dev/null {__rb_err}>&- {__rb_out}>&-
       __rb_await_terminal
       # Ctrl-C ends the step (the inner subshell) as at a prompt; this one then exits with its status,
       # rather than dying of SIGINT, which would make the server act as if it was interrupted itself. So
@@ -155,7 +180,7 @@ ${STEP}
     fi
     # Pipes (and, on a terminal server, SIGINT as the runner's to send).
     if (( __rb_pty )); then builtin trap - INT; exec {__rb_tty}>&-; fi
-    exec 3<&- 4>&- 2>&$__rb_err {__rb_err}>&-
+    exec 3<&- 4>&- 5<&- 2>&$__rb_err {__rb_err}>&- {__rb_out}>&-
 ${STEP}
   ) &
   __rb_child=$!

@@ -50,6 +50,7 @@ export class ShellState {
   functions = '';
   private functionSet = new Set<string>();
   cwd = '';
+  umask?: string;
   /**
    * The context's variables, changed in place as the state changes: a context's `vars` is the session's
    * live view, read after the step that made it, not kept across later ones.
@@ -129,8 +130,9 @@ export class ShellState {
     }
     const before = this.functions;
     if (snap.functions !== undefined) this.setFunctions(userFunctions(snap.functions));
-    if (snap.cwd !== this.cwd) {
+    if (snap.cwd !== this.cwd || snap.umask !== this.umask) {
       this.cwd = snap.cwd;
+      this.umask = snap.umask;
       this.made = undefined;
     }
     const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
@@ -149,6 +151,7 @@ export class ShellState {
       unset: [...this.contextUnset],
       functions: this.functions,
       cwd: this.cwd,
+      ...(this.umask ? { umask: this.umask } : {}),
     };
     return this.made;
   }
@@ -159,7 +162,8 @@ export class ShellState {
    * A target whose variables are this state's own (the context of the last step) costs nothing.
    */
   handOver(target: Context): { values: Context; functionsScript: string } {
-    const values: Context = { vars: {}, unset: [], functions: '', cwd: target.cwd };
+    const umask = target.umask ?? this.umask;
+    const values: Context = { vars: {}, unset: [], functions: '', cwd: target.cwd, umask };
     if (target.vars !== this.contextVars) {
       for (const [name, v] of Object.entries(target.vars)) {
         if (sameVar(this.contextVars[name], v)) continue;
@@ -245,6 +249,7 @@ export class ShellState {
     state.functions = base.functions;
     state.functionSet = new Set(base.functionSet);
     state.cwd = base.cwd;
+    state.umask = base.umask;
     return state;
   }
 }

@@ -2,29 +2,49 @@
 // lists the files and who reads them): the step's script, where it starts (cwd.in), what its snapshot lists
 // (names.in, or known.in for a step that must be compared whole), and only when there is something to hand
 // over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (values as NUL-separated
-// data: the runner's own, and long ones a step set). Each is written only when it changes.
-import { unlinkSync, writeFileSync } from 'node:fs';
+// data: the runner's own, and long ones a step set). Each is written only when it changes. cwd.in also
+// holds the umask the step starts with.
+//
+// A step's script puts its code at the lines it has in the runbook: bash's own messages and $LINENO then
+// give runbook lines (script-names.ts turns the script's name in them into the runbook's). The line of the
+// fence switches on the tracing the shell line asked for (-x, -v), so only the step's lines are traced.
+// A write that fails (a full disk) is the runner's failure, said with the file and the reason.
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeContext } from '../core/context.ts';
+import { RunnerError } from '../core/errors.ts';
 import type { Context } from '../core/types.ts';
 import { stepFileName } from '../os/state-dir.ts';
+import { writeFailure } from '../os/write-error.ts';
+
+/** Where the steps' scripts go in the session directory, apart from the server's own files. */
+export const SCRIPTS = 'step';
+
+/** A step as its script is written: its name, its code, and the line of its opening fence. */
+export interface ScriptStep {
+  name: string;
+  code: string;
+  line: number;
+}
 
 export class SessionFiles {
   /** Scripts as written, by file name: a step's script may be written ahead while the one before runs. */
   private readonly scripts = new Map<string, string>();
   /** Hand-over files that exist now. */
   private readonly present = new Set<string>();
-  private cwd?: string;
+  private start?: string;
   private listed?: string;
   private knownVersion?: number;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    mkdirSync(this.path(SCRIPTS), { mode: 0o700 });
+  }
 
   /** The names a step can change, for its snapshot to list (and its functions, with `functions`). */
   names(names: string[], functions: boolean): string {
     const text = `${functions ? 'f' : '-'}\n${names.map((n) => `${n}\n`).join('')}`;
     if (text !== this.listed) {
-      writeFileSync(this.path('names.in'), text, { mode: 0o600 });
+      this.write('names.in', text);
       this.listed = text;
     }
     return 'names.in';
@@ -33,12 +53,11 @@ export class SessionFiles {
   /** Every name the server holds, for a step whose snapshot must list everything; `version` says when they changed. */
   known(names: () => string[], version: number): string {
     if (version !== this.knownVersion) {
-      writeFileSync(
-        this.path('known.in'),
+      this.write(
+        'known.in',
         names()
           .map((n) => `${n}\n`)
           .join(''),
-        { mode: 0o600 },
       );
       this.knownVersion = version;
     }
@@ -49,12 +68,13 @@ export class SessionFiles {
     return path.join(this.dir, name);
   }
 
-  /** Writes a step's script, named after the step so bash's own messages name it; returns the name. */
-  script(step: { name: string; code: string }): string {
-    const name = stepFileName(step.name, 'sh');
-    if (this.scripts.get(name) !== step.code) {
-      writeFileSync(this.path(name), `${step.code}\n`, { mode: 0o600 });
-      this.scripts.set(name, step.code);
+  /** Writes a step's script, named after the step; returns its name in the session directory. */
+  script(step: ScriptStep): string {
+    const name = `${SCRIPTS}/${stepFileName(step.name, 'sh')}`;
+    const text = `${'\n'.repeat(Math.max(0, step.line - 1))}\${__rb_xv:+builtin set -$__rb_xv}\n${step.code}\n`;
+    if (this.scripts.get(name) !== text) {
+      this.write(name, text);
+      this.scripts.set(name, text);
     }
     return name;
   }
@@ -64,9 +84,10 @@ export class SessionFiles {
     const hasValues = values.unset.length > 0 || Object.keys(values.vars).length > 0;
     this.only('ctx.in', hasValues ? encodeContext(values) : '');
     this.only('adopt.sh', adopt);
-    if (values.cwd !== this.cwd) {
-      writeFileSync(this.path('cwd.in'), values.cwd, { mode: 0o600 });
-      this.cwd = values.cwd;
+    const start = `${values.cwd}\0${values.umask ?? ''}\0`;
+    if (start !== this.start) {
+      this.write('cwd.in', start);
+      this.start = start;
     }
   }
 
@@ -78,9 +99,20 @@ export class SessionFiles {
   /** The file exists only while it has something in it: most steps hand nothing over. */
   private only(name: string, content: string | Buffer): void {
     if (content.length) {
-      writeFileSync(this.path(name), content, { mode: 0o600 });
+      this.write(name, content);
       this.present.add(name);
     } else if (this.present.delete(name)) removeFile(this.path(name));
+  }
+
+  private write(name: string, content: string | Buffer): void {
+    const file = this.path(name);
+    try {
+      writeFileSync(file, content, { mode: 0o600 });
+    } catch (err) {
+      removeFile(file);
+      this.scripts.delete(name);
+      throw new RunnerError(writeFailure(file, err));
+    }
   }
 }
 

@@ -3,31 +3,37 @@
 // read from bash's own `declare -p` of the names it can change (all of them, for a step the analysis
 // cannot pin down) and handed back to the server in bash's own quoting, long values as data.
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import type { StepChanges } from '../analysis/step-changes.ts';
-import { InputError } from '../core/errors.ts';
+import { InputError, RunnerError } from '../core/errors.ts';
 import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
 import type { CarriedVar, Context, PersonTerminal, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
+import { groupOf, RUN_MARK } from '../os/run-processes.ts';
 import { scratchDir } from '../os/scratch.ts';
 import { watchStep } from '../os/step-watch.ts';
+import { reasonFromText, reasonOf, writeFailure } from '../os/write-error.ts';
 import { readSnapshot } from './events.ts';
 import { StepServer } from './server-process.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './server-state.ts';
 import { SessionFiles } from './session-files.ts';
+import { DEFAULT_SHELL } from './shell-line.ts';
 import { lendKeyboard } from './step-terminal.ts';
 
 export type { StepIO } from '../core/types.ts';
+export { DEFAULT_SHELL } from './shell-line.ts';
 
-/** GitHub Actions' default: no profile, no rc files, stop at the first failure, including inside pipes. */
-export const DEFAULT_SHELL = 'bash --noprofile --norc -e -o pipefail {0}';
+/** How long the output pipes of an ended server are given to close before they are let go. */
+const RELEASE_MS = 200;
 
 /** A step's code, and what running it can change when the analysis could tell (see step-changes.ts). */
 interface StepCode {
   /** File name for the step's script, so bash's own messages name the step. */
   name: string;
   code: string;
+  /** Line of the step's opening fence in the runbook: the code keeps its runbook lines. */
+  line: number;
   changes?: StepChanges;
 }
 
@@ -79,16 +85,27 @@ export class ShellSession {
   /** The step launched ahead of its run (see `then`). */
   private ahead?: Launched;
   private readonly nonce = randomBytes(8).toString('hex');
+  /** Every server this session started (a step may take one down; the next step starts another). */
+  private readonly servers: StepServer[] = [];
+  private released: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly shellLine: string,
     private readonly env: NodeJS.ProcessEnv,
+    /** The runbook, as bash's messages about a step's lines name it. */
+    private readonly runbook = 'runbook.md',
   ) {
-    this.dir = scratchDir('runbook-', env);
-    this.files = new SessionFiles(this.dir);
-    writeFileSync(this.files.path('server.sh'), SERVER, { mode: 0o600 });
-    // bash rewrites the snapshot (every carried value) with `>|`, which keeps an existing file's mode.
-    writeFileSync(this.files.path('snap'), '', { mode: 0o600 });
+    // Named after the run, so that a run finding this one killed outright can remove it (run/leftovers.ts).
+    this.dir = scratchDir(scratchPrefix(env[RUN_MARK]), env);
+    try {
+      this.files = new SessionFiles(this.dir);
+      writeFileSync(this.files.path('server.sh'), SERVER, { mode: 0o600 });
+      // bash rewrites the snapshot (every carried value) with `>|`, which keeps an existing file's mode.
+      writeFileSync(this.files.path('snap'), '', { mode: 0o600 });
+    } catch (err) {
+      rmSync(this.dir, { recursive: true, force: true });
+      throw err instanceof RunnerError ? err : new RunnerError(writeFailure(this.dir, err));
+    }
   }
 
   /** Starts the server ahead of the first step: bash starts up while the runner finishes its own start. */
@@ -97,6 +114,11 @@ export class ShellSession {
     this.starting = this.start(io);
     // A failure to start is reported to the step that waits for the server.
     this.starting.catch(() => {});
+  }
+
+  /** Waits for the server to be up; throws the reason (an InputError) when the shell cannot run steps. */
+  async prepare(io: StepIO): Promise<void> {
+    await this.ready(io);
   }
 
   async run(opts: ShellStepOptions): Promise<StepOutcome> {
@@ -124,24 +146,45 @@ export class ShellSession {
   }
 
   /**
-   * Ends the server (also one still starting), waits for it to exit, and removes the session directory;
-   * safe to call twice. Removed only once the shell is gone: one that is still writing there could
-   * otherwise leave a file behind, or start in a directory that no longer exists.
+   * What /proc shows for the output pipes of the session's servers that something else still held when
+   * they were let go: a process holding one is of the run (see run/leftovers.ts).
    */
-  async dispose(): Promise<void> {
+  get heldOutputLinks(): string[] {
+    return this.servers.filter((s) => s.held).flatMap((s) => s.outputLinks);
+  }
+
+  /** Whether a process is one of the session's own (a server, its watcher, a subshell waiting for a step). */
+  owns(pid: number): boolean {
+    const group = groupOf(pid);
+    return this.servers.some((s) => s.child.pid === pid || (group !== undefined && s.groups.includes(group)));
+  }
+
+  /**
+   * Ends the server (also one still starting), waits for it to exit and for its output pipes to be let go,
+   * and removes the session directory; safe to call twice. Removed only once the shell is gone: one that
+   * is still writing there could otherwise leave a file behind, or start in a directory that no longer
+   * exists.
+   */
+  dispose(): Promise<void> {
+    if (this.disposed) return this.released;
     this.disposed = true;
     const ending = [this.server?.end(), this.launching?.end(), this.starting?.catch(() => {})];
     this.server = undefined;
     this.launching = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    // endLeftovers kills what ignores SIGTERM after 2 s; a shell that outlives even that is not waited for.
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 3000);
-    });
-    await Promise.race([Promise.all(ending), bound]);
-    clearTimeout(timer);
-    // A bash being started still reads from there: start() removes it once that bash is ended.
-    if (!this.spawning) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    this.released = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      // endLeftovers kills what ignores SIGTERM after 2 s; a shell that outlives even that is not waited for.
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 3000);
+      });
+      await Promise.race([Promise.all(ending), bound]);
+      clearTimeout(timer);
+      // Its output pipes: let go once closed, or after a moment (a process a step left may hold them).
+      await Promise.all(this.servers.map((s) => s.release(RELEASE_MS)));
+      // A bash being started still reads from there: start() removes it once that bash is ended.
+      if (!this.spawning) removeDir(this.dir);
+    })();
+    return this.released;
   }
 
   private async cancel(launched: Launched): Promise<void> {
@@ -168,7 +211,8 @@ export class ShellSession {
    * the runner's to hand over, only what that step changed. Its context is set once it has been made.
    */
   private launchAhead(server: StepServer, step: StepCode): Launched {
-    const nothing = { vars: {}, unset: [], functions: '', cwd: (this.held as ShellState).cwd };
+    const held = this.held as ShellState;
+    const nothing = { vars: {}, unset: [], functions: '', cwd: held.cwd, umask: held.umask };
     return this.send(server, { ...step, context: nothing }, nothing, '');
   }
 
@@ -203,8 +247,11 @@ export class ShellSession {
     watch: Watch & { terminal?: PersonTerminal },
   ): Promise<StepOutcome> {
     let pgid: number | undefined;
+    // Ending the tree of a step that is stopped; its outcome waits for it, so whatever ignores SIGTERM is
+    // ended (SIGKILL) before the run goes on or ends.
+    let stopping: Promise<void> | undefined;
     const stop = () => {
-      if (pgid) void killTree(pgid, 'SIGTERM', 3000);
+      if (pgid) stopping ??= killTree(pgid, 'SIGTERM', 3000);
     };
     const watching = watchStep(watch, stop);
     // On the steps' own terminal the keyboard is the step's while it runs (Ctrl-C included); Ctrl-C
@@ -235,8 +282,9 @@ export class ShellSession {
         watching.interrupted || escaped || (keyboard?.interrupted === true && Number(status) !== 0);
       if (left === '1') {
         await ready;
-        if (pgid) endLeftovers(pgid);
+        if (pgid && !stopping) endLeftovers(pgid);
       }
+      await stopping;
       const outcome: StepOutcome = {
         exitCode: interrupted || watching.timedOut ? null : Number(status),
         signal: null,
@@ -261,6 +309,9 @@ export class ShellSession {
   private carry(server: StepServer, outcome: StepOutcome, launched: Launched, then: Watch['then']): void {
     const held = this.held as ShellState;
     const snap = readSnapshot(this.dir, launched.token);
+    const file = this.files.path('snap');
+    if (snap && 'failed' in snap) throw new RunnerError(handOnFailure(file, reasonFromText(snap.failed)));
+    if (!snap && isFull(this.dir)) throw new RunnerError(handOnFailure(file, reasonOf('ENOSPC')));
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
@@ -285,6 +336,7 @@ export class ShellSession {
     this.pendingAdopt = '';
     this.pendingValues = {};
     void server.end();
+    void server.release(RELEASE_MS);
     return {
       exitCode: interrupted || timedOut ? null : 1,
       signal: null,
@@ -298,16 +350,19 @@ export class ShellSession {
   /** Starts the server (once, or again after a step took it down) and reads the plain shell's state. */
   private async start(io: StepIO): Promise<StepServer> {
     const script = this.files.path('server.sh');
-    const { shellLine, env, dir, nonce } = this;
+    const { shellLine, env, dir, nonce, runbook } = this;
+    const defaultShell = shellLine === DEFAULT_SHELL;
     this.spawning = true;
     let server: StepServer | undefined;
     try {
-      server = await StepServer.spawn({ shellLine, script, env, dir, nonce, io });
+      server = await StepServer.spawn({ shellLine, defaultShell, script, env, dir, nonce, io, runbook });
+      this.servers.push(server);
     } finally {
       this.spawning = false;
       if (this.disposed) {
         await server?.end();
-        rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+        await server?.release(RELEASE_MS);
+        removeDir(this.dir);
       }
     }
     const ended = () => new Error('the run ended before the step shell started');
@@ -320,6 +375,9 @@ export class ShellSession {
     }
     if (this.disposed) throw ended();
     const plain = readSnapshot(this.dir, '0');
+    if (plain && 'failed' in plain) {
+      throw new RunnerError(`cannot write ${this.files.path('snap')}: ${reasonFromText(plain.failed)}`);
+    }
     if (!plain) throw new InputError(`the step shell (${this.shellLine}) reported no state`);
     const snapshot = new ShellState();
     snapshot.absorb(plain);
@@ -329,5 +387,27 @@ export class ShellSession {
     this.pendingValues = {};
     this.server = server;
     return server;
+  }
+}
+
+/** The name a run's scratch directory starts with. */
+export function scratchPrefix(runId: string | undefined): string {
+  return runId ? `runbook-${runId}-` : 'runbook-';
+}
+
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
+}
+
+function handOnFailure(file: string, reason: string): string {
+  return `cannot write ${file}, which hands the step's variables on: ${reason}`;
+}
+
+/** Whether the file system holding `dir` has no room left (what a snapshot that came out short points to). */
+function isFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
   }
 }

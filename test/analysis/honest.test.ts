@@ -221,7 +221,9 @@ describe('an analysis parser failure is not a syntax error', () => {
 describe('JavaScript steps', () => {
   it('tests of vars.X make its reads uncertain; computed writes and vars handed on may set anything', async () => {
     const { analyzeJs } = await import('../../lib/analysis/js-vars.ts');
-    expect(analyzeJs('if (vars.DEBUG) console.log(vars.DEBUG); const n = JSON.parse(vars.CONFIG);')).toMatchObject({
+    expect(
+      analyzeJs('if (vars.DEBUG) console.log(vars.DEBUG); const n = JSON.parse(vars.CONFIG);'),
+    ).toMatchObject({
       sets: [],
       needs: ['CONFIG'],
       mayNeed: { DEBUG: 'test' },

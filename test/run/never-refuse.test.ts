@@ -125,9 +125,9 @@ describe('runbook check uses the same rule', () => {
   it('certain needs are errors (exit 1)', { timeout: 60_000 }, async () => {
     const r = await check('certain.md');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/certain\.md:8: error: needs CLUSTER_NAME, .*\(deploy\)/);
+    expect(r.stdout).toMatch(/certain\.md:9: error: needs CLUSTER_NAME, .*\(deploy\)/);
     expect(r.stdout).toMatch(/certain\.md:16: error: needs WEBHOOK_ID, .*\(notify\)/);
-    expect(r.stdout).toMatch(/certain\.md:20: error: needs REPORT_TO, .*\(report\)/);
+    expect(r.stdout).toMatch(/certain\.md:21: error: needs REPORT_TO, .*\(report\)/);
   });
 
   it('uncertain reads are warnings (exit 0)', { timeout: 60_000 }, async () => {
@@ -148,7 +148,7 @@ describe('runbook check uses the same rule', () => {
     }
     const venv = await check('venv.md');
     expect(venv.stdout).toMatch(
-      /venv\.md:11: warning: may read VIRTUAL_ENV unset \(step 1 make-venv runs source, so it may set it\) \(use-venv\)/,
+      /venv\.md:12: warning: may read VIRTUAL_ENV unset \(step 1 make-venv runs source, so it may set it\) \(use-venv\)/,
     );
   });
 

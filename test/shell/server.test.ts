@@ -35,7 +35,9 @@ function startServer(): Harness {
   child.stdout?.on('data', (d) => {
     out += d;
   });
-  const reports = () => [...out.matchAll(/\0RBSYNCtest([^\0]*)\0/g)].map((m) => m[1] as string);
+  // The marker "0" says the server is up; the others end a step.
+  const reports = () =>
+    [...out.matchAll(/\0RBSYNCtest([^\0]*)\0/g)].map((m) => m[1] as string).filter((r) => r !== '0');
   const h = {
     dir,
     child,
@@ -74,9 +76,15 @@ const readyPid = async (h: Harness) => {
 describe('step server', () => {
   it('reports its own state, then a waiting subshell, then each step with its snapshot', async () => {
     const h = startServer();
-    expect(await h.events.next()).toBe('snap 0');
+    expect(await h.events.next()).toMatch(/^snap 0 \d+ \d+$/);
     const fields = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
-    expect(fields.slice(2)).toEqual(['0', h.dir, 'vf', '']);
+    expect(fields.slice(2)).toEqual([
+      '0',
+      h.dir,
+      'vf',
+      `${(process.umask() & 0o777).toString(8).padStart(4, '0')}\n`,
+      '',
+    ]);
     await readyPid(h);
     step(h, 1, 'GREETING=hello\necho "$GREETING"\n');
     expect(await h.report()).toBe('1 exit 0 0');
