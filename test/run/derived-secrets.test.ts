@@ -97,6 +97,7 @@ describe('files a run leaves or uses', () => {
     const r = await runCli(['--yes', '--set', 'SESSION_TOKEN=tok-in-ctx-file', 'modes.md'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('scratch 700\n');
+    expect(r.stdout).toContain('scripts 700\n');
     expect(r.stdout).toContain('lock 600\n');
     expect(r.stdout).toContain('state 700\n');
     const files = r.stdout.split('\n').filter((l) => l.startsWith('file '));
