@@ -85,14 +85,19 @@ describe('what the runner writes is private', () => {
     // make them world-readable.
     writeFileSync(
       path.join(box.dir, 'docs/p.md'),
-      steps('umask 000; X=1', 'stat -c "%n %a" "$__RB_DIR" "$__RB_DIR"/* > "$OUT/modes.txt"'),
+      steps(
+        'umask 000; X=1',
+        'stat -c "%n %a" "$__RB_DIR" "$__RB_DIR/step" > "$OUT/modes.txt"; find "$__RB_DIR" -type f -exec stat -c "%n %a" {} + >> "$OUT/modes.txt"',
+      ),
     );
     const out = path.join(box.dir, 'out');
     mkdirSync(out);
     const r = await bashCli(box, 'umask 022; runbook --yes --record rec docs/p.md', { env: { OUT: out } });
     expect(r.code).toBe(0);
-    const [dirMode, ...files] = readFileSync(path.join(out, 'modes.txt'), 'utf8').trim().split('\n');
+    // The scratch directory and its step/ folder (the steps' scripts), then every file in them.
+    const [dirMode, stepDir, ...files] = readFileSync(path.join(out, 'modes.txt'), 'utf8').trim().split('\n');
     expect(dirMode).toMatch(/ 700$/);
+    expect(stepDir).toMatch(/ 700$/);
     expect(files.length).toBeGreaterThan(2);
     for (const line of files) expect(line).toMatch(/ 600$/);
     const listed = await bashCli(box, 'umask 022; runbook --list docs/p.md');

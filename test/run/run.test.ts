@@ -128,22 +128,27 @@ describe('runbook --yes', () => {
   });
 
   // Four runs one after the other: time for them when other tests share the cores.
-  it('selects steps with --from, --to and --only, by number or name', { timeout: 30_000 }, async () => {
-    const cases: Array<[string[], string, RegExp]> = [
-      [['--from', '3'], 'third\nfourth\n', /passing over steps 1 first, 2 second/],
-      [['--to', 'second'], 'first\nsecond\n', /all 2 steps done/],
-      [['--from', 'second', '--to', '3'], 'second\nthird\n', /passing over step 1 first\n/],
-      [['--only', 'fourth,2'], 'second\nfourth\n', /passing over steps 1 first, 3 third/],
-    ];
-    for (const [args, order, note] of cases) {
-      const dir = scratch('run/select.md');
-      const r = await runCli(['--yes', ...args, 'select.md'], { cwd: dir });
-      expect(r.code, args.join(' ')).toBe(0);
-      expect(read(dir, 'order.log')).toBe(order);
-      expect(r.stderr).toMatch(note);
-    }
-    // Four runs, one after another: time for them when other tests share the cores.
-  }, 30_000);
+  it(
+    'selects steps with --from, --to and --only, by number or name',
+    { timeout: 30_000 },
+    async () => {
+      const cases: Array<[string[], string, RegExp]> = [
+        [['--from', '3'], 'third\nfourth\n', /passing over steps 1 first, 2 second/],
+        [['--to', 'second'], 'first\nsecond\n', /all 2 steps done/],
+        [['--from', 'second', '--to', '3'], 'second\nthird\n', /passing over step 1 first\n/],
+        [['--only', 'fourth,2'], 'second\nfourth\n', /passing over steps 1 first, 3 third/],
+      ];
+      for (const [args, order, note] of cases) {
+        const dir = scratch('run/select.md');
+        const r = await runCli(['--yes', ...args, 'select.md'], { cwd: dir });
+        expect(r.code, args.join(' ')).toBe(0);
+        expect(read(dir, 'order.log')).toBe(order);
+        expect(r.stderr).toMatch(note);
+      }
+      // Four runs, one after another: time for them when other tests share the cores.
+    },
+    30_000,
+  );
 
   it('rejects an unknown step reference', async () => {
     const dir = scratch('run/select.md');
