@@ -12,7 +12,7 @@ import { attributeProblems } from '../markdown/attributes-known.ts';
 import { readRunbook } from '../markdown/load.ts';
 import { parseCached } from '../markdown/parse-cache.ts';
 import { cacheFile } from '../os/state-dir.ts';
-import { DEFAULT_SHELL, probeShell, shellProblem } from '../shell/shell-line.ts';
+import { DEFAULT_SHELL, probeShell, type ShellFound, shellArgv, shellProblem } from '../shell/shell-line.ts';
 import { CheckCache, findProgram, type Program } from './check-cache.ts';
 import type { CheckFinding } from './finding.ts';
 import { findPathProblems } from './paths.ts';
@@ -142,16 +142,24 @@ async function variableFindings(
   return findings;
 }
 
-/** The shell line runs a bash 4.4 or newer (asked with a probe script, as the run would find out). */
+/**
+ * The shell line runs a bash 4.4 or newer: asked with a probe script, as the run would find out, once per
+ * program (its identity, as for bash -n and shellcheck) and line.
+ */
 async function shellFindings(
   runbook: Runbook,
   text: string,
   env: NodeJS.ProcessEnv,
   base: string,
+  cache: CheckCache,
 ): Promise<CheckFinding[]> {
   if (!runbook.steps.some((s) => s.kind === 'shell')) return [];
   const line = runbook.frontMatter.shell ?? DEFAULT_SHELL;
-  const found = await probeShell(line, env, base);
+  const program = findProgram(shellArgv(line, '', base)[0] as string, env);
+  const ask = async (): Promise<ShellFound> => probeShell(line, env, base);
+  const found = program
+    ? ((await cache.each('shell', program.identity, [line], (lines) => Promise.all(lines.map(ask))))[0] ?? {})
+    : await ask();
   const problem = shellProblem(line, line === DEFAULT_SHELL, { ...found, env, base });
   if (!problem) return [];
   const at = text.split('\n').findIndex((l) => /^shell\s*:/.test(l)) + 1;
@@ -233,7 +241,7 @@ export async function checkRunbook(runbookPath: string, opts: CheckOptions = {})
     : [false];
   const findings = [
     ...frontMatterFindings(runbook, runbookDir),
-    ...(await shellFindings(runbook, text, opts.env ?? process.env, runbookDir)),
+    ...(await shellFindings(runbook, text, opts.env ?? process.env, runbookDir, caches.tools)),
     ...steps.flatMap(attributeFindings),
     ...stepRuleProblems(steps).map(
       (p): CheckFinding => ({ line: p.line, step: p.step.name, severity: p.severity, message: p.message }),

@@ -89,11 +89,13 @@ export function versionFrom(output: string): string | undefined {
  * Runs the shell line on a probe script that prints its bash version: what `runbook check` uses, and the
  * run when the server failed for a reason it did not say. "" when what ran is not bash.
  */
-export async function probeShell(
-  line: string,
-  env: NodeJS.ProcessEnv,
-  base?: string,
-): Promise<{ spawnError?: string; version?: string }> {
+/** What a start or a probe learned of a shell: why it could not start, or the bash version it said ("" not bash). */
+export interface ShellFound {
+  spawnError?: string;
+  version?: string;
+}
+
+export async function probeShell(line: string, env: NodeJS.ProcessEnv, base?: string): Promise<ShellFound> {
   const dir = scratchDir('runbook-probe-', env);
   try {
     const script = path.join(dir, 'probe.sh');

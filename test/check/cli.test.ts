@@ -50,8 +50,9 @@ describe('runbook check', () => {
     const first = await runCli(['check', 'select.md'], { cwd: dir, env });
     expect([first.code, first.stderr]).toEqual([0, expect.stringMatching(/looks good/)]);
     const asked = runs();
-    // Four steps: bash -n and shellcheck for each, and shellcheck --version once.
-    expect(asked).toBe(9);
+    // Four steps: bash -n and shellcheck for each, shellcheck --version once, and the shell line's bash
+    // once (is it bash 4.4 or newer).
+    expect(asked).toBe(10);
     expect((await runCli(['check', 'select.md'], { cwd: dir, env })).code).toBe(0);
     expect(runs()).toBe(asked);
     const file = path.join(dir, 'select.md');
