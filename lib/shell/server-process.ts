@@ -6,16 +6,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../core/errors.ts';
-import type { PersonTerminal, StepIO } from '../core/types.ts';
+import type { StepIO } from '../core/types.ts';
 import { endLeftovers } from '../os/kill.ts';
 import type { Pty } from '../os/pty.ts';
 import { outputSockets } from '../os/run-processes.ts';
 import { discardingStore, TailBuffer } from '../os/tail.ts';
 import { EventReader } from './events.ts';
-import { ScriptNameFilter } from './script-names.ts';
-import { SCRIPTS } from './session-files.ts';
+import { type OutputHolder, offerTerminal, stepOutput } from './server-output.ts';
 import { shellArgv, startFailure } from './shell-line.ts';
-import { MarkerFilter } from './sync-marker.ts';
+import type { MarkerFilter } from './sync-marker.ts';
 
 export interface ServerOptions {
   /** The interpreter line, `{0}` where the script goes. */
@@ -39,19 +38,6 @@ interface Start {
   links?: string[];
   /** Why the process could not be started (ENOENT for a shell that is not installed). */
   spawnError?: string;
-}
-
-/** Output of a step: its markers taken out, bash's messages naming the runbook, a tap for the tail. */
-function stepOutput(
-  opts: ServerOptions,
-  marker: Buffer,
-  onMarker: (report: string) => void,
-  closed?: string,
-) {
-  const filter = new MarkerFilter(marker, onMarker, closed);
-  const names = new ScriptNameFilter(path.join(opts.dir, SCRIPTS), opts.runbook);
-  filter.pipe(names);
-  return { filter, out: names };
 }
 
 let zx: typeof import('zx/core') | undefined;
@@ -122,7 +108,7 @@ export class StepServer {
     const { $ } = loadZx();
     const argv = shellArgv(opts.shellLine, opts.script, path.dirname(opts.runbook));
     const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
-    const holder: { server?: StepServer } = {};
+    const holder: OutputHolder & { server?: StepServer } = {};
     const start: Start = { filters: [] };
     const offered = opts.io.terminal ? await offerTerminal(opts, marker, holder) : undefined;
     const ttyEnv = offered ? { __RB_TTY: offered.pty.path, __RB_TTY_FDS: offered.pty.fds.join(' ') } : {};
@@ -289,45 +275,6 @@ export class StepServer {
     this.held ||= held;
     return held;
   }
-}
-
-/**
- * Opens the steps' terminal: what the steps write to it goes to the person's screen (and the tail), with
- * the end-of-step marker taken out; it follows the person's window size. Undefined when no terminal can be
- * opened here (the steps then keep pipes).
- */
-async function offerTerminal(
-  opts: ServerOptions,
-  marker: Buffer,
-  holder: { server?: StepServer },
-): Promise<{ pty: Pty; stop: () => void } | undefined> {
-  const { io } = opts;
-  const person = io.terminal as PersonTerminal;
-  let pty: Pty;
-  try {
-    const { Pty } = await import('../os/pty.ts');
-    pty = new Pty(person.output.columns ?? 80, person.output.rows ?? 24);
-  } catch {
-    return undefined;
-  }
-  const { filter, out } = stepOutput(opts, marker, (report) => holder.server?.marked('tty', report));
-  out.on('data', (d: Buffer) => {
-    holder.server?.tail.push(d);
-    io.saw?.('out', d);
-  });
-  pty.output.pipe(filter);
-  out.pipe(io.stdout, { end: false });
-  const resize = () => pty.resize(person.output.columns ?? 80, person.output.rows ?? 24);
-  person.output.on('resize', resize);
-  return {
-    pty,
-    stop: () => {
-      person.output.off('resize', resize);
-      pty.output.unpipe(filter);
-      out.unpipe(io.stdout);
-      pty.close();
-    },
-  };
 }
 
 /** zx creates the child on the next turn; its ProcessPromise exposes it once running. */
