@@ -174,14 +174,18 @@ function readyCheck(step: Step, context: Context, env: NodeJS.ProcessEnv): Ready
   if (value === undefined) return undefined;
   const check = readReady(value);
   if ('problem' in check) return undefined;
-  const valueOf = (name: string) => {
+  const valueNamed = (name: string) => {
     const v = context.vars[name];
     if (v) return v.type === 'scalar' ? v.value : undefined;
     return context.unset.includes(name) ? undefined : env[name];
   };
   if (check.kind === 'tcp')
-    return { ...check, host: fillVariables(check.host, valueOf), port: fillVariables(check.port, valueOf) };
-  if (check.kind === 'http') return { ...check, url: fillVariables(check.url, valueOf) };
+    return {
+      ...check,
+      host: fillVariables(check.host, valueNamed),
+      port: fillVariables(check.port, valueNamed),
+    };
+  if (check.kind === 'http') return { ...check, url: fillVariables(check.url, valueNamed) };
   return check;
 }
 

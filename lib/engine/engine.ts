@@ -74,6 +74,8 @@ export class Engine {
   context: Context;
   readonly record: RunRecord;
   private current?: AbortController;
+  /** The step each step is followed by, for a caller that runs steps in order (runsInOrder). */
+  private following?: Map<number, Step>;
   private readonly writer: RecordWriter;
   private readonly session: ShellSession;
   private readonly isSecret: (name: string) => boolean;
@@ -191,16 +193,15 @@ export class Engine {
   }
 
   /**
-   * Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. `next` is
-   * the step the caller runs right after this one if it succeeds, as written: an unattended run says so,
-   * and the step can then be started the moment this one ends.
+   * The steps the caller runs in this order, each once the one before succeeded (an unattended run): the
+   * step shell may then start a step the moment the one before it ends (see shell/launched.ts).
    */
-  async run(
-    step: Step,
-    code = step.code,
-    onRetry?: (attempt: number, outcome: StepOutcome) => void,
-    next?: Step,
-  ) {
+  runsInOrder(steps: Step[]): void {
+    this.following = new Map(steps.slice(0, -1).map((s, i) => [s.index, steps[i + 1] as Step]));
+  }
+
+  /** Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. */
+  async run(step: Step, code = step.code, onRetry?: (attempt: number, outcome: StepOutcome) => void) {
     const result = this.result(step);
     const notes: string[] = [];
     for (const name of stopNames(step.attributes.stop)) {
@@ -235,9 +236,7 @@ export class Engine {
       for (;;) {
         attempt++;
         tap?.keep();
-        // A step whose output is kept ends before the next one starts: it may yet fail, or change the context.
-        const ahead = tap || (next && (observesOutput(next) || isBackground(next))) ? undefined : next;
-        outcome = await this.runOnce(step, code, control.signal, timeoutMs, ahead, tap !== undefined).catch(
+        outcome = await this.runOnce(step, code, control.signal, timeoutMs, tap !== undefined).catch(
           (err) => {
             throw this.runnerFailed(step, err);
           },
@@ -331,7 +330,6 @@ export class Engine {
     code: string,
     signal: AbortSignal,
     timeoutMs: number | undefined,
-    next?: Step,
     observed = false,
   ): Promise<StepOutcome> {
     let context = this.context;
@@ -345,17 +343,25 @@ export class Engine {
       const scratch = this.session.dir;
       return runJsStep({ step, code, context, io, signal, timeoutMs, env, file, scratch });
     }
-    // Started ahead only where its context is exactly what this step leaves: no cwd= on either.
-    const then =
-      next?.kind === 'shell' && step.attributes.cwd === undefined && next.attributes.cwd === undefined
-        ? { name: next.name, code: next.code, line: next.line, changes: this.changesOf(next, next.code) }
-        : undefined;
     // Output that is compared or captured must be exactly what the step wrote to stdout: pipes, not the
     // walkthrough's terminal, which merges stderr and ends lines with CRLF.
     const io = observed ? { ...this.opts.io, terminal: undefined } : this.opts.io;
     const changes = this.changesOf(step, code);
     const { name, line } = step;
-    return this.session.run({ name, code, line, changes, context, io, signal, timeoutMs, then });
+    const next = observed ? undefined : this.upNext(step);
+    return this.session.run({ name, code, line, changes, context, io, signal, timeoutMs, next });
+  }
+
+  /**
+   * The step that follows `step` in the caller's order, when it may start the moment `step` ends: a shell
+   * step starting exactly where `step` leaves (no cwd= on either), whose output is not kept (a step whose
+   * output is compared or captured may yet fail, or change the context) and which is not a background step.
+   */
+  private upNext(step: Step) {
+    const next = this.following?.get(step.index);
+    if (next?.kind !== 'shell' || observesOutput(next) || isBackground(next)) return undefined;
+    if (step.attributes.cwd !== undefined || next.attributes.cwd !== undefined) return undefined;
+    return { name: next.name, code: next.code, line: next.line, changes: this.changesOf(next, next.code) };
   }
 
   /** What the analysis says running this code can change (it depends on the code alone). */

@@ -33,7 +33,8 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
   const bg = engine.background;
   try {
     const steps = selection.selected;
-    for (const [i, step] of steps.entries()) {
+    engine.runsInOrder(steps);
+    for (const step of steps) {
       if (signalled) break;
       say(header(step, total, paint) + backgroundLines(bg.running(), bg.takeNotices(), paint));
       const onRetry = (attempt: number, outcome: StepOutcome) =>
@@ -44,7 +45,7 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
               `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
             ),
         );
-      const run = await engine.run(step, step.code, onRetry, steps[i + 1]);
+      const run = await engine.run(step, step.code, onRetry);
       said += engine.lineBreak();
       for (const note of run.notes) said += paint('dim', `■ ${note}\n`);
       for (const w of run.warnings) said += paint('yellow', `runbook: warning: ${step.name}: ${w}\n`);

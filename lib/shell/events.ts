@@ -1,9 +1,11 @@
 // What the step server reports on fd 4, one event per line (ARCHITECTURE.md), and the snapshots it
 // leaves in the session directory. Snapshots go through a file: bash's `declare -p` writes a line per
 // system call, and each one on the pipe would wake the runner.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { RunnerError } from '../core/errors.ts';
+import { reasonFromText, reasonOf } from '../os/write-error.ts';
 
 /** What a shell left: `declare -p` output, `declare -f` output, its working directory and umask. */
 export interface Snapshot {
@@ -95,4 +97,27 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
     cwd: fields[3] as string,
     umask: (fields[5] as string).trim(),
   };
+}
+
+/**
+ * The snapshot a step left, or undefined when it left none (it replaced the EXIT trap and exited early, or
+ * exec'd another program). One the shell could not write (a full disk) is the runner's failure.
+ */
+export function readStepSnapshot(dir: string, token: string): Snapshot | undefined {
+  const snap = readSnapshot(dir, token);
+  const file = path.join(dir, 'snap');
+  const failed = (reason: string) =>
+    new RunnerError(`cannot write ${file}, which hands the step's variables on: ${reason}`);
+  if (snap && 'failed' in snap) throw failed(reasonFromText(snap.failed));
+  if (!snap && isFull(dir)) throw failed(reasonOf('ENOSPC'));
+  return snap;
+}
+
+/** Whether the file system holding `dir` has no room left (what a snapshot that came out short points to). */
+function isFull(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
+  }
 }

@@ -191,6 +191,21 @@ export class ShellState {
     return { values, functionsScript };
   }
 
+  /**
+   * Whether the server holds `target` already, with nothing of the runner's to hand over: the context the
+   * last step left (the live view), or one equal to it.
+   */
+  holds(target: Context): boolean {
+    const umask = target.umask ?? this.umask;
+    if (target.cwd !== this.cwd || umask !== this.umask) return false;
+    if (target.functions.trim() !== this.functions.trim()) return false;
+    if (target.unset.some((name) => this.vars.has(name))) return false;
+    if (target.vars === this.contextVars) return true;
+    const names = Object.keys(target.vars);
+    if (names.length !== Object.keys(this.contextVars).length) return false;
+    return names.every((name) => sameVar(this.contextVars[name], target.vars[name]));
+  }
+
   /** A variable the target context no longer changes: back to the baseline's value, or unset. */
   private revert(name: string, values: Context): void {
     const original = this.baseline?.vars.get(name);

@@ -3,23 +3,22 @@
 // read from bash's own `declare -p` of the names it can change (all of them, for a step the analysis
 // cannot pin down) and handed back to the server in bash's own quoting, long values as data.
 import { randomBytes } from 'node:crypto';
-import { rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { StepChanges } from '../analysis/step-changes.ts';
 import { InputError, RunnerError } from '../core/errors.ts';
 import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
-import type { CarriedVar, Context, PersonTerminal, StepIO, StepOutcome } from '../core/types.ts';
-import { endLeftovers, killTree } from '../os/kill.ts';
+import type { CarriedVar, Context, StepIO, StepOutcome } from '../core/types.ts';
 import { groupOf, RUN_MARK } from '../os/run-processes.ts';
 import { scratchDir } from '../os/scratch.ts';
-import { watchStep } from '../os/step-watch.ts';
-import { reasonFromText, reasonOf, writeFailure } from '../os/write-error.ts';
-import { readSnapshot } from './events.ts';
+import { reasonFromText, writeFailure } from '../os/write-error.ts';
+import { readSnapshot, readStepSnapshot } from './events.ts';
+import { type Launched, Lookahead, type ShellStep, type StepCode } from './launched.ts';
 import { StepServer } from './server-process.ts';
 import { SERVER } from './server-script.ts';
 import { ShellState } from './server-state.ts';
 import { SessionFiles } from './session-files.ts';
 import { DEFAULT_SHELL } from './shell-line.ts';
-import { lendKeyboard } from './step-terminal.ts';
+import { type Watch, waitForEnd } from './step-end.ts';
 
 export type { StepIO } from '../core/types.ts';
 export { DEFAULT_SHELL } from './shell-line.ts';
@@ -27,44 +26,14 @@ export { DEFAULT_SHELL } from './shell-line.ts';
 /** How long the output pipes of an ended server are given to close before they are let go. */
 const RELEASE_MS = 200;
 
-/** A step's code, and what running it can change when the analysis could tell (see step-changes.ts). */
-interface StepCode {
-  /** File name for the step's script, so bash's own messages name the step. */
-  name: string;
-  code: string;
-  /** Line of the step's opening fence in the runbook: the code keeps its runbook lines. */
-  line: number;
-  changes?: StepChanges;
-}
-
-/** A step as the session runs it. */
-interface ShellStep extends StepCode {
-  context: Context;
-}
-
-interface Watch {
-  /** Ends the step's whole process tree when aborted (Ctrl-C, quit). */
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /**
-   * The step the caller runs next if this one succeeds, in the context it leaves (unattended runs): its
-   * command goes out as soon as this one has ended, while the caller is still busy with the results.
-   */
-  then?: StepCode;
-}
-
-export interface ShellStepOptions extends ShellStep, Watch {
+export interface ShellStepOptions extends ShellStep, Omit<Watch, 'terminal'> {
   io: StepIO;
-}
-
-/** A step whose command has gone to the server. */
-interface Launched extends ShellStep {
-  token: string;
-  started: number;
-  /** The names its snapshot lists, when it lists only some. */
-  asked?: string[];
-  /** How it ended ("exit STATUS LEFT"), once all its output is forwarded. */
-  ended: Promise<string>;
+  /**
+   * The step the caller runs next if this one succeeds, as written (unattended runs): the session may send
+   * it the moment this one ends, and runs that launch when it is asked for the same step in the state this
+   * one leaves (see launched.ts).
+   */
+  next?: StepCode;
 }
 
 /** One per run: a private directory and the step server, started early or on the first step. */
@@ -82,8 +51,7 @@ export class ShellSession {
   /** What the last step changed, for the server to take over before the next one: lines, long values. */
   private pendingAdopt = '';
   private pendingValues: Record<string, CarriedVar> = {};
-  /** The step launched ahead of its run (see `then`). */
-  private ahead?: Launched;
+  private readonly ahead = new Lookahead();
   private readonly nonce = randomBytes(8).toString('hex');
   /** Every server this session started (a step may take one down; the next step starts another). */
   private readonly servers: StepServer[] = [];
@@ -122,25 +90,20 @@ export class ShellSession {
   }
 
   async run(opts: ShellStepOptions): Promise<StepOutcome> {
-    let launched = this.ahead;
-    this.ahead = undefined;
-    const same =
-      launched?.name === opts.name && launched.code === opts.code && launched.context === opts.context;
-    if (launched && !same) {
-      await this.cancel(launched);
-      launched = undefined;
-    }
+    const ahead = this.ahead.take(opts, (context) => this.held?.holds(context) === true);
+    if (ahead.end) await this.cancel(ahead.end);
     const server = await this.ready(opts.io);
     // A step run without the person's terminal (its output is compared or captured) keeps pipes.
     if (server.pty) this.files.flag('pipes', !opts.io.terminal);
-    launched ??= this.launch(server, opts);
-    return this.finish(server, launched, { ...opts, terminal: opts.io.terminal });
+    const launched = ahead.run ?? this.launch(server, opts);
+    // Written while this one runs, so that sending it ahead costs only the command.
+    if (opts.next) this.files.script(opts.next);
+    return this.finish(server, launched, { ...opts, terminal: opts.io.terminal }, opts.next);
   }
 
   /** Ends a step launched ahead that is not run after all, and the server. */
   async close(): Promise<void> {
-    const ahead = this.ahead;
-    this.ahead = undefined;
+    const ahead = this.ahead.drop();
     if (ahead) await this.cancel(ahead);
     await this.dispose();
   }
@@ -207,13 +170,13 @@ export class ShellSession {
   }
 
   /**
-   * Launches the step that follows in the state the server's shell holds after the last one: nothing of
-   * the runner's to hand over, only what that step changed. Its context is set once it has been made.
+   * Launches the step that follows in the state the server's shell holds after the last one (`context`):
+   * nothing of the runner's to hand over, only what that step changed.
    */
-  private launchAhead(server: StepServer, step: StepCode): Launched {
+  private launchAhead(server: StepServer, step: StepCode, context: Context): Launched {
     const held = this.held as ShellState;
     const nothing = { vars: {}, unset: [], functions: '', cwd: held.cwd, umask: held.umask };
-    return this.send(server, { ...step, context: nothing }, nothing, '');
+    return { ...this.send(server, { ...step, context }, nothing, ''), context };
   }
 
   private send(server: StepServer, step: ShellStep, values: Context, functionsScript: string): Launched {
@@ -244,74 +207,32 @@ export class ShellSession {
   private async finish(
     server: StepServer,
     launched: Launched,
-    watch: Watch & { terminal?: PersonTerminal },
+    watch: Watch,
+    next?: StepCode,
   ): Promise<StepOutcome> {
-    let pgid: number | undefined;
-    // Ending the tree of a step that is stopped; its outcome waits for it, so whatever ignores SIGTERM is
-    // ended (SIGKILL) before the run goes on or ends.
-    let stopping: Promise<void> | undefined;
-    const stop = () => {
-      if (pgid) stopping ??= killTree(pgid, 'SIGTERM', 3000);
+    const end = await waitForEnd(server, launched, watch);
+    const { interrupted, timedOut } = end;
+    if (end.status === undefined) return this.lost(server, launched.started, interrupted, timedOut);
+    const outcome: StepOutcome = {
+      exitCode: interrupted || timedOut ? null : end.status,
+      signal: null,
+      durationMs: performance.now() - launched.started,
+      tail: server.tailText(),
+      interrupted,
+      timedOut,
     };
-    const watching = watchStep(watch, stop);
-    // On the steps' own terminal the keyboard is the step's while it runs (Ctrl-C included); Ctrl-C
-    // pressed again and again ends the step's tree, for a step that does not end on it.
-    let escaped = false;
-    const endTree = () => {
-      escaped = true;
-      stop();
-    };
-    const keyboard =
-      server.pty && watch.terminal ? lendKeyboard(server.pty, watch.terminal, endTree) : undefined;
-    try {
-      // The subshell that takes this command was announced when it was forked, maybe before it.
-      const ready = server.events.next().then((event) => {
-        if (!event?.startsWith('ready ')) return;
-        pgid = Number(event.slice(6));
-        if (watching.interrupted || watching.timedOut || escaped) stop();
-      });
-      if (watch.then) this.files.script(watch.then);
-      const report = await Promise.race([launched.ended, server.events.closed.then(() => undefined)]);
-      if (report === undefined) {
-        if (pgid) endLeftovers(pgid);
-        return this.lost(server, launched.started, watching.interrupted || escaped, watching.timedOut);
-      }
-      const [, status, left] = report.split(' ');
-      // A step that ended with a failure after Ctrl-C was typed at it was interrupted, as at a prompt.
-      const interrupted =
-        watching.interrupted || escaped || (keyboard?.interrupted === true && Number(status) !== 0);
-      if (left === '1') {
-        await ready;
-        if (pgid && !stopping) endLeftovers(pgid);
-      }
-      await stopping;
-      const outcome: StepOutcome = {
-        exitCode: interrupted || watching.timedOut ? null : Number(status),
-        signal: null,
-        durationMs: performance.now() - launched.started,
-        tail: server.tailText(),
-        interrupted,
-        timedOut: watching.timedOut,
-      };
-      if (outcome.exitCode === 0) this.carry(server, outcome, launched, watch.then);
-      return outcome;
-    } finally {
-      keyboard?.release();
-      watching.dispose();
-    }
+    if (outcome.exitCode === 0) this.carry(server, outcome, launched, next);
+    return outcome;
   }
 
   /**
-   * Reads what a step left; the step to run next (`then`) is launched as soon as the server can take it.
+   * Reads what a step left; the step to run next (`next`) is launched as soon as the server can take it.
    * The outcome's context is the session's live view (see ShellState): a caller that may not keep what a
    * step did keeps a copy of the context from before it.
    */
-  private carry(server: StepServer, outcome: StepOutcome, launched: Launched, then: Watch['then']): void {
+  private carry(server: StepServer, outcome: StepOutcome, launched: Launched, next?: StepCode): void {
     const held = this.held as ShellState;
-    const snap = readSnapshot(this.dir, launched.token);
-    const file = this.files.path('snap');
-    if (snap && 'failed' in snap) throw new RunnerError(handOnFailure(file, reasonFromText(snap.failed)));
-    if (!snap && isFull(this.dir)) throw new RunnerError(handOnFailure(file, reasonOf('ENOSPC')));
+    const snap = readStepSnapshot(this.dir, launched.token);
     if (!snap) {
       outcome.warning =
         "the step replaced the EXIT trap and exited early (or exec'd another program), so its variables could not be carried";
@@ -321,12 +242,8 @@ export class ShellSession {
     this.pendingAdopt = absorbed.adopt;
     this.pendingValues = absorbed.values;
     outcome.changed = absorbed.changed;
-    const ahead = then ? this.launchAhead(server, then) : undefined;
     outcome.context = held.context();
-    if (ahead) {
-      ahead.context = outcome.context;
-      this.ahead = ahead;
-    }
+    if (next) this.ahead.hold(this.launchAhead(server, next, outcome.context));
   }
 
   /** The server ended under a step (the step killed it, or it could not start). */
@@ -397,17 +314,4 @@ export function scratchPrefix(runId: string | undefined): string {
 
 function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
-}
-
-function handOnFailure(file: string, reason: string): string {
-  return `cannot write ${file}, which hands the step's variables on: ${reason}`;
-}
-
-/** Whether the file system holding `dir` has no room left (what a snapshot that came out short points to). */
-function isFull(dir: string): boolean {
-  try {
-    return statfsSync(dir).bavail === 0;
-  } catch {
-    return false;
-  }
 }
