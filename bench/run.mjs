@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, compare, median, peakRss, ROOT, report, reportRatio, wall, ZX } from './measure.mjs';
 import { check, coldList, prompt, twoRunbooks } from './start.mjs';
-import { assocArray, bigValue, manySteps, manyVars } from './state.mjs';
+import { assocArray, bigValue, manySteps, manyVars, namedVars } from './state.mjs';
 
 function startup() {
   const runbook = path.join(ROOT, 'runbook.md');
@@ -152,6 +152,7 @@ try {
     serve: () => serveFlood(dir),
     jsstep: () => jsStep(dir),
     vars: () => manyVars(dir),
+    named: () => namedVars(dir),
     bigvalue: () => bigValue(dir),
     assoc: () => assocArray(dir),
     steps: () => manySteps(dir),

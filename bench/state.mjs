@@ -34,6 +34,18 @@ export function manyVars(dir, vars = 10_000, steps = 40, goal = 1.5) {
   report(`  runner peak RSS`, mib(rss(file, dir)));
 }
 
+/**
+ * The same 10,000 variables assigned by name, which the analysis lists: the step's snapshot asks bash for
+ * those names (linear), where a step it cannot pin down makes bash list everything (quadratic in bash).
+ */
+export function namedVars(dir, vars = 10_000, steps = 40, goal = 1.5) {
+  // Short: zx hands the block to bash as one argument, which Linux bounds at 128 KiB.
+  const lines = Array.from({ length: vars }, (_, i) => `V${i}=${i}`);
+  const file = writeRunbook(dir, `named-${vars}`, lines.join('\n'), steps);
+  const r = compare(5, runbookYes(file, dir), zxMarkdown(file, dir));
+  reportRatio(`${vars} variables assigned by name in step 1, then ${steps} steps, vs zx`, r, goal);
+}
+
 /** One 10 MB value, then 20 steps. */
 export function bigValue(dir) {
   const name = 'big-value';

@@ -31,6 +31,10 @@ export interface RecordText {
 export class RecordJson {
   /** Each variable's JSON in the record: itself, or a reference to its file. */
   private readonly fragments = new WeakMap<CarriedVar, { json: string; file?: string; text?: string }>();
+  /** Each variable's entry as last made (`"NAME":JSON`), while its value stays. */
+  private readonly entries = new Map<string, { v: CarriedVar; entry: string }>();
+  /** The JSON of what a step set: a step's setVars and setValues are replaced, never changed in place. */
+  private readonly sets = new WeakMap<object, string>();
   /** Value files known to be on disk. */
   private readonly written = new Set<string>();
 
@@ -46,27 +50,54 @@ export class RecordJson {
     const withheld: string[] = [];
     const referenced = new Set<string>();
     const files: RecordText['files'] = [];
-    for (const [name, v] of Object.entries(record.context.vars)) {
+    const seen = record.context.vars;
+    for (const [name, v] of Object.entries(seen)) {
+      // Asked every time: a variable becomes secret when a secret it was made from changes.
       if (this.omit(name)) {
         withheld.push(name);
         continue;
       }
       const fragment = this.fragment(v);
+      let made = this.entries.get(name);
+      if (made?.v !== v) {
+        made = { v, entry: `${JSON.stringify(name)}:${fragment.json}` };
+        this.entries.set(name, made);
+      }
       if (fragment.file) {
         referenced.add(fragment.file);
         if (!this.written.has(fragment.file) && fragment.text !== undefined) {
           files.push({ name: fragment.file, text: fragment.text });
         }
       }
-      vars.push(`${JSON.stringify(name)}:${fragment.json}`);
+      vars.push(made.entry);
+    }
+    if (this.entries.size > vars.length) {
+      for (const name of this.entries.keys()) if (!(name in seen)) this.entries.delete(name);
     }
     const { context, steps, ...rest } = record;
     const { vars: _all, ...where } = context;
     const head = JSON.stringify({ ...rest, withheld });
     const text =
       `${head.slice(0, -1)},"context":{"vars":{${vars.join(',')}},${JSON.stringify(where).slice(1)},` +
-      `"steps":${JSON.stringify(steps, previews)}}`;
+      `"steps":[${steps.map((step) => this.step(step)).join(',')}]}`;
     return { text, files, referenced };
+  }
+
+  /** A step's entry: what it set is made into JSON once, however often the record is written. */
+  private step(step: StepResult): string {
+    const { setVars, setValues, ...rest } = step;
+    let json = JSON.stringify(rest).slice(0, -1);
+    const add = (key: string, of: object, make: () => unknown) => {
+      let made = this.sets.get(of);
+      if (made === undefined) {
+        made = JSON.stringify(make());
+        this.sets.set(of, made);
+      }
+      json += `${json.length > 1 ? ',' : ''}"${key}":${made}`;
+    };
+    if (setVars) add('setVars', setVars, () => setVars);
+    if (setValues) add('setValues', setValues, () => previews(setValues));
+    return `${json}}`;
   }
 
   private fragment(v: CarriedVar): { json: string; file?: string; text?: string } {
@@ -86,11 +117,10 @@ export class RecordJson {
   }
 }
 
-/** A long value a step set, as the record keeps it. */
-function previews(key: string, value: unknown): unknown {
-  if (key !== 'setValues' || !value || typeof value !== 'object') return value;
-  const entries = Object.entries(value as NonNullable<StepResult['setValues']>);
-  if (entries.every(([, text]) => text.length <= PREVIEW)) return value;
+/** What a step set, as the record keeps it: a long value only as its start. */
+function previews(values: NonNullable<StepResult['setValues']>): Record<string, string> {
+  const entries = Object.entries(values);
+  if (entries.every(([, text]) => text.length <= PREVIEW)) return values;
   return Object.fromEntries(
     entries.map(([name, text]) =>
       text.length <= PREVIEW

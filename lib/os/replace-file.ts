@@ -3,7 +3,7 @@
 // record holds carried values. A temporary file that cannot be finished (a full disk) is removed, and one
 // still being written when the process exits is removed on the way out.
 import { rmSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 
 const unfinished = new Set<string>();
 let watching = false;
@@ -25,13 +25,20 @@ export async function replaceFile(file: string, text: string, mode = 0o600): Pro
   }
   unfinished.add(temporary);
   try {
-    await rm(temporary, { force: true });
+    await removeFile(temporary);
     await writeFile(temporary, text, { mode, flag: 'wx' });
     await rename(temporary, file);
   } catch (err) {
-    await rm(temporary, { force: true }).catch(() => {});
+    await removeFile(temporary).catch(() => {});
     throw err;
   } finally {
     unfinished.delete(temporary);
   }
+}
+
+/** Removes a file, one that is not there included (fs.rm walks it as a tree first: lstat, then unlink). */
+async function removeFile(file: string): Promise<void> {
+  await unlink(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
 }
