@@ -4,15 +4,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { VariableAnalysis } from '../analysis/variables.ts';
-import { changedNames, displayValue, withValue } from '../core/context.ts';
+import { changedNames, withValue } from '../core/context.ts';
 import { InputError, RunnerError } from '../core/errors.ts';
-import {
-  derivedSecretNames,
-  makeSecretTest,
-  REDACTED,
-  redactorCache,
-  secretValues,
-} from '../core/secrets.ts';
 import type {
   Context,
   OutputCheck,
@@ -26,12 +19,14 @@ import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
 import type { LineEnds } from '../os/line-ends.ts';
 import { placeOf, type RunbookPlace } from '../os/state-dir.ts';
-import { type StreamTap, TAP_LIMIT, type Tapped } from '../os/stream-tap.ts';
+import type { StreamTap, Tapped } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, type ShellSession } from '../shell/session.ts';
 import { type BackgroundOutcome, BackgroundSteps } from './background.ts';
 import { codeHash, newRecord, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
-import { capturedValue, checkPrinted, mismatchMessage } from './step-output.ts';
+import { RunSecrets } from './run-secrets.ts';
+import { capturedValue, checkPrinted } from './step-output.ts';
 import { checksOutput, observesOutput } from './step-rules.ts';
+import { verdictOf } from './step-verdict.ts';
 
 export interface EngineOptions {
   file: string;
@@ -78,18 +73,9 @@ export class Engine {
   private following?: Map<number, Step>;
   private readonly writer: RecordWriter;
   private readonly session: ShellSession;
-  private readonly isSecret: (name: string) => boolean;
+  private readonly secrets: RunSecrets;
   /** The background steps that run now, and those that ended on their own. */
   readonly background: BackgroundSteps;
-  private redactor: (text: string) => string = (text) => text;
-  private redactorContext?: Context;
-  private readonly redactors = redactorCache();
-  /** Secret values met so far in the run. */
-  private readonly seenSecrets = new Set<string>();
-  private derived = new Set<string>();
-  /** The environment's secret-named variables, found once. */
-  private secretEnv?: Record<string, string | undefined>;
-
   private stepList: Step[];
   /** The analyses the run started with, by the step they were made for, and by code. */
   private readonly analysed = new Map<number, { step: Step; analysis: VariableAnalysis }>();
@@ -106,10 +92,9 @@ export class Engine {
     this.record = opts.record;
     this.context = opts.record.context;
     const place = opts.place ?? placeOf(opts.file, '', { cwd: path.dirname(opts.file), env: opts.env });
-    this.isSecret = makeSecretTest(opts.secrets);
-    // Secret by name, or derived from a secret value (known by the time the record is written).
-    const withheld = (name: string) => this.isSecret(name) || this.derived.has(name);
-    this.writer = new RecordWriter(recordPath(place), undefined, withheld);
+    const secrets = new RunSecrets(opts.secrets, opts.env);
+    this.secrets = secrets;
+    this.writer = new RecordWriter(recordPath(place), undefined, (name) => secrets.withheld(name));
     this.writer.onError = (err) => this.recordFailed(err);
     this.session = opts.session;
     this.background = new BackgroundSteps({
@@ -123,43 +108,12 @@ export class Engine {
 
   /** Hides secret values (carried or from the environment) in text the runner writes. */
   redact(text: string): string {
-    this.refreshSecrets();
-    return this.redactor(text);
+    return this.secrets.redact(this.context, text);
   }
 
   /** Secret by name (or front matter), or holding a secret value (derived: `AUTH="Bearer $TOKEN"`). */
   secret(name: string): boolean {
-    if (this.isSecret(name)) return true;
-    this.refreshSecrets();
-    return this.derived.has(name);
-  }
-
-  /** With the same secret values, only the changed names can have become (or stopped being) derived. */
-  private rederive(context: Context, names: string[]): void {
-    const vars: Context['vars'] = {};
-    for (const name of names) if (context.vars[name]) vars[name] = context.vars[name];
-    const now = derivedSecretNames({ ...context, vars }, this.isSecret, this.seenSecrets);
-    const derived = new Set(this.derived);
-    for (const name of names) {
-      if (now.has(name)) derived.add(name);
-      else derived.delete(name);
-    }
-    this.derived = derived;
-  }
-
-  /**
-   * The engine replaces its context rather than changing it, so secrets are worked out once per context.
-   * Every secret value seen during the run stays one: a value made from a token is secret even after the
-   * token is unset.
-   */
-  private refreshSecrets(): void {
-    if (this.redactorContext === this.context) return;
-    this.redactorContext = this.context;
-    this.secretEnv ??= Object.fromEntries(Object.entries(this.opts.env).filter(([n]) => this.isSecret(n)));
-    for (const value of secretValues(this.context, this.isSecret, this.secretEnv))
-      this.seenSecrets.add(value);
-    this.redactor = this.redactors([...this.seenSecrets]);
-    this.derived = derivedSecretNames(this.context, this.isSecret, this.seenSecrets);
+    return this.secrets.secret(this.context, name);
   }
 
   get steps(): Step[] {
@@ -270,23 +224,16 @@ export class Engine {
     delete result.message;
     delete result.output;
     if (check) result.output = check;
-    if (outcome.interrupted) {
-      result.status = 'interrupted';
-      result.message = 'interrupted';
-    } else if (outcome.timedOut) {
-      result.status = 'failed';
-      result.message = `timed out after ${timeout} s`;
-    } else if (outcome.exitCode !== 0) {
-      result.status = 'failed';
-      result.message = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`;
-    } else if (check && !check.matched) {
-      result.status = 'failed';
-      result.message = mismatchMessage(check, expectation?.threshold);
-    } else if (capture && printed?.overflowed) {
-      result.status = 'failed';
-      result.message = `capture=${capture}: the step printed more than ${TAP_LIMIT / (1024 * 1024)} MiB`;
-    } else {
-      result.status = 'done';
+    const verdict = verdictOf(outcome, {
+      timeout,
+      check,
+      threshold: expectation?.threshold,
+      capture,
+      overflowed: printed?.overflowed,
+    });
+    result.status = verdict.status;
+    if (verdict.status !== 'done') result.message = verdict.message;
+    else {
       let after = outcome.context;
       if (after) {
         // A step with its own cwd= runs there without moving where later steps start.
@@ -300,14 +247,10 @@ export class Engine {
       if (after) {
         const setVars = outcome.changed ? [...outcome.changed] : changedNames(before, after);
         if (capture && printed && !setVars.includes(capture)) setVars.push(capture);
-        // The redactor holds the secrets' values: while none of them changes, it still serves.
-        if (this.redactorContext === before && !setVars.some(this.isSecret)) {
-          this.redactorContext = after;
-          this.rederive(after, setVars);
-        }
+        this.secrets.stepped(before, after, setVars);
         this.context = after;
         result.setVars = setVars;
-        result.setValues = this.values(result.setVars);
+        result.setValues = this.secrets.values(after, result.setVars);
       }
     }
     const why = (outcome as BackgroundOutcome).why;
@@ -443,15 +386,6 @@ export class Engine {
     await this.writer.flush();
   }
 
-  private values(names: string[]): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const n of names) {
-      const v = this.context.vars[n];
-      if (v) out[n] = this.secret(n) ? REDACTED : this.redact(displayValue(v));
-    }
-    return out;
-  }
-
   /** Why the record could not be written, once that happened (flush and close reject with it too). */
   recordError?: Error;
 
@@ -459,7 +393,7 @@ export class Engine {
   save(): void {
     const context = this.context;
     this.record.context = context;
-    this.refreshSecrets();
+    this.secrets.refresh(context);
     try {
       // The writer leaves secrets out (and lists them as withheld) as it makes the text.
       this.writer.save(() => ({ ...this.record, context }));
