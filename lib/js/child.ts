@@ -2,14 +2,15 @@
 // as an ES module (so top-level await and imports work), and the variables written back as JSON when it
 // succeeds. One process per step, so nothing a step does (process.exit, globals, a hung promise) reaches
 // the runner. Started by step.ts, which writes the private directory holding in.json and the step to
-// fd 3 once the step is due: a child may be started ahead of its step, booted and waiting (see step.ts).
+// fd 3 once the step is due: a child may be started ahead of its step, booted and waiting (see step.ts);
+// fd 3 stays open while the step runs, for the step to notice a runner killed outright (runner-watch.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import nodePath from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IDENTIFIER } from '../core/identifiers.ts';
 import type { CarriedVar } from '../core/types.ts';
+import { waitForStep } from './runner-watch.ts';
 import { type JsStepResult, makeVars } from './vars-object.ts';
 
 export interface JsStepInput {
@@ -40,28 +41,14 @@ type Module = Record<string, unknown>;
 
 const require = createRequire(import.meta.url);
 
-/** The step's directory, once the runner says go; undefined when it closes fd 3 without a step. */
-function waitForStep(): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const control = new Socket({ fd: 3, readable: true, writable: false });
-    let text = '';
-    control.setEncoding('utf8');
-    control.on('data', (chunk: string) => {
-      text += chunk;
-      const end = text.indexOf('\n');
-      if (end < 0) return;
-      // Closed before the step runs, so the commands it starts do not inherit it.
-      control.destroy();
-      resolve(text.slice(0, end));
-    });
-    control.on('end', () => resolve(undefined));
-    control.on('error', () => resolve(undefined));
-  });
-}
-
 // Started ahead of its step: load zx/core while waiting, since nearly every step uses $.
 if (process.env.__RB_JS_SPARE) require('zx/core');
-const dir = (await waitForStep()) ?? process.exit(0);
+let state: 'running' | 'saving' | 'ended' = 'running';
+// The runner gone while the step runs: nothing is saved, and runner-watch.ts ends the run's processes.
+const dir =
+  (await waitForStep(() => {
+    state = 'ended';
+  })) ?? process.exit(0);
 const input = JSON.parse(readFileSync(nodePath.join(dir, 'in.json'), 'utf8')) as JsStepInput;
 for (const name of Object.keys(process.env)) {
   if (!Object.hasOwn(input.env, name)) delete process.env[name];
@@ -183,8 +170,6 @@ function describe(err: unknown): string {
   }
   return where([`${err.name}: ${err.message}`, ...frames].join('\n'));
 }
-
-let state: 'running' | 'saving' | 'ended' = 'running';
 
 function isProcessOutput(err: unknown): boolean {
   return core !== undefined && err instanceof (core.ProcessOutput as typeof Error);

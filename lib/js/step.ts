@@ -190,7 +190,9 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
       reject(err);
       return;
     }
-    (child.stdio[3] as Socket).end(`${dir}\n`);
+    // The go; the pipe stays open until the child has exited, so that its end says the runner is gone.
+    const control = child.stdio[3] as Socket;
+    control.write(`${dir}\n`);
     prepareSpare(io.stdin, env, opts.context.cwd);
     child.stdout?.pipe(io.stdout, { end: false });
     child.stderr?.pipe(io.stderr, { end: false });
@@ -207,6 +209,7 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
     });
     let drain: NodeJS.Timeout | undefined;
     const cleanup = () => {
+      control.destroy();
       watching.dispose();
       if (drain) clearTimeout(drain);
     };
@@ -220,6 +223,7 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
       );
     });
     child.once('exit', () => {
+      control.destroy();
       // Whatever the step left running in its group would hold the pipes open; end it with the step.
       if (child.pid) endLeftovers(child.pid);
       drain = setTimeout(() => {
