@@ -1,0 +1,70 @@
+// A runner killed outright (SIGKILL, the OOM killer) while a JavaScript step runs: the step's own Node
+// process notices (js/runner-watch.ts) and ends itself, what it started and what else is of the run, also
+// when no step server is alive to do it; --resume then runs the step once, never beside an earlier copy.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alive, BIN, FIXTURES, runCli, startCli, waitFor } from '../helpers/cli.ts';
+import { expectNothingLeft, processesUsing, type Sandbox, sandbox } from '../helpers/sandbox.ts';
+
+const PIDS = ['node.pid', 'sleep.pid', 'daemon.pid'];
+
+function box(): Sandbox {
+  const b = sandbox();
+  writeFileSync(path.join(b.dir, 'js-killed.md'), readFileSync(path.join(FIXTURES, 'faults/js-killed.md')));
+  return b;
+}
+
+const read = (b: Sandbox, f: string) => readFileSync(path.join(b.dir, f), 'utf8');
+const statuses = (b: Sandbox) =>
+  JSON.parse(read(b, '.runbook/js-killed.state.json')).steps.map((s: { status: string }) => s.status);
+
+/** Step 2 has started all it starts, and the record says step 1 is done. */
+function started(b: Sandbox): boolean {
+  if (!PIDS.every((f) => existsSync(path.join(b.dir, f)) && read(b, f).trim() !== '')) return false;
+  try {
+    return statuses(b)[0] === 'done';
+  } catch {
+    return false;
+  }
+}
+
+async function killDuringStep(b: Sandbox, server: boolean): Promise<number[]> {
+  const cli = startCli(['--yes', 'js-killed.md'], { cwd: b.dir, env: b.env });
+  await waitFor(() => started(b), 20_000, 'step 2 to start');
+  const pids = PIDS.map((f) => Number(read(b, f)));
+  for (const p of pids) expect(alive(p), `pid ${p} before`).toBe(true);
+  // The step server too (its watch included), as the OOM killer or a `kill -9` of everything might.
+  const servers = server
+    ? processesUsing(`${b.runtime}/`).filter((p) =>
+        readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh'),
+      )
+    : [];
+  if (server) expect(servers.length).toBeGreaterThan(0);
+  for (const p of [cli.child.pid as number, ...servers.map(Number)]) process.kill(p, 'SIGKILL');
+  expect((await cli.done).signal).toBe('SIGKILL');
+  return pids;
+}
+
+describe('a runner killed outright during a JavaScript step', { timeout: 60_000 }, () => {
+  for (const [what, server] of [
+    ['its step server alive', false],
+    ['its step server killed too', true],
+  ] as const) {
+    it(`${what}: the step's process and all it started end, the scratch directory goes; --resume runs the step once`, async () => {
+      const b = box();
+      const pids = await killDuringStep(b, server);
+      // No next run has to come: the step's process ends the run itself.
+      for (const p of pids) await waitFor(() => !alive(p), 5000, `pid ${p} to end`);
+      await expectNothingLeft(b);
+      expect(statuses(b)).toEqual(['done', 'running', 'pending']);
+      writeFileSync(path.join(b.dir, 'quick'), '');
+      const again = await runCli(['--yes', '--resume', 'js-killed.md'], { cwd: b.dir, env: b.env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toContain('runbook: resuming at step 2 (1 done)');
+      expect(read(b, 'log.txt')).toBe('first\nlong\nlong\nlast\n');
+      await expectNothingLeft(b);
+      expect(readdirSync(b.runtime)).toEqual([]);
+    });
+  }
+});
