@@ -14,8 +14,11 @@ import { parseRunbook } from '../../lib/markdown/parse.ts';
 import { DEFAULT_SHELL, ShellSession } from '../../lib/shell/session.ts';
 
 const engines: Engine[] = [];
+const sessions: ShellSession[] = [];
 afterEach(async () => {
   for (const e of engines.splice(0)) await e.close();
+  // The engine leaves its session to whoever made it, as run/run.ts does: its scratch directory too.
+  for (const s of sessions.splice(0)) await s.close();
 });
 
 const RUNBOOK = `# Count
@@ -41,6 +44,8 @@ function open(text = RUNBOOK, options: { from?: string; to?: string; only?: stri
   const runbook = parseRunbook(text);
   const out = new PassThrough();
   const io = { stdin: 'ignore' as const, stdout: out, stderr: out };
+  const session = new ShellSession(DEFAULT_SHELL, process.env);
+  sessions.push(session);
   const engine = new Engine({
     file,
     steps: runbook.steps,
@@ -48,7 +53,7 @@ function open(text = RUNBOOK, options: { from?: string; to?: string; only?: stri
     env: process.env,
     baseDir: dir,
     io,
-    session: new ShellSession(DEFAULT_SHELL, process.env),
+    session,
   });
   engines.push(engine);
   const book = new Notebook({ file, text, runbook, engine, selection: selectSteps(runbook.steps, options) });
