@@ -1,7 +1,8 @@
 // End to end in real bash: background steps started with the carried context, waited for (ready=), called
 // by later steps, reported when they die, failed when never ready, and ended with their whole tree however
 // the run ends (done, Ctrl-C, SIGTERM, the runner killed outright, a later step's stop=).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, scratch, startCli, waitFor } from '../helpers/cli.ts';
@@ -112,15 +113,23 @@ describe('background steps', { timeout: 30_000 }, () => {
     async (sig) => {
       {
         const dir = scratch('background/interrupt.md');
-        const run = startCli(['--yes', 'interrupt.md'], { cwd: dir });
+        // A scratch place of its own, to see that the run's directories (the step server's, the
+        // background step's) are removed.
+        const runtime = mkdtempSync(path.join(tmpdir(), 'runbook-bg-rt-'));
+        const run = startCli(['--yes', 'interrupt.md'], { cwd: dir, env: { XDG_RUNTIME_DIR: runtime } });
         await waitFor(() => written(dir, 'long.pid'), 10_000, 'the long step');
+        expect(readdirSync(runtime).sort()).toEqual([
+          expect.stringMatching(/^runbook-[0-9a-f]{16}-/),
+          expect.stringMatching(/^runbook-bg-/),
+        ]);
         const bg = [pidIn(dir, 'bg.pid'), pidIn(dir, 'bg-child.pid')];
         run.child.kill(sig);
         await run.done;
-        // After SIGKILL nothing of the runner is left to end them: the watchdog in their group does.
-        await allGone(bg);
-        // The step that ran in the foreground is the step server's to end (the fault issue); here the test's.
-        if (sig === 'SIGKILL') process.kill(-pidIn(dir, 'long.pid'), 'SIGKILL');
+        // After SIGKILL nothing of the runner is left to end them: the watchdog in their group does, and
+        // the step server's watcher ends the step that ran in the foreground.
+        await allGone([...bg, pidIn(dir, 'long.pid')]);
+        await waitFor(() => readdirSync(runtime).length === 0, 5000, `${runtime} to be emptied`);
+        rmSync(runtime, { recursive: true });
       }
     },
   );

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alive, BIN, FIXTURES, runCli, startCli, waitFor } from '../helpers/cli.ts';
+import { alive, FIXTURES, runCli, startCli, waitFor } from '../helpers/cli.ts';
 import { expectNothingLeft, processesUsing, type Sandbox, sandbox } from '../helpers/sandbox.ts';
 
 const PIDS = ['node.pid', 'sleep.pid', 'daemon.pid'];

@@ -129,6 +129,8 @@ describe('a runner killed outright', { timeout: 60_000 }, () => {
     for (const p of [cli.child.pid as number, ...server]) process.kill(p, 'SIGKILL');
     await cli.done;
     expect(pids.every(alive)).toBe(true);
+    // Nothing was left to remove the scratch directory: the next run's sweep does (run/leftovers.ts).
+    expect(readdirSync(b.runtime).filter((f) => f !== 'tmp')).toEqual([expect.stringMatching(/^runbook-/)]);
     const again = await run(b, ['--yes', '--resume', 'killed.md']);
     expect(again.code).toBe(0);
     const earlier = said(again).filter((l) => l.includes('left running by an earlier run'));
