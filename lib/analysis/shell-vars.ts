@@ -133,6 +133,7 @@ class Walker {
       ...(f.setsArgs.size ? { setsArgs: [...f.setsArgs] } : {}),
       ...(f.callNames.size ? { calls: [...f.callNames] } : {}),
       ...(f.maySetAny ? { maySetAny: f.maySetAny } : {}),
+      ...(f.lines.size ? { readLines: Object.fromEntries(f.lines) } : {}),
     };
   }
 
@@ -550,8 +551,10 @@ class Walker {
     const named = args.slice(0, 9).map((a) => (a !== undefined && IDENTIFIER.test(a) ? a : null));
     while (named.length && named.at(-1) === null) named.pop();
     const site: CallSite = { name, args: named };
-    if (!calls.some((c) => c.name === name))
+    if (!calls.some((c) => c.name === name)) {
       site.assignedBefore = [...scope.assigned, ...(scope.locals ?? [])];
+      if (this.line) site.line = this.line;
+    }
     if (scope.flow.anything) site.uncertain = true;
     const key = JSON.stringify(site);
     if (!calls.some((c) => JSON.stringify(c) === key)) calls.push(site);

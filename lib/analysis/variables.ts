@@ -29,6 +29,8 @@ export interface FunctionInfo {
   /** Commands it runs that it does not define (functions of other steps, or programs). */
   calls?: string[];
   maySetAny?: string;
+  /** The line of the defining step's code (1-based) where the body first reads each variable. */
+  readLines?: Record<string, number>;
 }
 
 /** A command the step runs that it does not define: a function of an earlier step, or a program. */
@@ -40,6 +42,8 @@ export interface CallSite {
   assignedBefore?: string[];
   /** After a source or eval in the step: what the function reads may have been set there. */
   uncertain?: true;
+  /** For the first call of a name: its line in the step's code (1-based). */
+  line?: number;
 }
 
 export interface VariableAnalysis {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeRunbookCached } from '../analysis/cache.ts';
-import { judgeNeeds } from '../analysis/certainty.ts';
+import { judgeNeeds, type MissingVariable } from '../analysis/certainty.ts';
 import { type StepCommands, stepCommands } from '../analysis/commands.ts';
 import { withStepEffects } from '../analysis/step-effects.ts';
 import { InputError } from '../core/errors.ts';
@@ -118,25 +118,32 @@ async function variableFindings(
   const verdict = judgeNeeds(steps, analyses, provided);
   const also = (others: Step[]) =>
     others.length > 0 ? `; also read by ${others.map((s) => s.name).join(', ')}` : '';
-  // At the line that first reads it; at the fence when the analysis does not know (a function's body).
-  const readAt = (step: Step, name: string) =>
-    step.line + (analyses[steps.indexOf(step)]?.readLines?.[name] ?? 0);
+  // At the line that first reads it; through a function of an earlier step, at the line that calls it,
+  // saying where the function reads it; at the fence when the analysis does not know.
+  const readAt = (step: Step, v: MissingVariable) =>
+    step.line + (v.via ? (v.via.callLine ?? 0) : (analyses[steps.indexOf(step)]?.readLines?.[v.name] ?? 0));
+  const through = ({ via }: MissingVariable) =>
+    via
+      ? via.readLine
+        ? ` (read at line ${via.definedIn.line + via.readLine}, through ${via.function})`
+        : ` (read by ${via.function}, defined at line ${via.definedIn.line})`
+      : '';
   for (const missing of verdict.missing) {
     const [first, ...others] = missing.steps as [Step, ...Step[]];
     findings.push({
-      line: readAt(first, missing.name),
+      line: readAt(first, missing),
       step: first.name,
       severity: 'error',
-      message: `needs ${missing.name}, which no earlier step sets and neither the environment nor --set provides${also(others)}`,
+      message: `needs ${missing.name}${through(missing)}, which no earlier step sets and neither the environment nor --set provides${also(others)}`,
     });
   }
   for (const unsure of verdict.uncertain) {
     const [first, ...others] = unsure.steps as [Step, ...Step[]];
     findings.push({
-      line: readAt(first, unsure.name),
+      line: readAt(first, unsure),
       step: first.name,
       severity: 'warning',
-      message: `may read ${unsure.name} unset (${unsure.reason})${also(others)}`,
+      message: `may read ${unsure.name}${through(unsure)} unset (${unsure.reason})${also(others)}`,
     });
   }
   return findings;

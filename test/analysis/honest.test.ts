@@ -199,11 +199,17 @@ describe('function bodies are read where the function is called', () => {
   it('records what functions read and set, and the calls of functions the step does not define', async () => {
     const r = await analyzeShell('notify() { echo "$WEBHOOK" "$((N + 1))"; STATUS=sent; helper; }');
     expect(r.functions).toEqual({
-      notify: { needs: ['WEBHOOK'], mayNeed: { N: 'arithmetic' }, sets: ['STATUS'], calls: ['helper'] },
+      notify: {
+        needs: ['WEBHOOK'],
+        mayNeed: { N: 'arithmetic' },
+        sets: ['STATUS'],
+        calls: ['helper'],
+        readLines: { WEBHOOK: 1, N: 1 },
+      },
     });
     const c = await analyzeShell('X=1; notify a b; source f; notify');
     expect(c.calls).toEqual([
-      { name: 'notify', args: ['a', 'b'], assignedBefore: ['X'] },
+      { name: 'notify', args: ['a', 'b'], assignedBefore: ['X'], line: 1 },
       // Later calls of a name only add their arguments and whether they come after a source or eval.
       { name: 'notify', args: [], uncertain: true },
     ]);

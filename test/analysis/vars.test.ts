@@ -237,6 +237,18 @@ describe('where a variable is read', () => {
   });
 });
 
+describe('where a function reads a variable', () => {
+  it('is kept with the function, and the line of its first call with the calling step', async () => {
+    const defining = await analyzeShell('f() {\n  local x=1\n  echo "$x $WHO"\n}\n');
+    expect(defining.functions?.f?.readLines).toEqual({ WHO: 3 });
+    const calling = await analyzeShell('echo start\nf one\nf two\n');
+    expect(calling.calls?.map((c) => [c.name, c.line])).toEqual([
+      ['f', 2],
+      ['f', undefined],
+    ]);
+  });
+});
+
 describe('analyzeRunbookCached', () => {
   it('stores analyses by code hash and reuses them, re-analysing only changed steps', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'runbook-vars-'));

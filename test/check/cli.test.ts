@@ -60,4 +60,19 @@ describe('runbook check', () => {
     expect((await runCli(['check', 'select.md'], { cwd: dir, env })).code).toBe(0);
     expect(runs()).toBe(asked + 2);
   });
+
+  it('reports a variable read through a function of an earlier step at the line that calls it, saying where it is read', async () => {
+    const dir = scratch('check/functions.md');
+    const r = await runCli(['check', 'functions.md'], { cwd: dir, env: { WHO: '', LOUD: '', COUNT: '' } });
+    expect(r.code).toBe(0);
+    const bare = await runCli(['check', 'functions.md'], { cwd: dir, env: { PATH: process.env.PATH } });
+    expect(bare.code).toBe(1);
+    const found = bare.stdout.trim().split('\n');
+    expect(found).toEqual([
+      'functions.md:29: error: needs WHO (read at line 6, through wrap), which no earlier step sets and neither the environment nor --set provides (calls)',
+      // A function of a later step calling one of an earlier step: the line of the first function's read.
+      'functions.md:34: error: needs LOUD (read at line 13, through outer), which no earlier step sets and neither the environment nor --set provides (later)',
+      'functions.md:35: warning: may read COUNT (read at line 15, through next_count) unset (read in arithmetic, where unset is 0) (later)',
+    ]);
+  });
 });
