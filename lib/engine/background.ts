@@ -27,6 +27,8 @@ export interface BackgroundNotice {
 export interface BackgroundDeps {
   shellLine: string;
   env: NodeJS.ProcessEnv;
+  /** The run's private directory, where a background step's files go. */
+  scratch: () => string;
   result: (step: Step) => StepResult;
   redact: (text: string) => string;
   save: () => void;
@@ -68,6 +70,7 @@ export class BackgroundSteps {
       context,
       shellLine: this.deps.shellLine,
       env: this.deps.env,
+      scratch: this.deps.scratch(),
     });
     live.add(proc);
     if (!exitHook) {

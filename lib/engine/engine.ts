@@ -100,6 +100,7 @@ export class Engine {
     this.background = new BackgroundSteps({
       shellLine: opts.shellLine ?? DEFAULT_SHELL,
       env: opts.env,
+      scratch: () => this.session.dir,
       result: (step) => this.result(step),
       redact: (text) => this.redact(text),
       save: () => this.save(),

@@ -5,7 +5,7 @@
 // from the runner: should the runner die without ending it (SIGKILL, OOM), the pipe closes and the
 // watchdog ends the group.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { encodeContext } from '../core/context.ts';
@@ -28,6 +28,11 @@ export interface BackgroundStart {
   /** The runbook's interpreter line, `{0}` where the script goes. */
   shellLine: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * The run's private directory (the session's), to hold this step's files: whoever removes the run's
+   * directory (the run, its step server's watcher when the runner is killed, the next run) removes them.
+   */
+  scratch?: string;
 }
 
 export interface BackgroundExit {
@@ -94,7 +99,9 @@ export class BackgroundProcess {
 
   /** Starts the step; throws an InputError when the interpreter cannot be started. */
   static start(opts: BackgroundStart): BackgroundProcess {
-    const dir = scratchDir('runbook-bg-', opts.env);
+    const dir = opts.scratch
+      ? mkdtempSync(path.join(opts.scratch, 'bg-'))
+      : scratchDir('runbook-bg-', opts.env);
     const script = path.join(dir, stepFileName(opts.name, 'sh'));
     writeFileSync(script, `${opts.code}\n`, { mode: 0o600 });
     writeFileSync(path.join(dir, 'ctx.in'), encodeContext(opts.context), { mode: 0o600 });
