@@ -1,7 +1,7 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
 import path from 'node:path';
-import { analyzeAll, findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
+import { findMissing, formatMissing, formatUncertain } from '../analysis/needs.ts';
 import { emptyContext, withValue } from '../core/context.ts';
 import { EXIT, InputError, RunbookError, StateError, UsageError } from '../core/errors.ts';
 import { formatInputProblems, resolveInputs } from '../core/inputs.ts';
@@ -9,19 +9,10 @@ import type { RunIO, RunOptions } from '../core/options.ts';
 import { declaredSecrets } from '../core/secrets.ts';
 import { type Selection, selectSteps } from '../core/select.ts';
 import { colorEnabled, painter } from '../core/style.ts';
-import type { Runbook, Step } from '../core/types.ts';
+import type { Runbook } from '../core/types.ts';
 import { assertDir, baseDirFor, Engine } from '../engine/engine.ts';
-import {
-  describeLock,
-  loadRecord,
-  lockRun,
-  newRecord,
-  type RunRecord,
-  resumePoint,
-} from '../engine/run-record.ts';
+import { describeLock, loadRecord, lockRun, newRecord, resumePoint } from '../engine/run-record.ts';
 import { continueRecord, describeChanges } from '../engine/step-match.ts';
-import { stepRuleProblems } from '../engine/step-rules.ts';
-import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
 import { loadRunbook } from '../markdown/load.ts';
 import { LineEnds, sameDestination } from '../os/line-ends.ts';
 import { newRunId, RUN_MARK, type RunProcess, SPARE_MARK } from '../os/run-processes.ts';
@@ -30,31 +21,11 @@ import type { RunbookPlace } from '../os/state-dir.ts';
 import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
+import { checkAttributes, invalidAttributes } from './attribute-check.ts';
 import { endEarlierRun, endRunLeftovers } from './leftovers.ts';
-import type { RecoveryPlan, Remake } from './recover.ts';
+import { describeSteps, tallyPassedOver } from './passed-over.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
 import { finishRecords, recordsDir, writeRefusedRecords } from './run-records.ts';
-
-function describe(steps: Step[]): string {
-  const names = steps.map((s) => `${s.index} ${s.name}`);
-  const list = names.length > 6 ? `${names.slice(0, 3).join(', ')}, ... ${names.at(-1)}` : names.join(', ');
-  return `${names.length === 1 ? 'step' : 'steps'} ${list}`;
-}
-
-/** `1 done, 1 skipped`: what the steps a resumed run passes over came to, in the last run. */
-function tallyPassedOver(record: RunRecord, steps: Step[]): string {
-  const order = ['done', 'skipped', 'failed', 'interrupted', 'not run'];
-  const counts = new Map<string, number>();
-  for (const step of steps) {
-    const status = record.steps.find((r) => r.name === step.name)?.status ?? 'pending';
-    const word = status === 'pending' || status === 'running' ? 'not run' : status;
-    counts.set(word, (counts.get(word) ?? 0) + 1);
-  }
-  return order
-    .filter((w) => counts.has(w))
-    .map((w) => `${counts.get(w)} ${w}`)
-    .join(', ');
-}
 
 /** What is known of a run as it starts, for the records of one refused before its first step. */
 interface Known {
@@ -259,7 +230,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
       record.context = withValue(record.context, i.name, i.value as string);
   }
   if (selection.skippedOver.length && !options.resume) {
-    io.stderr.write(`runbook: passing over ${describe(selection.skippedOver)}\n`);
+    io.stderr.write(`runbook: passing over ${describeSteps(selection.skippedOver)}\n`);
   } else if (selection.skippedOver.length) {
     const tally = tallyPassedOver(record, selection.skippedOver);
     io.stderr.write(`runbook: resuming at step ${selection.selected[0]?.index} (${tally})\n`);
@@ -267,7 +238,14 @@ async function runLocked(setup: RunSetup): Promise<number> {
 
   const declared = Object.keys(fm.inputs ?? {});
   const plan = withheld.length
-    ? await recoveryPlan(withheld, record, runbook, selection, place, io)
+    ? await (await import('./resume-withheld.ts')).recoveryPlan(
+        withheld,
+        record,
+        runbook,
+        selection,
+        place,
+        io,
+      )
     : undefined;
   const before = plan?.remake.map((r) => r.step);
   const needs = await findMissing(runbook.steps, selection, record.context, io.env, place, {
@@ -344,7 +322,9 @@ async function runLocked(setup: RunSetup): Promise<number> {
     await engine.flush();
     running = true;
     // Withheld values first: a background step started again may read them.
-    let failed = plan?.remake.length ? await remakeWithheld(engine, plan.remake, io) : undefined;
+    let failed = plan?.remake.length
+      ? await (await import('./resume-withheld.ts')).remakeWithheld(engine, plan.remake, io)
+      : undefined;
     const restart =
       options.resume && failed === undefined
         ? backgroundToRestart(engine, runbook.steps, selection.selected[0]?.index ?? 1)
@@ -395,70 +375,4 @@ async function closeEngine(engine: Engine, io: RunIO): Promise<void> {
       `runbook: ending background step${running.length > 1 ? 's' : ''} ${running.join(', ')}\n`,
     );
   await engine.close();
-}
-
-/** Unknown attributes are warned about; values the runner cannot use stop the run before it starts. */
-/** Attribute values and step rules the runner cannot use, one line each (the run cannot start). */
-function invalidAttributes(runbook: Runbook, file: string, warn?: (line: string) => void): string[] {
-  const invalid: string[] = [];
-  for (const step of runbook.steps) {
-    for (const p of attributeProblems(step.attributes)) {
-      const where = `${file}:${step.line}: step ${step.name}`;
-      if (KNOWN_ATTRIBUTES.has(p.attribute)) invalid.push(`${where}: ${p.message}`);
-      else warn?.(`${where}: ${p.message}`);
-    }
-  }
-  for (const p of stepRuleProblems(runbook.steps)) {
-    const where = `${file}:${p.line}: step ${p.step.name}`;
-    if (p.severity === 'error') invalid.push(`${where}: ${p.message}`);
-    else warn?.(`${where}: ${p.message}`);
-  }
-  return invalid;
-}
-
-function checkAttributes(runbook: Runbook, file: string, io: RunIO, paint: ReturnType<typeof painter>): void {
-  const warn = (line: string) => io.stderr.write(paint('yellow', `runbook: warning: ${line}\n`));
-  const invalid = invalidAttributes(runbook, file, warn);
-  if (invalid.length) throw new InputError(invalid.join('\nrunbook: '));
-}
-
-/** Says what --resume does about values the record does not hold (see recover.ts for the rule). */
-async function recoveryPlan(
-  withheld: string[],
-  record: RunRecord,
-  runbook: Runbook,
-  selection: Selection,
-  place: RunbookPlace,
-  io: RunIO,
-): Promise<RecoveryPlan> {
-  const { planRecovery } = await import('./recover.ts');
-  const analyses = await analyzeAll(runbook.steps, place);
-  const plan = planRecovery(withheld, record.steps, runbook.steps, selection, analyses);
-  for (const { step, names } of plan.remake) {
-    io.stderr.write(
-      `runbook: note: ${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} not saved with the run (${names.length === 1 ? 'it holds' : 'they hold'} a secret); step ${step.index} ${step.name} runs again first to make ${names.length === 1 ? 'it' : 'them'}\n`,
-    );
-  }
-  for (const name of plan.given) {
-    io.stderr.write(`runbook: note: secret ${name} was not saved with the run; it must be provided again\n`);
-  }
-  return plan;
-}
-
-/** Runs again the steps that made withheld values, keeping only those values; an exit code if one fails. */
-async function remakeWithheld(engine: Engine, remake: Remake[], io: RunIO): Promise<number | undefined> {
-  const { keepOnly } = await import('./recover.ts');
-  for (const { step, names } of remake) {
-    const before = engine.context;
-    io.stderr.write(`runbook: running step ${step.index} ${step.name} again to make ${names.join(', ')}\n`);
-    const run = await engine.run(step);
-    if (run.result.status !== 'done') {
-      io.stderr.write(
-        `runbook: step ${step.index} ${step.name} ${run.result.status} (${run.result.message ?? `exit code ${run.result.exitCode}`}), so ${names.join(', ')} could not be made again; fix the cause, then run again with --resume\n`,
-      );
-      return run.result.status === 'interrupted' ? EXIT.interrupted : EXIT.stepFailed;
-    }
-    engine.setContext(keepOnly(before, engine.context, names));
-  }
-  return undefined;
 }
