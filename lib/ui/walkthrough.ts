@@ -57,6 +57,8 @@ class Walk {
   private stopRequested = false;
   /** SIGTERM, SIGHUP or SIGQUIT: the person is not coming back to answer, so no failure choices either. */
   private terminated = false;
+  /** The reader of stdout went away: nothing more is written there. */
+  private outputClosed = false;
   private prompt?: AbortController;
   /** The prompt up now gives way when the file changes (a step's question, not a form). */
   private yieldsToFile = false;
@@ -125,6 +127,7 @@ class Walk {
 
   private onSignal(sig: Stop): void {
     if (sig !== 'SIGINT') this.terminated = true;
+    if (sig === 'EPIPE') this.outputClosed = true;
     if (this.engine.running) {
       this.write(
         this.paint('yellow', `\nrunbook: ${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the step\n`),
@@ -457,10 +460,16 @@ class Walk {
     this.engine.save();
     const total = this.book.steps.length;
     const touched = this.engine.record.steps.filter((r) => r.status !== 'pending');
-    if (touched.length) this.write(`\n${summaryTable(touched, total, this.paint)}`);
     const step = this.book.current ?? this.book.steps.find((s) => this.engine.result(s).status !== 'done');
     const where = step ? `stopped at step ${step.index} ${step.name}` : 'stopped';
-    this.write(`runbook: ${where}; continue with: runbook --resume ${this.relativeFile()}\n`);
+    const line = `runbook: ${where}; continue with: runbook --resume ${this.relativeFile()}\n`;
+    // The reader of stdout went away (`| head`): the one line that is left to say goes to stderr.
+    if (this.outputClosed) {
+      this.io.stderr.write(line.replace('runbook: ', 'runbook: output closed; '));
+      return exitCode;
+    }
+    if (touched.length) this.write(`\n${summaryTable(touched, total, this.paint)}`);
+    this.write(line);
     return exitCode;
   }
 
@@ -485,6 +494,6 @@ class Walk {
   }
 
   private write(text: string): void {
-    this.io.stdout.write(text);
+    if (!this.outputClosed) this.io.stdout.write(text);
   }
 }

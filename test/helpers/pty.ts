@@ -10,6 +10,8 @@ export interface PtyOptions {
   env?: Record<string, string | undefined>;
   cols?: number;
   rows?: number;
+  /** A bash command line to run instead (pipes, redirections), with `runbook` on hand; args are ignored. */
+  script?: string;
 }
 
 export interface PtyExit {
@@ -40,7 +42,10 @@ export class PtySession {
     for (const [k, v] of Object.entries(merged)) if (v !== undefined) env[k] = v;
     // What the headless xterm emulates, whatever terminal (or none) the tests were started from.
     env.TERM = opts.env?.TERM ?? 'xterm-256color';
-    this.proc = pty.spawn(process.execPath, [BIN, ...args], {
+    const [file, argv] = opts.script
+      ? ['bash', ['-c', `runbook() { "${process.execPath}" "${BIN}" "$@"; }\nexport -f runbook\n${opts.script}`]]
+      : [process.execPath, [BIN, ...args]];
+    this.proc = pty.spawn(file, argv, {
       name: env.TERM,
       cols,
       rows,

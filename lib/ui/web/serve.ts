@@ -88,9 +88,11 @@ export async function serve(setup: ServeSetup): Promise<number> {
     );
     if (options.open) openBrowser(server.url, io);
     const sig = await stop;
-    io.stderr.write(`\nrunbook: ${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping the server\n`);
+    // The reader of stdout went away (`| true`): said on stderr, if it is still there.
+    const why = sig === 'SIGINT' ? 'Ctrl-C' : sig === 'EPIPE' ? 'output closed' : sig;
+    io.stderr.write(`${sig === 'EPIPE' ? '' : '\n'}runbook: ${why}: stopping the server\n`);
     unwatch();
-    const interrupted = await controller.close(sig === 'SIGINT' ? 'Ctrl-C in the terminal' : sig);
+    const interrupted = await controller.close(sig === 'SIGINT' ? 'Ctrl-C in the terminal' : why);
     await server.close();
     return interrupted ? 130 : 0;
   } finally {
