@@ -43,7 +43,10 @@ export class PtySession {
     // What the headless xterm emulates, whatever terminal (or none) the tests were started from.
     env.TERM = opts.env?.TERM ?? 'xterm-256color';
     const [file, argv] = opts.script
-      ? ['bash', ['-c', `runbook() { "${process.execPath}" "${BIN}" "$@"; }\nexport -f runbook\n${opts.script}`]]
+      ? [
+          'bash',
+          ['-c', `runbook() { "${process.execPath}" "${BIN}" "$@"; }\nexport -f runbook\n${opts.script}`],
+        ]
       : [process.execPath, [BIN, ...args]];
     this.proc = pty.spawn(file, argv, {
       name: env.TERM,
