@@ -126,7 +126,10 @@ describe('runbook check uses the same rule', () => {
     const r = await check('certain.md');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/certain\.md:9: error: needs CLUSTER_NAME, .*\(deploy\)/);
-    expect(r.stdout).toMatch(/certain\.md:16: error: needs WEBHOOK_ID, .*\(notify\)/);
+    // Read in the body of a function an earlier step defined: at the line that calls it, naming the read.
+    expect(r.stdout).toMatch(
+      /certain\.md:17: error: needs WEBHOOK_ID \(read at line 13, through notify\), .*\(notify\)/,
+    );
     expect(r.stdout).toMatch(/certain\.md:21: error: needs REPORT_TO, .*\(report\)/);
   });
 
