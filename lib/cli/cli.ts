@@ -35,7 +35,7 @@ Options:
       --dry-run          show every step and the variables it would use; run nothing
       --record DIR       write run.json, junit.xml and transcript.md to DIR at the end
   -l, --list             list the steps (number, name, first line of code)
-      --json             with --list: a JSON array of the steps
+      --json             with --list: JSON, {"inputs": [...], "steps": [...]}
       --no-preflight     do not check the tools listed under requires:
       --host ADDRESS     with serve: listen there (default 127.0.0.1; anything else is warned about)
       --port N           with serve: listen on port N (default: a free one)
@@ -47,7 +47,7 @@ Exit codes:
   0    every step ran or was deliberately skipped
   1    a step failed (or runbook check found a problem)
   2    usage or input error: unknown flag, missing file, bad front matter, missing tools or variables
-  130  interrupted (Ctrl-C, SIGTERM or SIGHUP); --resume continues
+  130  interrupted (Ctrl-C, Ctrl-\\, SIGTERM or SIGHUP); --resume continues
   141  output closed (| head); --resume continues a run
 `;
 
