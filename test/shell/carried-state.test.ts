@@ -1,7 +1,7 @@
 // End to end, real bash and the built CLI: carried state that grows large still carries exactly what each
 // step changed, whether the runner reads back only the names a step can change or, for code it cannot
 // read (source, a computed name, a function of an earlier step), compares everything.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecord } from '../../lib/engine/run-record.ts';
@@ -88,7 +88,6 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
       'echo "$TARGET $FROM_FN $REF" > result.txt',
     ];
     const file = path.join(dir, 'refs.md');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`);
     const r = await runCli(['--yes', 'refs.md'], { cwd: dir });
     expect(r.stderr).toContain('all 4 steps done');
@@ -99,5 +98,22 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
       ['FROM_FN'],
       [],
     ]);
+  });
+
+  it('carries what a step it reads for names does to attributes, functions and readonly variables', async () => {
+    const dir = scratch();
+    const steps = [
+      'X=1; f() { :; }; g() { :; }; readonly R=1',
+      // Exported; one function removed by name, one as `unset NAME` finds no variable of that name.
+      'export X; unset -f f; unset g',
+      'R=2\n{ printenv X; type f &>/dev/null && echo f-kept; type g &>/dev/null && echo g-kept; echo "R=$R"; } > out.txt',
+    ];
+    writeFileSync(
+      path.join(dir, 'attrs.md'),
+      `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
+    );
+    const r = await runCli(['--yes', 'attrs.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 3 steps done');
+    expect(read(dir, 'out.txt')).toBe('1\nR=2\n');
   });
 });
