@@ -1,7 +1,7 @@
 // Variables each step sets and needs, and the ones no earlier step, environment or --set provides.
 
 import type { Step } from '../core/types.ts';
-import { loadShellParser } from './bash-parser.ts';
+import { keepParserCode, loadShellParser } from './bash-parser.ts';
 import { analyzeJs } from './js-vars.ts';
 import { analyzeShellTree } from './shell-vars.ts';
 import { stepChanges } from './step-changes.ts';
@@ -26,7 +26,14 @@ export function analyzeStep(step: Step): Promise<VariableAnalysis> {
   return step.kind === 'js' ? Promise.resolve(analyzeJs(step.code)) : analyzeShell(step.code);
 }
 
-/** One analysis per step, in the steps' order. */
-export function analyzeRunbook(steps: Step[]): Promise<VariableAnalysis[]> {
-  return Promise.all(steps.map(analyzeStep));
+/** One analysis per step, in the steps' order; `ahead` holds analyses of shell code already under way. */
+export async function analyzeRunbook(
+  steps: Step[],
+  ahead?: ReadonlyMap<string, Promise<VariableAnalysis>>,
+): Promise<VariableAnalysis[]> {
+  const analyses = await Promise.all(
+    steps.map((s) => (s.kind === 'shell' && ahead?.get(s.code)) || analyzeStep(s)),
+  );
+  await keepParserCode();
+  return analyses;
 }

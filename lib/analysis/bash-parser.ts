@@ -1,7 +1,7 @@
 // Loads mvdan/sh (the GopherJS build, npm `mvdan-sh`) and gives its full syntax tree as plain objects.
 // sh-syntax, the WebAssembly build, only returns statement positions, not the nodes inside them,
 // so it cannot tell which variables a step reads.
-import { createRequire } from 'node:module';
+import { type CachedModule, requireCached } from '../os/code-cache.ts';
 
 /**
  * A node of mvdan/sh's syntax tree as a plain object: `type` is the Go type name (`CallExpr`, `Word`...),
@@ -111,14 +111,17 @@ export class ShellParseError extends Error {
 }
 
 let loading: Promise<ShellParser> | undefined;
+let code: CachedModule | undefined;
 
 /**
  * The parser, loaded once on first use, so only analysis pays for it. Through require, not import: importing
- * a CommonJS file of this size from ESM has Node scan all of it for its exports first.
+ * a CommonJS file of this size from ESM has Node scan all of it for its exports first. With V8's code
+ * cache (os/code-cache.ts): compiling it is most of what loading it costs.
  */
 export function loadShellParser(): Promise<ShellParser> {
   loading ??= Promise.resolve().then(() => {
-    const { syntax } = createRequire(import.meta.url)('mvdan-sh') as { syntax: MvdanSyntax };
+    code = requireCached('mvdan-sh', import.meta.url);
+    const { syntax } = code.exports as { syntax: MvdanSyntax };
     const parser = syntax.NewParser(syntax.Variant(syntax.LangBash));
     const parse = (code: string): ShNode => {
       let file: { __internal_object__: GoValue };
@@ -132,6 +135,11 @@ export function loadShellParser(): Promise<ShellParser> {
     return { ops: learnOperators(parse), parse };
   });
   return loading;
+}
+
+/** Keeps the parser's compiled code for the next process, once it has parsed something (see os/code-cache.ts). */
+export function keepParserCode(): Promise<void> {
+  return code?.keep() ?? Promise.resolve();
 }
 
 function toParseError(error: unknown): Error {

@@ -17,7 +17,7 @@ function removeUnfinished(): void {
  * temporary file is always new, so it has `mode` from its first byte: a private file is never readable by
  * others, not even for a moment (a leftover of a crashed run with the same pid is removed first).
  */
-export async function replaceFile(file: string, text: string, mode = 0o600): Promise<void> {
+export async function replaceFile(file: string, text: string | Uint8Array, mode = 0o600): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   if (!watching) {
     process.once('exit', removeUnfinished);
