@@ -1,7 +1,7 @@
 // Where the variable analysis runs when the cache does not have a step. For a run, in a short-lived child
 // process: the bash parser's memory then never adds to the runner's while steps run. For --list and check,
-// in a worker thread that starts loading the parser at once, on the other core, while the runbook is read
-// and parsed: that is most of what a first listing of a runbook waits for.
+// in a worker thread that starts loading the parser at once, on the other core, and analysing the code of
+// the runbook's fences while the runbook is parsed: that is most of what a first listing waits for.
 import type { Step } from '../core/types.ts';
 import type { VariableAnalysis } from './variables.ts';
 
@@ -31,9 +31,10 @@ export interface AnalyzerThread {
   end(): void;
 }
 
-export async function startAnalyzerThread(): Promise<AnalyzerThread> {
+/** `text`, the runbook's, lets the thread start on its shell code before the steps come. */
+export async function startAnalyzerThread(text?: string): Promise<AnalyzerThread> {
   const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(new URL('./thread-worker.js', import.meta.url));
+  const worker = new Worker(new URL('./thread-worker.js', import.meta.url), { workerData: { text } });
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', (e) => reject(new Error(`variable analysis failed: ${e.message}`)));
     worker.once('exit', (code) => reject(new Error(`variable analysis ended (exit ${code})`)));

@@ -276,7 +276,7 @@ async function command(
     const early =
       cache && existsSync(cache)
         ? undefined
-        : (await import('../analysis/analyzer.ts')).startAnalyzerThread();
+        : (await import('../analysis/analyzer.ts')).startAnalyzerThread(text);
     try {
       const { parseCached } = await import('../markdown/parse-cache.ts');
       const runbook = await parseCached(text, place);
