@@ -28,9 +28,26 @@ export interface RecordText {
   referenced: Set<string>;
 }
 
+/** A variable's JSON in the record: itself, or a reference to the file that holds it (and its text until written). */
+interface Fragment {
+  json: string;
+  file?: string;
+  text?: string;
+}
+
+interface VarsText {
+  /** `"NAME":JSON,...` */
+  vars: string;
+  withheld: string[];
+  /** The fragments of variables kept in files of their own. */
+  stored: Fragment[];
+}
+
 export class RecordJson {
   /** Each variable's JSON in the record: itself, or a reference to its file. */
-  private readonly fragments = new WeakMap<CarriedVar, { json: string; file?: string; text?: string }>();
+  private readonly fragments = new WeakMap<CarriedVar, Fragment>();
+  /** The variables' part of the text as last made, and the context it was made from. */
+  private last?: VarsText & { context: Context };
   /** Each variable's entry as last made (`"NAME":JSON`), while its value stays. */
   private readonly entries = new Map<string, { v: CarriedVar; entry: string }>();
   /** The JSON of what a step set: a step's setVars and setValues are replaced, never changed in place. */
@@ -46,13 +63,38 @@ export class RecordJson {
   }
 
   text(record: RecordFields): RecordText {
-    const vars: string[] = [];
-    const withheld: string[] = [];
+    const made = this.varsOf(record.context);
     const referenced = new Set<string>();
     const files: RecordText['files'] = [];
-    const seen = record.context.vars;
-    for (const [name, v] of Object.entries(seen)) {
-      // Asked every time: a variable becomes secret when a secret it was made from changes.
+    for (const fragment of made.stored) {
+      const file = fragment.file as string;
+      referenced.add(file);
+      if (!this.written.has(file) && fragment.text !== undefined)
+        files.push({ name: file, text: fragment.text });
+      // The value itself is needed only until its file is written.
+      if (this.written.has(file)) delete fragment.text;
+    }
+    const { withheld } = made;
+    const { context, steps, ...rest } = record;
+    const { vars: _all, ...where } = context;
+    const head = JSON.stringify({ ...rest, withheld });
+    const text =
+      `${head.slice(0, -1)},"context":{"vars":{${made.vars}},${JSON.stringify(where).slice(1)},` +
+      `"steps":[${steps.map((step) => this.step(step)).join(',')}]}`;
+    return { text, files, referenced };
+  }
+
+  /**
+   * The variables' part of the text. Made again only for another context: the engine replaces its context
+   * when anything in it changes, and a context's variables are not changed after the step that made it
+   * (server-state.ts), so the same context has the same text.
+   */
+  private varsOf(context: Context): VarsText {
+    if (this.last?.context === context) return this.last;
+    const vars: string[] = [];
+    const withheld: string[] = [];
+    const stored: Fragment[] = [];
+    for (const [name, v] of Object.entries(context.vars)) {
       if (this.omit(name)) {
         withheld.push(name);
         continue;
@@ -63,24 +105,14 @@ export class RecordJson {
         made = { v, entry: `${JSON.stringify(name)}:${fragment.json}` };
         this.entries.set(name, made);
       }
-      if (fragment.file) {
-        referenced.add(fragment.file);
-        if (!this.written.has(fragment.file) && fragment.text !== undefined) {
-          files.push({ name: fragment.file, text: fragment.text });
-        }
-      }
+      if (fragment.file) stored.push(fragment);
       vars.push(made.entry);
     }
     if (this.entries.size > vars.length) {
-      for (const name of this.entries.keys()) if (!(name in seen)) this.entries.delete(name);
+      for (const name of this.entries.keys()) if (!(name in context.vars)) this.entries.delete(name);
     }
-    const { context, steps, ...rest } = record;
-    const { vars: _all, ...where } = context;
-    const head = JSON.stringify({ ...rest, withheld });
-    const text =
-      `${head.slice(0, -1)},"context":{"vars":{${vars.join(',')}},${JSON.stringify(where).slice(1)},` +
-      `"steps":[${steps.map((step) => this.step(step)).join(',')}]}`;
-    return { text, files, referenced };
+    this.last = { context, vars: vars.join(','), withheld, stored };
+    return this.last;
   }
 
   /** A step's entry: what it set is made into JSON once, however often the record is written. */
@@ -100,7 +132,7 @@ export class RecordJson {
     return `${json}}`;
   }
 
-  private fragment(v: CarriedVar): { json: string; file?: string; text?: string } {
+  private fragment(v: CarriedVar): Fragment {
     let fragment = this.fragments.get(v);
     if (!fragment) {
       const json = JSON.stringify(v);
@@ -111,8 +143,6 @@ export class RecordJson {
       }
       this.fragments.set(v, fragment);
     }
-    // The value itself is needed only until its file is written.
-    if (fragment.file && this.written.has(fragment.file)) delete fragment.text;
     return fragment;
   }
 }
