@@ -36,23 +36,10 @@ interface Known {
   place?: RunbookPlace;
   /** Why it did not go on, when it returned rather than threw. */
   refusal?: string;
-  /** The walkthrough's modules, loading since the start. */
-  walkthrough?: ReturnType<typeof loadWalkthrough>;
-}
-
-/** The walkthrough's modules (its prompts, the Markdown renderer): loading them is most of its start-up. */
-function loadWalkthrough() {
-  return Promise.all([import('../ui/walkthrough.ts'), import('../engine/notebook.ts')]);
 }
 
 export async function runRunbook(file: string, options: RunOptions, io: RunIO): Promise<number> {
   const known: Known = { startedAt: new Date().toISOString() };
-  // At a terminal they load while the run starts (bash, the needs check, the record); a run refused
-  // before its first step only loaded them for nothing.
-  if (!options.yes && !options.dryRun && !options.serve && io.stdin.isTTY) {
-    known.walkthrough = loadWalkthrough();
-    known.walkthrough.catch(() => {});
-  }
   // A stop while the run starts is acted on at its next step, once what it started can be ended.
   const untrap = trapSignals(() => {});
   try {
@@ -351,7 +338,10 @@ async function runLocked(setup: RunSetup): Promise<number> {
       const served = { engine, runbook, text, file, selection, io, sink, onListening, inputs: toAsk };
       exitCode = await serve({ ...served, options: options.serve });
     } else if (interactive) {
-      const [{ walkthrough }, { Notebook }] = await (known.walkthrough ?? loadWalkthrough());
+      const [{ walkthrough }, { Notebook }] = await Promise.all([
+        import('../ui/walkthrough.ts'),
+        import('../engine/notebook.ts'),
+      ]);
       const validate = (r: Runbook) => invalidAttributes(r, file)[0];
       book = new Notebook({ file, text, runbook, engine, selection, validate });
       exitCode = await walkthrough(book, engine, io, toAsk);
