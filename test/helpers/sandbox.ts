@@ -1,6 +1,7 @@
 // A run under watch: its own scratch place ($XDG_RUNTIME_DIR, $TMPDIR) and state home ($XDG_STATE_HOME),
 // so a test can say that nothing of the run is left afterwards: no file in those places, no process that
-// names them. The runner never writes anywhere else but the runbook's own directory and --record.
+// names them. The runner writes nowhere else but the runbook's own directory, --record, and the bash
+// parser's code cache in $XDG_CACHE_HOME/runbook (os/code-cache.ts).
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
