@@ -86,12 +86,13 @@ describe('what a step leaves running', { timeout: 60_000 }, () => {
 });
 
 /**
- * Step 2 of killed.md has started all it starts, and the record says step 1 is done (a runner killed
+ * Step 2 of killed.md has started all it starts (each pid written), and the record says step 1 is done (a runner killed
  * within the moment a save waits for may lose it, and --resume then runs step 1 again, as README says).
  */
 const started = (b: Box) => {
-  if (!['stubborn.pid', 'daemon.pid', 'sleep.pid'].every((f) => existsSync(path.join(b.dir, f))))
-    return false;
+  // Each pid file whole: `echo $! > f` makes the file before it writes the pid.
+  const written = (f: string) => existsSync(path.join(b.dir, f)) && /^\d+\n$/.test(read(b, f));
+  if (!['stubborn.pid', 'daemon.pid', 'sleep.pid'].every(written)) return false;
   try {
     return statuses(b, 'killed')[0] === 'done';
   } catch {
