@@ -29,19 +29,35 @@ function started(b: Sandbox): boolean {
   }
 }
 
+/** The step server's processes (the server, its watch, a subshell waiting for a step). */
+function serverProcesses(b: Sandbox): number[] {
+  return processesUsing(`${b.runtime}/`)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh') && alive(Number(p));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 async function killDuringStep(b: Sandbox, server: boolean): Promise<number[]> {
   const cli = startCli(['--yes', 'js-killed.md'], { cwd: b.dir, env: b.env });
   await waitFor(() => started(b), 20_000, 'step 2 to start');
   const pids = PIDS.map((f) => Number(read(b, f)));
   for (const p of pids) expect(alive(p), `pid ${p} before`).toBe(true);
   // The step server too (its watch included), as the OOM killer or a `kill -9` of everything might.
-  const servers = server
-    ? processesUsing(`${b.runtime}/`).filter((p) =>
-        readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh'),
-      )
-    : [];
+  const servers = server ? serverProcesses(b) : [];
   if (server) expect(servers.length).toBeGreaterThan(0);
-  for (const p of [cli.child.pid as number, ...servers.map(Number)]) process.kill(p, 'SIGKILL');
+  for (const p of [cli.child.pid as number, ...servers]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // A subshell of the server that ended meanwhile.
+    }
+  }
+  if (server) await waitFor(() => serverProcesses(b).length === 0, 5000, 'the step server to be gone');
   expect((await cli.done).signal).toBe('SIGKILL');
   return pids;
 }

@@ -123,11 +123,21 @@ describe('a runner killed outright', { timeout: 60_000 }, () => {
     await waitFor(() => started(b), 10_000, 'step 2 to start');
     const pids = ['stubborn.pid', 'daemon.pid', 'sleep.pid'].map((f) => pid(b, f));
     // The runner and the step server with its watch, as an OOM killer or `kill -9` of a session might.
-    const server = processesOf(b).filter((p) =>
-      readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh'),
-    );
+    const server = processesOf(b).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh');
+      } catch {
+        return false;
+      }
+    });
     writeFileSync(path.join(b.dir, 'quick'), '');
-    for (const p of [cli.child.pid as number, ...server]) process.kill(p, 'SIGKILL');
+    for (const p of [cli.child.pid as number, ...server]) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // A subshell of the server that ended meanwhile.
+      }
+    }
     await cli.done;
     expect(pids.every(alive)).toBe(true);
     // Nothing was left to remove the scratch directory: the next run's sweep does (run/leftovers.ts).
