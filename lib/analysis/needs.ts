@@ -68,6 +68,13 @@ export async function findMissing(
   return { missing, uncertain, setByPassedOver, analyses };
 }
 
+/** Where a need read inside a function of an earlier step is read: the step's code does not show it. */
+function through({ via }: MissingVariable): string {
+  if (!via) return '';
+  const at = via.readLine ? `line ${via.definedIn.line + via.readLine}` : `step ${via.definedIn.index}`;
+  return ` (read at ${at}, through ${via.function})`;
+}
+
 export function formatMissing(report: NeedsReport): string {
   const { missing, setByPassedOver } = report;
   const width = Math.max(...missing.map((m) => m.name.length));
@@ -77,7 +84,7 @@ export function formatMissing(report: NeedsReport): string {
     const note = setters
       ? ` (step ${setters.map((s) => `${s.index} ${s.name}`).join(', ')} would set it, but is not part of this run)`
       : '';
-    return `  ${m.name.padEnd(width)}  needed by step ${by}${note}`;
+    return `  ${m.name.padEnd(width)}  needed by step ${by}${through(m)}${note}`;
   });
   const count = missing.length === 1 ? '1 variable is' : `${missing.length} variables are`;
   return [
@@ -93,7 +100,7 @@ export function formatUncertain(uncertain: UncertainVariable[]): string {
   const count = uncertain.length === 1 ? '1 variable' : `${uncertain.length} variables`;
   const lines = uncertain.map((u) => {
     const by = u.steps.map((s) => `${s.index} ${s.name}`).join(', ');
-    return `  ${u.name.padEnd(width)}  read by step ${by} (${u.reason})`;
+    return `  ${u.name.padEnd(width)}  read by step ${by}${through(u)} (${u.reason})`;
   });
   return [`${count} may be unset where read; nothing earlier certainly sets them:`, ...lines].join('\n');
 }

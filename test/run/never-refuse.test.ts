@@ -98,8 +98,10 @@ describe('certain needs are still refused', () => {
     expect(r.stdout).not.toContain('setup ran');
     expect(r.stderr).toMatch(/3 variables are needed but never set/);
     expect(r.stderr).toMatch(/^ {2}CLUSTER_NAME +needed by step 2 deploy$/m);
-    // Read in the body of a function step 3 defines, needed where step 4 calls it.
-    expect(r.stderr).toMatch(/^ {2}WEBHOOK_ID +needed by step 4 notify$/m);
+    // Read in the body of a function step 3 defines, needed where step 4 calls it: said where it is read.
+    expect(r.stderr).toMatch(
+      /^ {2}WEBHOOK_ID +needed by step 4 notify \(read at line 13, through notify\)$/m,
+    );
     expect(r.stderr).toMatch(/^ {2}REPORT_TO +needed by step 5 report$/m);
     expect(r.stderr).not.toMatch(/REGION/);
   });
