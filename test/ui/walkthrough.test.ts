@@ -214,6 +214,8 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     const screen = await s.waitFor('Step 1 interrupted: what now?');
     expect(screen).toContain('■ long interrupted after');
     await waitFor(() => !pids.some(alive), 10_000, 'the step processes to end');
+    // Saves close together are written as one, a moment after the screen says it.
+    await waitFor(() => statuses(dir, 'interrupt')[0] === 'interrupted', 5000, 'the record to say so');
     expect(statuses(dir, 'interrupt')).toEqual(['interrupted', 'pending']);
     s.write('q');
     expect((await s.exit()).exitCode).toBe(130);
