@@ -5,8 +5,8 @@
 // for shell steps (shell/watcher-script.ts), whether or not a step server is still alive to do it: its
 // own process group (what the step started), every process carrying the run's mark (__RB_RUN: a daemon
 // that left the group, the step server and its steps), SIGTERM then SIGKILL, and the run's scratch
-// directory; then itself. The pipe is watched on the event loop: a step blocked in a synchronous call
-// (execSync) notices when that call returns (README, "What happens when…").
+// directory; then itself. The pipe is watched on the event loop: for a step blocked in a synchronous call
+// (execSync), group-guard.ts watches from outside and makes that call return.
 import { rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import path from 'node:path';

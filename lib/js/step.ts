@@ -20,6 +20,7 @@ import { stepFileName } from '../os/state-dir.ts';
 import { watchStep } from '../os/step-watch.ts';
 import { TailBuffer } from '../os/tail.ts';
 import type { JsStepInput } from './child.ts';
+import { guardGroup } from './group-guard.ts';
 import { type JsStepResult, mergeJsResult } from './vars-object.ts';
 
 export interface JsStepOptions {
@@ -193,6 +194,7 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
     // The go; the pipe stays open until the child has exited, so that its end says the runner is gone.
     const control = child.stdio[3] as Socket;
     control.write(`${dir}\n`);
+    const guard = child.pid ? guardGroup(child.pid, opts.scratch) : undefined;
     prepareSpare(io.stdin, env, opts.context.cwd);
     child.stdout?.pipe(io.stdout, { end: false });
     child.stderr?.pipe(io.stderr, { end: false });
@@ -209,6 +211,7 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
     });
     let drain: NodeJS.Timeout | undefined;
     const cleanup = () => {
+      guard?.kill('SIGKILL');
       control.destroy();
       watching.dispose();
       if (drain) clearTimeout(drain);
@@ -223,6 +226,7 @@ function runChild(opts: JsStepOptions, env: Record<string, string>, dir: string)
       );
     });
     child.once('exit', () => {
+      guard?.kill('SIGKILL');
       control.destroy();
       // Whatever the step left running in its group would hold the pipes open; end it with the step.
       if (child.pid) endLeftovers(child.pid);

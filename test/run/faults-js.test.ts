@@ -84,3 +84,39 @@ describe('a runner killed outright during a JavaScript step', { timeout: 60_000 
     });
   }
 });
+
+describe('a runner killed outright during a JavaScript step blocked in a synchronous call', {
+  timeout: 60_000,
+}, () => {
+  it('its step server killed too: ends the step, what it waits for and the scratch directory; --resume runs the step once', async () => {
+    const b = sandbox();
+    const fixture = 'js-blocked.md';
+    writeFileSync(path.join(b.dir, fixture), readFileSync(path.join(FIXTURES, `faults/${fixture}`)));
+    const pidFiles = ['node.pid', 'sleep.pid'];
+    const whole = () => pidFiles.every((f) => existsSync(path.join(b.dir, f)) && read(b, f).trim() !== '');
+    const cli = startCli(['--yes', fixture], { cwd: b.dir, env: b.env });
+    await waitFor(whole, 20_000, 'the step to block');
+    const pids = pidFiles.map((f) => Number(read(b, f)));
+    for (const p of pids) expect(alive(p), `pid ${p} before`).toBe(true);
+    // The step server too, whose watch would otherwise end the step: the step's own watch must do it.
+    const servers = serverProcesses(b);
+    for (const p of [cli.child.pid as number, ...servers]) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // A subshell of the server that ended meanwhile.
+      }
+    }
+    expect((await cli.done).signal).toBe('SIGKILL');
+    await waitFor(() => serverProcesses(b).length === 0, 5000, 'the step server to be gone');
+    // Nothing turns the step's event loop: the watch from outside ends what it waits for, then the step.
+    for (const p of pids) await waitFor(() => !alive(p), 5000, `pid ${p} to end`);
+    await expectNothingLeft(b);
+    writeFileSync(path.join(b.dir, 'quick'), '');
+    const again = await runCli(['--yes', '--resume', fixture], { cwd: b.dir, env: b.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(read(b, 'log.txt')).toBe('first\nblocked\nblocked\n');
+    await expectNothingLeft(b);
+    expect(readdirSync(b.runtime)).toEqual([]);
+  });
+});
