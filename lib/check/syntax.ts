@@ -1,6 +1,7 @@
 // Bash is the judge of bash syntax: `bash -n` reads each shell step without running it. The analysis
 // parser (mvdan/sh) rejects some valid bash (`declare -A M=([a b]=1)`); a step it cannot read is only one
-// the analysis cannot see into, never a syntax error.
+// the analysis cannot see into, never a syntax error. Extended patterns (`@(a|b)`) are read as such: an
+// earlier step may have turned extglob on (options carry), and nothing valid without it is invalid with it.
 import { spawn } from 'node:child_process';
 
 export interface SyntaxError {
@@ -15,7 +16,7 @@ const PARALLEL = 4;
 /** bash's complaints about `code`, or undefined when it reads cleanly (or bash cannot be started). */
 export function bashSyntax(code: string, bash = 'bash'): Promise<SyntaxError | undefined> {
   return new Promise((resolve) => {
-    const child = spawn(bash, ['--noprofile', '--norc', '-n'], {
+    const child = spawn(bash, ['--noprofile', '--norc', '-O', 'extglob', '-n'], {
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -2,6 +2,7 @@
 // runner's own values travel to the shell (NUL-separated data), and the check of one read back from disk.
 import { StateError } from './errors.ts';
 import { IDENTIFIER, IDENTIFIER_SOURCE } from './identifiers.ts';
+import { OPTION_LINE } from './shell-options.ts';
 import type { CarriedVar, Context } from './types.ts';
 
 // A nameref may point at a variable or one element of an indexed array; anything else could run code.
@@ -100,6 +101,12 @@ export function validateContext(raw: unknown): Context {
   }
   if (c.umask !== undefined && (typeof c.umask !== 'string' || !/^[0-7]{1,4}$/.test(c.umask))) {
     return bad('umask');
+  }
+  if (
+    c.options !== undefined &&
+    (typeof c.options !== 'string' || !c.options.split('\n').every((l) => OPTION_LINE.test(l)))
+  ) {
+    return bad('shell options');
   }
   if (typeof c.vars !== 'object' || c.vars === null) return bad('vars missing');
   for (const [name, v] of Object.entries(c.vars as Record<string, CarriedVar>)) {

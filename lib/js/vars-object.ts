@@ -240,5 +240,6 @@ export function mergeJsResult(before: Context, after: JsStepResult, env: NodeJS.
     functions: before.functions,
     cwd: after.cwd,
     ...(umask ? { umask } : {}),
+    ...(before.options ? { options: before.options } : {}),
   };
 }

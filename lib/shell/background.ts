@@ -55,14 +55,17 @@ exec 3<&-
 ${RESTORE_FUNCTION}
 __rb_restore ${d}/ctx.in
 ${hasFunctions ? `builtin source ${d}/functions.sh` : ''}
-IFS= read -r -d '' __rb_cwd < ${d}/cwd.in
+__rb_umask= __rb_opts=
+{ IFS= read -r -d '' __rb_cwd; IFS= read -r -d '' __rb_umask; IFS= read -r -d '' __rb_opts; } < ${d}/cwd.in
 rm -f ${d}/ctx.in ${d}/functions.sh ${d}/cwd.in
 if ! builtin cd -- "$__rb_cwd"; then builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&2; builtin exit 1; fi
 builtin unset -f __rb_restore
-builtin unset -v __rb_cwd
+if [[ -n $__rb_umask ]]; then builtin umask "$__rb_umask"; fi
 builtin set -$__rb_flags
 if (( __rb_pipefail )); then builtin set -o pipefail; fi
-builtin unset -v __rb_flags __rb_pipefail
+# Only option lines: the runner writes nothing else there (core/shell-options.ts).
+if [[ -n $__rb_opts ]]; then builtin eval "$__rb_opts" 2>/dev/null || :; fi
+builtin unset -v __rb_flags __rb_pipefail __rb_cwd __rb_umask __rb_opts
 builtin source ${quote(script)}
 `;
 }
@@ -105,7 +108,8 @@ export class BackgroundProcess {
     const script = path.join(dir, stepFileName(opts.name, 'sh'));
     writeFileSync(script, `${opts.code}\n`, { mode: 0o600 });
     writeFileSync(path.join(dir, 'ctx.in'), encodeContext(opts.context), { mode: 0o600 });
-    writeFileSync(path.join(dir, 'cwd.in'), `${opts.context.cwd}\0`, { mode: 0o600 });
+    const { cwd, umask, options } = opts.context;
+    writeFileSync(path.join(dir, 'cwd.in'), `${cwd}\0${umask ?? ''}\0${options ?? ''}\0`, { mode: 0o600 });
     const hasFunctions = opts.context.functions.trim() !== '';
     if (hasFunctions)
       writeFileSync(path.join(dir, 'functions.sh'), `${opts.context.functions}\n`, { mode: 0o600 });

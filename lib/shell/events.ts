@@ -7,8 +7,10 @@ import type { Readable } from 'node:stream';
 import { RunnerError } from '../core/errors.ts';
 import { reasonFromText, reasonOf } from '../os/write-error.ts';
 
-/** What a shell left: `declare -p` output, `declare -f` output, its working directory and umask. */
+/** What a shell left: its options, `declare -p` output, `declare -f` output, its directory and umask. */
 export interface Snapshot {
+  /** `shopt -p` and `set +o` output. */
+  options: string;
   declareP: string;
   /** Every variable (true), or only the names the step was asked about. */
   complete: boolean;
@@ -85,17 +87,19 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
   } catch {
     return undefined;
   }
-  // Six NUL-terminated fields: variables, functions, the token, the directory, what was listed, the umask.
+  // Seven NUL-terminated fields: the shell options, variables, functions, the token, the directory, what
+  // was listed, the umask.
   const fields = text.split('\0');
   if (fields[0] === 'RBFAIL' && fields[1] === token) return { failed: fields[2] || 'write error' };
-  if (fields.length !== 7 || fields[6] !== '' || fields[2] !== token) return undefined;
-  const listed = fields[4] as string;
+  if (fields.length !== 8 || fields[7] !== '' || fields[3] !== token) return undefined;
+  const listed = fields[5] as string;
   return {
-    declareP: fields[0] as string,
+    options: fields[0] as string,
+    declareP: fields[1] as string,
     complete: listed.includes('v'),
-    ...(listed.includes('f') ? { functions: fields[1] as string } : {}),
-    cwd: fields[3] as string,
-    umask: (fields[5] as string).trim(),
+    ...(listed.includes('f') ? { functions: fields[2] as string } : {}),
+    cwd: fields[4] as string,
+    umask: (fields[6] as string).trim(),
   };
 }
 

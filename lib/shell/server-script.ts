@@ -22,6 +22,8 @@ const STEP = `    # The server's helpers are not the step's; its snapshot lists 
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0
     builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
+    # The shell options earlier steps left (only option lines: the runner writes nothing else there).
+    if [[ -n $__rb_opts ]]; then builtin eval "$__rb_opts" 2>/dev/null || :; fi
     builtin source "$__rb_file"
     { __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; builtin trap - EXIT; } \\
       2>/dev/null`;
@@ -76,8 +78,10 @@ ${RESTORE_FUNCTION}
 __rb_snapshot() {
   builtin local __rb_what=vf
   builtin local -a __rb_names
-  builtin set +euo pipefail
-  { if [[ -z $1 ]]; then builtin declare -p
+  # The shell options first, as the step left them (before this function changes any).
+  { { builtin shopt -p; builtin set +o; } 2>/dev/null; builtin printf '\\0'
+    builtin set +euo pipefail
+    if [[ -z $1 ]]; then builtin declare -p
     elif [[ $1 == '*' ]]; then
       builtin mapfile -t __rb_names < "$__RB_DIR/known.in"
       if (( \${#__rb_names[@]} )); then
@@ -158,7 +162,9 @@ while :; do
     [[ $__rb_list == "$__rb_file" ]] && __rb_list=
     __rb_file=$__RB_DIR/\${__rb_file%% *}
     __rb_take_over
-    { IFS= builtin read -r -d '' __rb_cwd; IFS= builtin read -r -d '' __rb_umask; } < "$__RB_DIR/cwd.in"
+    __rb_opts=
+    { IFS= builtin read -r -d '' __rb_cwd; IFS= builtin read -r -d '' __rb_umask
+      IFS= builtin read -r -d '' __rb_opts; } < "$__RB_DIR/cwd.in"
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1

@@ -4,6 +4,7 @@
 // step that changes one variable costs one, however many there are.
 import { sameVar } from '../core/context.ts';
 import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
+import { optionChanges, parseOptions } from '../core/shell-options.ts';
 import type { CarriedVar, Context } from '../core/types.ts';
 import { adoptableLine, declarationLines, parseDeclaration } from './declare-p.ts';
 import type { Snapshot } from './events.ts';
@@ -51,6 +52,9 @@ export class ShellState {
   private functionSet = new Set<string>();
   cwd = '';
   umask?: string;
+  /** The shell options as bash lists them, by option, and the lines that differ from the baseline's. */
+  private optionLines = new Map<string, string>();
+  options = '';
   /**
    * The context's variables, changed in place as the state changes: a context's `vars` is the session's
    * live view, read after the step that made it, not kept across later ones.
@@ -130,11 +134,15 @@ export class ShellState {
     }
     const before = this.functions;
     if (snap.functions !== undefined) this.setFunctions(userFunctions(snap.functions));
-    if (snap.cwd !== this.cwd || snap.umask !== this.umask) {
+    const lines = parseOptions(snap.options);
+    const options = this.baseline ? optionChanges(this.baseline.optionLines, lines) : '';
+    if (snap.cwd !== this.cwd || snap.umask !== this.umask || options !== this.options) {
       this.cwd = snap.cwd;
       this.umask = snap.umask;
+      this.options = options;
       this.made = undefined;
     }
+    this.optionLines = lines;
     const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
     if (this.functions !== before || (adopt.length && shadowed.length)) {
       // A step's own `declare` or `unset` function would take these lines over: define functions last.
@@ -152,6 +160,7 @@ export class ShellState {
       functions: this.functions,
       cwd: this.cwd,
       ...(this.umask ? { umask: this.umask } : {}),
+      ...(this.options ? { options: this.options } : {}),
     };
     return this.made;
   }
@@ -164,6 +173,12 @@ export class ShellState {
   handOver(target: Context): { values: Context; functionsScript: string } {
     const umask = target.umask ?? this.umask;
     const values: Context = { vars: {}, unset: [], functions: '', cwd: target.cwd, umask };
+    // The options a step starts with are the target's: the step's subshell sets them (cwd.in).
+    if (target.options) values.options = target.options;
+    if ((target.options ?? '') !== this.options) {
+      this.options = target.options ?? '';
+      this.made = undefined;
+    }
     if (target.vars !== this.contextVars) {
       for (const [name, v] of Object.entries(target.vars)) {
         if (sameVar(this.contextVars[name], v)) continue;
@@ -198,6 +213,7 @@ export class ShellState {
   holds(target: Context): boolean {
     const umask = target.umask ?? this.umask;
     if (target.cwd !== this.cwd || umask !== this.umask) return false;
+    if ((target.options ?? '') !== this.options) return false;
     if (target.functions.trim() !== this.functions.trim()) return false;
     if (target.unset.some((name) => this.vars.has(name))) return false;
     if (target.vars === this.contextVars) return true;
@@ -265,6 +281,7 @@ export class ShellState {
     state.functionSet = new Set(base.functionSet);
     state.cwd = base.cwd;
     state.umask = base.umask;
+    state.optionLines = base.optionLines;
     return state;
   }
 }

@@ -84,7 +84,7 @@ export class SessionFiles {
     const hasValues = values.unset.length > 0 || Object.keys(values.vars).length > 0;
     this.only('ctx.in', hasValues ? encodeContext(values) : '');
     this.only('adopt.sh', adopt);
-    const start = `${values.cwd}\0${values.umask ?? ''}\0`;
+    const start = `${values.cwd}\0${values.umask ?? ''}\0${values.options ?? ''}\0`;
     if (start !== this.start) {
       this.write('cwd.in', start);
       this.start = start;

@@ -175,7 +175,14 @@ export class ShellSession {
    */
   private launchAhead(server: StepServer, step: StepCode, context: Context): Launched {
     const held = this.held as ShellState;
-    const nothing = { vars: {}, unset: [], functions: '', cwd: held.cwd, umask: held.umask };
+    const nothing = {
+      vars: {},
+      unset: [],
+      functions: '',
+      cwd: held.cwd,
+      umask: held.umask,
+      ...(held.options ? { options: held.options } : {}),
+    };
     return { ...this.send(server, { ...step, context }, nothing, ''), context };
   }
 

@@ -73,11 +73,18 @@ const readyPid = async (h: Harness) => {
   return Number((event as string).slice(6));
 };
 
+/** The snapshot's fields after the shell options: variables, functions, token, directory, listed, umask. */
+const snapFields = (h: { dir: string }) =>
+  readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0').slice(1);
+
 describe('step server', () => {
   it('reports its own state, then a waiting subshell, then each step with its snapshot', async () => {
     const h = startServer();
     expect(await h.events.next()).toMatch(/^snap 0 \d+ \d+$/);
-    const fields = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    const [options, ...fields] = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    // The shell options come first, as bash lists them.
+    expect(options).toMatch(/^shopt -[su] extglob$/m);
+    expect(options).toMatch(/^set [-+]o nounset$/m);
     expect(fields.slice(2)).toEqual([
       '0',
       h.dir,
@@ -103,7 +110,7 @@ describe('step server', () => {
     step(h, 2, 'echo current\n');
     expect(await h.report()).toBe('2 exit 0 0');
     expect(h.stdout()).toBe('current\n');
-    expect(readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0')[2]).toBe('2');
+    expect(snapFields(h)[2]).toBe('2');
   });
 
   it('tells a step that exits 198 from the runner leaving, and ends when the command pipe closes', async () => {
@@ -126,13 +133,13 @@ describe('step server', () => {
     writeFileSync(path.join(h.dir, 'names.in'), '-\nKEPT\nGONE\n');
     step(h, 1, 'KEPT=1; OTHER=2; f() { :; }\n', 'names.in');
     expect(await h.report()).toBe('1 exit 0 0');
-    const [vars, functions, , , what] = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    const [vars, functions, , , what] = snapFields(h);
     expect([vars, functions, what]).toEqual(['declare -- KEPT="1"\n', '', '']);
     await readyPid(h);
     writeFileSync(path.join(h.dir, 'names.in'), 'f\n');
     step(h, 2, 'g() { :; }\n', 'names.in');
     expect(await h.report()).toBe('2 exit 0 0');
-    const fields = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    const fields = snapFields(h);
     expect([fields[0], fields[4]]).toEqual(['', 'f']);
     expect(fields[1]).toContain('g () \n{ \n    :\n}');
   });
@@ -144,7 +151,7 @@ describe('step server', () => {
     writeFileSync(path.join(h.dir, 'known.in'), 'OLD\nREF\n');
     step(h, 1, 'OLD=1; TARGET=t; declare -n REF=TARGET; NEW=2; readonly OLD\n', '*');
     expect(await h.report()).toBe('1 exit 0 0');
-    const [vars = '', , , , what] = readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0');
+    const [vars = '', , , , what] = snapFields(h);
     expect(what).toBe('vf');
     const lines = vars.split('\n');
     // Known names first; then, with those unset (not the nameref's target), the rest.
