@@ -2,8 +2,8 @@
 // its event loop, so a step blocked in a synchronous call (execSync, spawnSync, a busy loop) cannot notice
 // that the runner was killed outright. This small shell reads a pipe only the runner holds; when it ends
 // (the runner is gone), it ends the other members of the step's process group, so that the call the step
-// waits in returns and the step's own watch ends what is of the run. A step still there after a grace
-// period is killed with its group; the run's scratch directory is removed either way (the step may end
+// waits in returns and the step's own watch ends what is of the run. A step still there after ten seconds
+// (a busy loop) is killed with its group; the run's scratch directory is removed either way (the step may end
 // before its watch gets to it). The runner ends the watch itself when the step ends.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -20,7 +20,8 @@ for d in /proc/[0-9]*; do
   [ "$3" = "$g" ] && kill -TERM "$p" 2>/dev/null
 done
 i=0
-while [ $i -lt 20 ] && kill -0 "$g" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+# The step's own watch ends what is of the run (daemons too) and then the step: give it time.
+while [ $i -lt 100 ] && kill -0 "$g" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 kill -KILL -- "-$g" 2>/dev/null
 # The step may have ended before its own watch could: the run's scratch directory goes either way.
 if [ -n "$scratch" ]; then rm -rf -- "$scratch"; fi`;

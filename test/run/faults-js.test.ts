@@ -71,7 +71,8 @@ describe('a runner killed outright during a JavaScript step', { timeout: 60_000 
       const b = box();
       const pids = await killDuringStep(b, server);
       // No next run has to come: the step's process ends the run itself.
-      for (const p of pids) await waitFor(() => !alive(p), 5000, `pid ${p} to end`);
+      for (const [i, p] of pids.entries())
+        await waitFor(() => !alive(p), 5000, `pid ${p} (${PIDS[i]}) to end`);
       await expectNothingLeft(b);
       expect(statuses(b)).toEqual(['done', 'running', 'pending']);
       writeFileSync(path.join(b.dir, 'quick'), '');
