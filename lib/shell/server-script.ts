@@ -25,8 +25,9 @@ const STEP = `    # The server's helpers are not the step's; its snapshot lists 
     # The shell options earlier steps left (only option lines: the runner writes nothing else there).
     if [[ -n $__rb_opts ]]; then builtin eval "$__rb_opts" 2>/dev/null || :; fi
     builtin source "$__rb_file"
-    { __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; builtin trap - EXIT; } \\
-      2>/dev/null`;
+    # An EXIT trap the step set runs as the subshell ends, after its snapshot: at the end of the step, as
+    # at the end of a script (GitHub Actions runs each step as one). Ours, if still set, does nothing now.
+    { __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; } 2>/dev/null`;
 
 /**
  * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in

@@ -82,4 +82,17 @@ describe('shell options carried from step to step', { timeout: 60_000 }, () => {
     expect(read(dir, 'last.txt')).toBe(expected);
     expect(read(dir, 'bg.txt')).toBe(expected);
   });
+
+  it('runs an EXIT trap a step sets when that step ends, after its variables are carried', async () => {
+    const dir = scratch();
+    const file = runbook(dir, 'traps', [
+      fence(
+        'work=$(mktemp -d)\ntrap \'rm -rf "$work"; echo "cleaned up"\' EXIT\ntouch "$work/x"\necho "step one"',
+      ),
+      fence('[ -d "$work" ] && echo "still there" || echo "gone: ${work:+set}"'),
+    ]);
+    const r = await runCli(['--yes', file], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('step one\ncleaned up\ngone: set\n');
+  });
 });
