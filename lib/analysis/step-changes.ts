@@ -12,11 +12,20 @@
 import { forEachChild, type OperatorCodes, type ShNode } from './bash-parser.ts';
 
 /** Either the names a step may change, or why the runner must compare everything. */
-export type StepChanges = { vars: string[]; functions: boolean; calls: string[] } | { open: string };
+export type StepChanges =
+  | {
+      vars: string[];
+      functions: boolean;
+      /** Whether it may change shell options (`set`, `shopt`): its snapshot then lists them. */
+      options?: boolean;
+      calls: string[];
+    }
+  | { open: string };
 
 interface Effects {
   vars: Set<string>;
   functions: boolean;
+  options: boolean;
   calls: Set<string>;
   open?: string;
 }
@@ -66,7 +75,7 @@ function literalStart(word: ShNode): string {
 
 export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
   const functions = new Map<string, Effects>();
-  const fresh = (): Effects => ({ vars: new Set(), functions: false, calls: new Set() });
+  const fresh = (): Effects => ({ vars: new Set(), functions: false, options: false, calls: new Set() });
 
   const walk = (fx: Effects, node: ShNode | null | undefined): void => {
     if (!node || fx.open) return;
@@ -244,6 +253,7 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
       return;
     }
     if (name === 'unset') fx.functions = true;
+    if (name === 'shopt' || (name === 'set' && rest.length > 0)) fx.options = true;
     const spec = ASSIGNING[name];
     if (spec) assigning(fx, name, spec, rest);
   };
@@ -312,6 +322,7 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
     if (body.open) top.open = `calls ${name}, which ${body.open}`;
     for (const v of body.vars) top.vars.add(v);
     top.functions ||= body.functions;
+    top.options ||= body.options;
     for (const c of body.calls) {
       top.calls.add(c);
       pending.push(c);
@@ -320,7 +331,12 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
   if (top.open) return { open: top.open };
   // A called name the step defines stays a call: the step may call an earlier step's function of that name
   // before it defines its own.
-  return { vars: [...top.vars].sort(), functions: top.functions, calls: [...top.calls].sort() };
+  return {
+    vars: [...top.vars].sort(),
+    functions: top.functions,
+    ...(top.options ? { options: true } : {}),
+    calls: [...top.calls].sort(),
+  };
 }
 
 /**

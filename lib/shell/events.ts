@@ -9,8 +9,8 @@ import { reasonFromText, reasonOf } from '../os/write-error.ts';
 
 /** What a shell left: its options, `declare -p` output, `declare -f` output, its directory and umask. */
 export interface Snapshot {
-  /** `shopt -p` and `set +o` output. */
-  options: string;
+  /** `shopt -p` and `set +o` output; absent when not listed (the step could not change them). */
+  options?: string;
   declareP: string;
   /** Every variable (true), or only the names the step was asked about. */
   complete: boolean;
@@ -94,7 +94,7 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
   if (fields.length !== 8 || fields[7] !== '' || fields[3] !== token) return undefined;
   const listed = fields[5] as string;
   return {
-    options: fields[0] as string,
+    ...(/[vo]/.test(listed) ? { options: fields[0] as string } : {}),
     declareP: fields[1] as string,
     complete: listed.includes('v'),
     ...(listed.includes('f') ? { functions: fields[2] as string } : {}),

@@ -79,8 +79,15 @@ ${RESTORE_FUNCTION}
 __rb_snapshot() {
   builtin local __rb_what=vf
   builtin local -a __rb_names
-  # The shell options first, as the step left them (before this function changes any).
-  { { builtin shopt -p; builtin set +o; } 2>/dev/null; builtin printf '\\0'
+  if [[ -n $1 && $1 != '*' ]]; then
+    builtin mapfile -t __rb_names < "$__RB_DIR/$1"
+    # Under the step's own options still (set -u among them): nothing here may read an unset name.
+    __rb_what=\${__rb_names[0]-}
+    __rb_what=\${__rb_what/-/}
+  fi
+  # The shell options first, as the step left them (before this function changes any), when it may have.
+  { if [[ $__rb_what == *[vo]* ]]; then { builtin shopt -p; builtin set +o; } 2>/dev/null; fi
+    builtin printf '\\0'
     builtin set +euo pipefail
     if [[ -z $1 ]]; then builtin declare -p
     elif [[ $1 == '*' ]]; then
@@ -92,13 +99,10 @@ __rb_snapshot() {
         builtin unset -v -- "\${__rb_names[@]}"
       fi
       builtin declare -p
-    else
-      builtin mapfile -t __rb_names < "$__RB_DIR/$1"
-      __rb_what=\${__rb_names[0]/-/}
-      if (( \${#__rb_names[@]} > 1 )); then builtin declare -p -- "\${__rb_names[@]:1}"; fi
+    elif (( \${#__rb_names[@]} > 1 )); then builtin declare -p -- "\${__rb_names[@]:1}"
     fi 2>/dev/null
     builtin printf '\\0'
-    if [[ $__rb_what == *f ]]; then builtin declare -f; fi
+    if [[ $__rb_what == *f* ]]; then builtin declare -f; fi
     builtin printf '\\0%s\\0%s\\0%s\\0' "$__rb_token" "$PWD" "$__rb_what"; builtin umask; builtin printf '\\0'
   } >| "$__RB_DIR/snap"
 }

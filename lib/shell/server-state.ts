@@ -54,6 +54,7 @@ export class ShellState {
   umask?: string;
   /** The shell options as bash lists them, by option, and the lines that differ from the baseline's. */
   private optionLines = new Map<string, string>();
+  private optionsText?: string;
   options = '';
   /**
    * The context's variables, changed in place as the state changes: a context's `vars` is the session's
@@ -134,15 +135,18 @@ export class ShellState {
     }
     const before = this.functions;
     if (snap.functions !== undefined) this.setFunctions(userFunctions(snap.functions));
-    const lines = parseOptions(snap.options);
-    const options = this.baseline ? optionChanges(this.baseline.optionLines, lines) : '';
+    // Nearly every step leaves the options as it found them: bash's text is read again only when it differs.
+    if (snap.options !== undefined && snap.options !== this.optionsText) {
+      this.optionsText = snap.options;
+      this.optionLines = parseOptions(snap.options);
+    }
+    const options = this.baseline ? optionChanges(this.baseline.optionLines, this.optionLines) : '';
     if (snap.cwd !== this.cwd || snap.umask !== this.umask || options !== this.options) {
       this.cwd = snap.cwd;
       this.umask = snap.umask;
       this.options = options;
       this.made = undefined;
     }
-    this.optionLines = lines;
     const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
     if (this.functions !== before || (adopt.length && shadowed.length)) {
       // A step's own `declare` or `unset` function would take these lines over: define functions last.

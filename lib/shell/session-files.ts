@@ -40,9 +40,10 @@ export class SessionFiles {
     mkdirSync(this.path(SCRIPTS), { mode: 0o700 });
   }
 
-  /** The names a step can change, for its snapshot to list (and its functions, with `functions`). */
-  names(names: string[], functions: boolean): string {
-    const text = `${functions ? 'f' : '-'}\n${names.map((n) => `${n}\n`).join('')}`;
+  /** The names a step can change, for its snapshot to list (and its functions and shell options, if it may). */
+  names(names: string[], functions: boolean, options = false): string {
+    const what = `${functions ? 'f' : ''}${options ? 'o' : ''}` || '-';
+    const text = `${what}\n${names.map((n) => `${n}\n`).join('')}`;
     if (text !== this.listed) {
       this.write('names.in', text);
       this.listed = text;

@@ -207,7 +207,7 @@ export class ShellSession {
       return { list: this.files.known(() => held.names(), held.namesVersion) };
     }
     const asked = held.withTargets(changes.vars).filter((n) => !NOT_CARRIED_PATTERN.test(n));
-    return { list: this.files.names(asked, changes.functions), asked };
+    return { list: this.files.names(asked, changes.functions, changes.options), asked };
   }
 
   /** Waits for a launched step to end (ending it on abort or timeout) and reads what it left. */

@@ -16,6 +16,20 @@ const open = async (code: string) => {
 };
 
 describe('stepChanges: the names a step may change', () => {
+  it.each([
+    ['shopt -s extglob', true],
+    ['set -u', true],
+    ['builtin set -o noclobber', true],
+    ['f() { shopt -s nullglob; }; f', true],
+    ['set', false],
+    ['echo set -u', false],
+    ['A=1', false],
+  ])('%j may change the shell options: %s', async (code, options) => {
+    const c = await changes(code);
+    if (!c || 'open' in c) throw new Error(`open: ${JSON.stringify(c)}`);
+    expect(c.options === true).toBe(options);
+  });
+
   it('finds assignments, appends, elements and declarations', async () => {
     expect(await vars('A=1; B+=x; C[2]=y; D=(a b); E+=(c)')).toEqual(['A', 'B', 'C', 'D', 'E']);
     expect(await vars('declare -A M=([k]=v); export P=1 Q; readonly R; local -i S; typeset T')).toEqual([

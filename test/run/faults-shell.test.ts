@@ -123,21 +123,42 @@ describe('a runner killed outright', { timeout: 60_000 }, () => {
     await waitFor(() => started(b), 10_000, 'step 2 to start');
     const pids = ['stubborn.pid', 'daemon.pid', 'sleep.pid'].map((f) => pid(b, f));
     // The runner and the step server with its watch, as an OOM killer or `kill -9` of a session might.
+    // Not the step's own: `sleep 300 &` is a fork of the server's subshell until it execs.
     const server = processesOf(b).filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh');
+        return !pids.includes(Number(p)) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('server.sh');
       } catch {
         return false;
       }
     });
     writeFileSync(path.join(b.dir, 'quick'), '');
-    for (const p of [cli.child.pid as number, ...server]) {
+    // All at once, as one `kill -9` of them. The runner and the server's own processes are stopped first,
+    // so that none sees another go (the server's watch ends the run's processes when the runner dies; the
+    // runner ends the step's group when the server dies). The step's subshell is not stopped: a stopped
+    // member of a group orphaned by the server's death would bring the kernel's SIGHUP to all of it.
+    const groupOf = (p: number) =>
+      Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[2]);
+    const stepGroup = groupOf(pids[2] as number);
+    const inStep = server.filter((p) => {
       try {
-        process.kill(p, 'SIGKILL');
+        return groupOf(p) === stepGroup;
       } catch {
-        // A subshell of the server that ended meanwhile.
+        return false;
       }
-    }
+    });
+    const others = [cli.child.pid as number, ...server.filter((p) => !inStep.includes(p))];
+    const send = (list: number[], signal: NodeJS.Signals) => {
+      for (const p of list) {
+        try {
+          process.kill(p, signal);
+        } catch {
+          // A subshell of the server that ended meanwhile.
+        }
+      }
+    };
+    send(others, 'SIGSTOP');
+    send(inStep, 'SIGKILL');
+    send(others, 'SIGKILL');
     await cli.done;
     expect(pids.every(alive)).toBe(true);
     // Nothing was left to remove the scratch directory: the next run's sweep does (run/leftovers.ts).
