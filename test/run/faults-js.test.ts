@@ -99,13 +99,16 @@ describe('a runner killed outright during a JavaScript step blocked in a synchro
     await waitFor(whole, 20_000, 'the step to block');
     const pids = pidFiles.map((f) => Number(read(b, f)));
     for (const p of pids) expect(alive(p), `pid ${p} before`).toBe(true);
-    // The step server too, whose watch would otherwise end the step: the step's own watch must do it.
+    // The step server too, whose watch would otherwise end the step: the step's own watch must do it. All
+    // stopped first, so that the server's watch cannot act on the runner's death before it is killed.
     const servers = serverProcesses(b);
-    for (const p of [cli.child.pid as number, ...servers]) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // A subshell of the server that ended meanwhile.
+    for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+      for (const p of [cli.child.pid as number, ...servers]) {
+        try {
+          process.kill(p, signal);
+        } catch {
+          // A subshell of the server that ended meanwhile.
+        }
       }
     }
     expect((await cli.done).signal).toBe('SIGKILL');
