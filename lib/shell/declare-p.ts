@@ -181,9 +181,14 @@ export function declarationLines(text: string): Map<string, string> {
   return lines;
 }
 
-/** The line the step server sources to take a variable over: bash's own text, with readonly dropped. */
-export function adoptableLine(line: string): string {
+/**
+ * A `declare -p` line as the server sources it (readonly dropped, `-g` kept global). A plain scalar that
+ * the server holds with no attributes, or not at all (`plain`), becomes a plain assignment: bash sources
+ * `NAME="value"` several times faster than `declare`, and with nothing to add or take away it is the same.
+ */
+export function adoptableLine(line: string, plain = false): string {
   return line.replace(HEAD, (_all, flags: string, name: string, eq: string) => {
+    if (plain && flags === '-' && eq === '=') return `${name}=`;
     // -g: the server may source this from inside a function; the variable must still be global. Plain
     // `declare`, not `builtin declare`: only the keyword form parses a compound array assignment as one.
     return `declare -g${flags.replace(/[-r]/g, '')} ${name}${eq}`;

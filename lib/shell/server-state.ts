@@ -117,9 +117,16 @@ export class ShellState {
       else this.vars.delete(name);
       changed.push(name);
       this.note(name);
-      if (value?.type === 'scalar' && !value.attrs.includes('n') && line.length > LONG_LINE)
+      if (value?.type === 'scalar' && !value.attrs.includes('n') && line.length > LONG_LINE) {
         values[name] = value;
-      else adopt.push(adoptableLine(line));
+        continue;
+      }
+      // `declare` adds attributes but never takes one away (`export -n X`, `declare +i N`), nor turns an
+      // array into a scalar: such a variable is unset first, and then declared as the step left it.
+      const dropped = before !== undefined && [...before.attrs].some((a) => !value?.attrs.includes(a));
+      const fresh = !before || dropped || before.type !== value?.type;
+      if (before && fresh) adopt.push(`builtin unset ${before.attrs.includes('n') ? '-n' : '-v'} ${name}`);
+      adopt.push(adoptableLine(line, (fresh || !before.attrs) && value?.type === 'scalar' && !value.attrs));
     }
     const gone = snap.complete
       ? [...this.lines.keys()].filter((n) => !next.has(n))

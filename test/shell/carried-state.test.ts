@@ -116,4 +116,21 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
     expect(r.stderr).toContain('all 3 steps done');
     expect(read(dir, 'out.txt')).toBe('1\nR=2\n');
   });
+
+  it('carries attributes a step takes away, and an array a step makes a scalar', async () => {
+    const dir = scratch();
+    const steps = [
+      'export X=1; declare -i N=5; A=(a b c); declare -l L=abc',
+      'export -n X; X=2; declare +i N; N=abc; unset A; A=one; declare +l L; L=ABC',
+      '{ printenv X || echo "X=$X, not exported"; echo "N=$N A=${A[*]} L=$L"; } > out.txt',
+    ];
+    writeFileSync(
+      path.join(dir, 'dropped.md'),
+      `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
+    );
+    const r = await runCli(['--yes', 'dropped.md'], { cwd: dir });
+    expect(r.stderr).toContain('all 3 steps done');
+    // As one bash script leaves them.
+    expect(read(dir, 'out.txt')).toBe('X=2, not exported\nN=abc A=one L=ABC\n');
+  });
 });

@@ -85,4 +85,18 @@ describe('declarationLines and adoptableLine', () => {
     expect(adoptableLine('declare -arx X=([0]="1")')).toBe('declare -gax X=([0]="1")');
     expect(adoptableLine('declare -- X="a=b"')).toBe('declare -g X="a=b"');
   });
+
+  it('makes a plain scalar a plain assignment where the server holds it with no attributes', () => {
+    expect(adoptableLine('declare -- X="a b"', true)).toBe('X="a b"');
+    expect(adoptableLine("declare -- X=$'a\\nb'", true)).toBe("X=$'a\\nb'");
+    // Attributes to set, or a variable declared without a value: declare, as before.
+    expect(adoptableLine('declare -x X="1"', true)).toBe('declare -gx X="1"');
+    expect(adoptableLine('declare -a X=([0]="1")', true)).toBe('declare -ga X=([0]="1")');
+    expect(adoptableLine('declare -- X', true)).toBe('declare -g X');
+  });
+
+  it.each(scalars.slice(0, 6))('gives bash back the same value as a plain assignment: %s', (_what, setup) => {
+    const { line, rest } = fromBash(setup, 'X');
+    expect(fromBash(adoptableLine(line, true), 'X')).toEqual({ line, rest });
+  });
 });
