@@ -26,6 +26,16 @@ const record = (dir: string, name: string) => {
 const setVars = (dir: string, name: string) =>
   Object.fromEntries(record(dir, name).steps.map((s) => [s.name, [...s.setVars].sort()]));
 
+/** A runbook of these bash steps, run with --yes to the end. */
+async function runSteps(dir: string, name: string, steps: string[]): Promise<void> {
+  writeFileSync(
+    path.join(dir, `${name}.md`),
+    `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
+  );
+  const r = await runCli(['--yes', `${name}.md`], { cwd: dir });
+  expect(r.stderr).toContain(`all ${steps.length} steps done`);
+}
+
 // Real bash carrying thousands of variables: slower than most tests when other tests share the cores.
 describe('carried state that grows', { timeout: 60_000 }, () => {
   it('carries one changed entry of a large array, and nothing for arrays no step touches', async () => {
@@ -108,12 +118,7 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
       'export X; unset -f f; unset g',
       'R=2\n{ printenv X; type f &>/dev/null && echo f-kept; type g &>/dev/null && echo g-kept; echo "R=$R"; } > out.txt',
     ];
-    writeFileSync(
-      path.join(dir, 'attrs.md'),
-      `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
-    );
-    const r = await runCli(['--yes', 'attrs.md'], { cwd: dir });
-    expect(r.stderr).toContain('all 3 steps done');
+    await runSteps(dir, 'attrs', steps);
     expect(read(dir, 'out.txt')).toBe('1\nR=2\n');
   });
 
@@ -124,12 +129,7 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
       'export -n X; X=2; declare +i N; N=abc; unset A; A=one; declare +l L; L=ABC',
       '{ printenv X || echo "X=$X, not exported"; echo "N=$N A=${A[*]} L=$L"; } > out.txt',
     ];
-    writeFileSync(
-      path.join(dir, 'dropped.md'),
-      `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
-    );
-    const r = await runCli(['--yes', 'dropped.md'], { cwd: dir });
-    expect(r.stderr).toContain('all 3 steps done');
+    await runSteps(dir, 'dropped', steps);
     // As one bash script leaves them.
     expect(read(dir, 'out.txt')).toBe('X=2, not exported\nN=abc A=one L=ABC\n');
   });
