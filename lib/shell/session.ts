@@ -96,9 +96,20 @@ export class ShellSession {
     // A step run without the person's terminal (its output is compared or captured) keeps pipes.
     if (server.pty) this.files.flag('pipes', !opts.io.terminal);
     const launched = ahead.run ?? this.launch(server, opts);
-    // Written while this one runs, so that sending it ahead costs only the command.
-    if (opts.next) this.files.script(opts.next);
-    return this.finish(server, launched, { ...opts, terminal: opts.io.terminal }, opts.next);
+    // Written while this one runs, so that sending it ahead costs only the command. A write that fails
+    // (a full disk) only means no sending ahead: the next step's own start writes it, and says so then.
+    const next = opts.next && this.writeAhead(opts.next) ? opts.next : undefined;
+    return this.finish(server, launched, { ...opts, terminal: opts.io.terminal }, next);
+  }
+
+  private writeAhead(next: StepCode): boolean {
+    try {
+      this.files.script(next);
+      return true;
+    } catch (err) {
+      if (err instanceof RunnerError) return false;
+      throw err;
+    }
   }
 
   /** Ends a step launched ahead that is not run after all, and the server. */
