@@ -34,6 +34,8 @@ export interface ServerOptions {
 /** What is known of the start: the filters holding what the shell printed before its marker, a spawn error. */
 interface Start {
   filters: MarkerFilter[];
+  /** Every stream of the output's way to the person, in order: what is in them has not reached the tail. */
+  streams: Array<{ readableLength: number; writableLength: number }>;
   /** How /proc names the server's ends of its output pipes, once it is up. */
   links?: string[];
   /** Why the process could not be started (ENOENT for a shell that is not installed). */
@@ -109,7 +111,7 @@ export class StepServer {
     const argv = shellArgv(opts.shellLine, opts.script, path.dirname(opts.runbook));
     const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
     const holder: OutputHolder & { server?: StepServer } = {};
-    const start: Start = { filters: [] };
+    const start: Start = { filters: [], streams: [] };
     const offered = opts.io.terminal ? await offerTerminal(opts, marker, holder) : undefined;
     const ttyEnv = offered ? { __RB_TTY: offered.pty.path, __RB_TTY_FDS: offered.pty.fds.join(' ') } : {};
     // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
@@ -131,6 +133,7 @@ export class StepServer {
       ] as const) {
         const { filter, out } = stepOutput(opts, marker, (r) => holder.server?.marked(stream, r), '0');
         start.filters.push(filter);
+        start.streams.push(filter, out);
         out.on('data', (d: Buffer) => {
           holder.server?.tail.push(d);
           opts.io.saw?.(stream, d);
@@ -229,6 +232,16 @@ export class StepServer {
     if (this.outReport !== undefined && this.errDone && (this.ttyDone || !this.pty)) {
       this.onEnded?.(this.outReport);
     }
+  }
+
+  /**
+   * Resolves once what the step wrote before its end marker has gone through the filters to the tail (a
+   * slow reader of the runner's output holds it up), or after `ms`.
+   */
+  async drained(ms = 2000): Promise<void> {
+    const deadline = performance.now() + ms;
+    const held = () => this.start.streams.some((s) => s.readableLength > 0 || s.writableLength > 0);
+    while (held() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** The running step's output as kept: a terminal's CRLF line ends read as the LF the step wrote. */

@@ -231,6 +231,8 @@ export class ShellSession {
     const end = await waitForEnd(server, launched, watch);
     const { interrupted, timedOut } = end;
     if (end.status === undefined) return this.lost(server, launched.started, interrupted, timedOut);
+    // Its last lines may still be on their way through the filters when its end marker is seen.
+    await server.drained();
     const outcome: StepOutcome = {
       exitCode: interrupted || timedOut ? null : end.status,
       signal: null,
