@@ -149,13 +149,6 @@ builtin printf '\\0RBSYNC%s0\\0' "$__RB_NONCE"
 builtin printf '\\0RBSYNC%s0\\0' "$__RB_NONCE" >&$__rb_err
 if (( __rb_pty )); then __rb_how=' pty'; else __rb_how=''; fi
 builtin printf 'snap 0 %s %s%s\\n' "$__rb_out" "$__rb_err" "$__rb_how" >&4
-# The subshell for a step says on this FIFO when it has its command (opened both ways: never blocks).
-# Without mkfifo the server takes it over after the step, as the subshell's writes then go nowhere.
-if command mkfifo -m 600 "$__RB_DIR/taken" 2>/dev/null; then
-  __rb_fifo=1; exec {__rb_taken}<>"$__RB_DIR/taken"
-else
-  __rb_fifo=0; exec {__rb_taken}>/dev/null
-fi
 __rb_count=0
 while :; do
   (( ++__rb_count ))
@@ -173,9 +166,6 @@ while :; do
     __rb_list=\${__rb_file#* }
     [[ $__rb_list == "$__rb_file" ]] && __rb_list=
     __rb_file=$__RB_DIR/\${__rb_file%% *}
-    # It has its command, so what the runner hands over is written: the server takes it over too, while
-    # the step runs, rather than after it.
-    builtin printf '%s\\n' "$__rb_count" >&$__rb_taken
     __rb_take_over
     __rb_opts=
     { IFS= builtin read -r -d '' __rb_cwd; IFS= builtin read -r -d '' __rb_umask
@@ -186,7 +176,7 @@ while :; do
     fi
     if [[ -n $__rb_umask ]]; then builtin umask "$__rb_umask"; fi
     if (( __rb_pty )) && [[ ! -e $__RB_DIR/pipes ]]; then
-      exec 3<&- 4>&- 5<&- 0<&$__rb_tty 1>&$__rb_tty 2>/dev/null {__rb_err}>&- {__rb_out}>&- {__rb_taken}>&-
+      exec 3<&- 4>&- 5<&- 0<&$__rb_tty 1>&$__rb_tty 2>/dev/null {__rb_err}>&- {__rb_out}>&-
       __rb_await_terminal
       # Ctrl-C ends the step (the inner subshell) as at a prompt; this one then exits with its status,
       # rather than dying of SIGINT, which would make the server act as if it was interrupted itself. So
@@ -201,22 +191,11 @@ ${STEP}
     fi
     # Pipes (and, on a terminal server, SIGINT as the runner's to send).
     if (( __rb_pty )); then builtin trap - INT; exec {__rb_tty}>&-; fi
-    exec 3<&- 4>&- 5<&- 2>&$__rb_err {__rb_err}>&- {__rb_out}>&- {__rb_taken}>&-
+    exec 3<&- 4>&- 5<&- 2>&$__rb_err {__rb_err}>&- {__rb_out}>&-
 ${STEP}
   ) &
   __rb_child=$!
   builtin printf 'ready %s\\n' "$__rb_child" >&4
-  # Until the subshell says it has its command (its token; an older one is a subshell that ended as it
-  # said it), or has ended without one. On the steps' terminal fg comes first: the step waits for it.
-  __rb_got=0
-  while (( __rb_fifo && ! __rb_pty )); do
-    if IFS= builtin read -r -t 1 -u $__rb_taken __rb_t; then
-      if [[ $__rb_t == "$__rb_count" ]]; then __rb_got=1; builtin break; fi
-      builtin continue
-    fi
-    builtin kill -0 "$__rb_child" 2>/dev/null || builtin break
-  done
-  if (( __rb_got )); then __rb_take_over; fi
   if (( __rb_pty )); then
     # fg gives the subshell the terminal (job control works through fd 2, so it is the terminal here).
     builtin fg %+ >/dev/null 2>&$__rb_tty
@@ -230,7 +209,7 @@ ${STEP}
   # The same status from a step is told apart by the pipe: the runner sends no command while a step's end
   # is still to be reported, so only a closed pipe has something to read now.
   if (( __rb_status == ${EXIT_NO_RUNNER} )) && IFS= builtin read -r -t 0 -u 3; then builtin exit 0; fi
-  if (( ! __rb_got )); then __rb_take_over; fi
+  __rb_take_over
   # Whether the step left background jobs in its process group, for the runner to end.
   __rb_left=0; builtin kill -0 -- "-$__rb_child" && __rb_left=1
   if (( __rb_pty )); then
