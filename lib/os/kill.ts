@@ -22,7 +22,8 @@ function descendants(root: number): number[] {
   return found;
 }
 
-function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+/** Sends `sig` (0: only asks whether it exists); false when there is no such process or group. */
+export function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   try {
     process.kill(pid, sig);
     return true;

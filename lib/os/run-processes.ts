@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { signal } from './kill.ts';
 import { isRunning, procStat } from './proc.ts';
 
 export const RUN_MARK = '__RB_RUN';
@@ -80,15 +81,6 @@ export function runProcesses(id: string, links: string[] = [], exclude: number[]
     }
   }
   return found;
-}
-
-function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
