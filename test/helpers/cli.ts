@@ -1,5 +1,5 @@
 // Runs the built CLI as a user would: a real process, real bash, a scratch copy of the fixtures.
-import { type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,11 @@ export function startCli(args: string[], opts: SpawnOptions = {}) {
     ...opts,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
   });
+  return { child, ...collect(child) };
+}
+
+/** What a child prints, kept; `done` once it has closed its output (`onClose` first, if given). */
+export function collect(child: ChildProcess, onClose?: () => void) {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d) => {
@@ -39,9 +44,12 @@ export function startCli(args: string[], opts: SpawnOptions = {}) {
     stderr += d;
   });
   const done = new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      onClose?.();
+      resolve({ code, signal, stdout, stderr });
+    });
   });
-  return { child, done, output: () => stdout + stderr };
+  return { done, output: () => stdout + stderr };
 }
 
 export function runCli(args: string[], opts: SpawnOptions = {}): Promise<CliResult> {

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { alive, BIN, type CliResult, waitFor } from './cli.ts';
+import { alive, BIN, collect, waitFor } from './cli.ts';
 
 /** The uid tests run a second user as (nobody), when they run as root. */
 export const OTHER_USER = 65534;
@@ -49,22 +49,9 @@ export function bashCli(box: Sandbox, script: string, opts: SpawnOptions = {}) {
       env: { ...process.env, ...box.env, ...(opts.env as Record<string, string> | undefined) },
     },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr?.on('data', (d) => {
-    stderr += d;
-  });
   // A hang is a failure with what was printed, not a test that times out saying nothing.
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise<CliResult>((resolve) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return collect(child, () => clearTimeout(timer)).done;
 }
 
 /** Processes whose command line mentions `text`. */

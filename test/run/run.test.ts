@@ -13,6 +13,7 @@ import {
   startCli,
   waitFor,
 } from '../helpers/cli.ts';
+import { processesUsing } from '../helpers/sandbox.ts';
 
 const execFileAsync = promisify(execFile);
 /** Writes the runbook `name` in `dir`: one bash step per entry of `steps`. */
@@ -423,16 +424,3 @@ describe('bad input', () => {
     expect(r.stderr).toMatch(/run without --resume/);
   });
 });
-
-/** Processes whose command line mentions `text` (a session directory). */
-function processesUsing(text: string): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
-      } catch {
-        return false;
-      }
-    });
-}
