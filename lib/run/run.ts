@@ -17,10 +17,13 @@ import { loadRunbook } from '../markdown/load.ts';
 import { LineEnds, sameDestination } from '../os/line-ends.ts';
 import { newRunId, RUN_MARK, type RunProcess, SPARE_MARK } from '../os/run-processes.ts';
 import { stopExit, stopped, trapSignals } from '../os/signals.ts';
-import type { RunbookPlace } from '../os/state-dir.ts';
+import { cacheFile, type RunbookPlace } from '../os/state-dir.ts';
 import { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
+import { Renderer } from '../ui/renderer.ts';
+import { terminalRenderOptions } from '../ui/text.ts';
+import { stepPieces } from '../ui/view.ts';
 import { checkAttributes, invalidAttributes } from './attribute-check.ts';
 import { endEarlierRun, endRunLeftovers } from './leftovers.ts';
 import { describeSteps, tallyPassedOver } from './passed-over.ts';
@@ -132,12 +135,16 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
   // At a terminal, shell steps get a terminal of their own (pipes under --yes, or when output is not one).
   if (interactive && io.stdin.isTTY && io.stdout.isTTY)
     stepIO.terminal = { input: io.stdin, output: io.stdout };
+  // What the walkthrough showed last time comes back from its cache (ui/renderer.ts).
+  const renderer = interactive
+    ? new Renderer(terminalRenderOptions(io.stdout, io.env), cacheFile(place, 'render.json'))
+    : undefined;
   const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, env, file);
   session?.warmUp(stepIO);
   try {
     if (lock?.earlier) await endEarlierRun(lock.earlier, env, io.stderr);
     const setup = { file, place, options, io, runbook, text, baseDir, interactive, paint, known, env, lines };
-    return await runLocked({ ...setup, session, stepIO, tap, sink });
+    return await runLocked({ ...setup, session, stepIO, tap, sink, renderer });
   } finally {
     // The one place the session ends, however the run went: a step launched ahead is ended too.
     await session?.close();
@@ -148,6 +155,13 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
     }
     lock?.release();
   }
+}
+
+function walkthroughCode() {
+  const code = Promise.all([import('../ui/walkthrough.ts'), import('../engine/notebook.ts')]);
+  // A run refused before its walkthrough never awaits it.
+  code.catch(() => {});
+  return code;
 }
 
 interface RunSetup {
@@ -169,6 +183,8 @@ interface RunSetup {
   tap: StreamTap;
   /** Under serve: where the steps' output goes (the page). */
   sink?: import('../ui/web/output.ts').OutputSink;
+  /** The walkthrough's renderer, its cache read. */
+  renderer?: Renderer;
 }
 
 async function runLocked(setup: RunSetup): Promise<number> {
@@ -210,6 +226,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
   } else {
     selection = selectSteps(runbook.steps, options);
   }
+  const first = selection.selected[0];
+  if (first) setup.renderer?.ahead(stepPieces(first, { prose: true, code: first.code, vars: [] }));
   for (const [name, value] of Object.entries(options.set)) {
     record.context = withValue(record.context, name, value);
   }
@@ -287,6 +305,8 @@ async function runLocked(setup: RunSetup): Promise<number> {
     const { dryRun } = await import('../ui/dry-run.ts');
     return dryRun(runbook, selection, record.context, io, file, inputs, needs.analyses);
   }
+  // The walkthrough's code loads while the shell comes up and the record is first written.
+  const walkCode = interactive ? walkthroughCode() : undefined;
   // A shell that is not installed, not bash or too old is refused before step 1, not at its first step.
   if (selection.selected.some((s) => s.kind === 'shell')) await session.prepare(setup.stepIO);
 
@@ -338,13 +358,10 @@ async function runLocked(setup: RunSetup): Promise<number> {
       const served = { engine, runbook, text, file, selection, io, sink, onListening, inputs: toAsk };
       exitCode = await serve({ ...served, options: options.serve });
     } else if (interactive) {
-      const [{ walkthrough }, { Notebook }] = await Promise.all([
-        import('../ui/walkthrough.ts'),
-        import('../engine/notebook.ts'),
-      ]);
+      const [{ walkthrough }, { Notebook }] = await (walkCode ?? walkthroughCode());
       const validate = (r: Runbook) => invalidAttributes(r, file)[0];
       book = new Notebook({ file, text, runbook, engine, selection, validate });
-      exitCode = await walkthrough(book, engine, io, toAsk);
+      exitCode = await walkthrough(book, engine, io, toAsk, setup.renderer);
     } else {
       const { runUnattended } = await import('./unattended.ts');
       exitCode = await runUnattended(engine, selection, io);

@@ -7,10 +7,11 @@ import { describeInput, type ResolvedInput } from '../core/inputs.ts';
 import type { RunIO } from '../core/options.ts';
 import { declaredSecrets, makeRedactor, makeSecretTest } from '../core/secrets.ts';
 import type { Selection } from '../core/select.ts';
-import { colorEnabled, painter } from '../core/style.ts';
+import { painter } from '../core/style.ts';
 import type { Context, Runbook, Step } from '../core/types.ts';
-import { renderProse } from './render.ts';
+import { renderedHere, renderProse } from './render.ts';
 import { analyze, usedVars } from './step-vars.ts';
+import { terminalRenderOptions } from './text.ts';
 import { runbookTitle, stepCount, stepView } from './view.ts';
 
 /** `file` names the runbook in the title when it has neither a title nor a heading. */
@@ -23,9 +24,8 @@ export async function dryRun(
   inputs: ResolvedInput[] = [],
   known?: Map<number, VariableAnalysis>,
 ): Promise<number> {
-  const color = colorEnabled(io.stdout, io.env);
-  const opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
-  const paint = painter(color);
+  const opts = terminalRenderOptions(io.stdout, io.env);
+  const paint = painter(opts.color);
   const total = runbook.steps.length;
   const { selected } = selection;
   const secrets = declaredSecrets(runbook.frontMatter);
@@ -47,6 +47,7 @@ export async function dryRun(
     ),
   ];
   if (inputs.length) out.push(inputsView(inputs, paint));
+  const rendered = renderedHere(opts);
   selected.forEach((step, i) => {
     const analysis = analyses[i] ?? { sets: [], needs: [] };
     const vars = usedVars(analysis, step.code, sources, (name) => {
@@ -54,7 +55,7 @@ export async function dryRun(
       return by ? `set by step ${by.index} ${by.name}` : 'not set; the walkthrough would ask for it';
     });
     const sets = analysis.sets.length ? `${paint('dim', 'Sets:')} ${analysis.sets.join(', ')}\n` : undefined;
-    out.push(stepView(step, total, { prose: true, code: step.code, vars, footer: sets }, opts));
+    out.push(stepView(step, total, { prose: true, code: step.code, vars, footer: sets }, rendered, opts));
     for (const name of analysis.sets) setBy.set(name, step);
   });
   if (selected.at(-1)?.index === total) {

@@ -3,7 +3,7 @@
 import { plainOutput } from '../core/plain-output.ts';
 import type { Paint } from '../core/style.ts';
 import type { StepResult } from '../core/types.ts';
-import { stripControl } from './render.ts';
+import { stripControl } from './text.ts';
 
 export const OUTPUT_LINES = 200;
 

@@ -4,25 +4,14 @@
 import { Marked, type Tokens } from 'marked';
 import { type Paint, painter } from '../core/style.ts';
 import { colourCode, knownLanguage, standInForCliHighlight } from './highlight.ts';
+import { type Piece, type Rendered, type RenderOptions, stripAnsi, stripControl } from './text.ts';
+
+export { type RenderOptions, stripAnsi, stripControl };
 
 // marked-terminal imports cli-highlight for a code renderer this module replaces: it gets a stand-in, put
 // in place before marked-terminal is loaded (a static import would load cli-highlight first).
 standInForCliHighlight();
 const { markedTerminal } = await import('marked-terminal');
-
-export interface RenderOptions {
-  color: boolean;
-  /** Columns prose is wrapped to. */
-  width: number;
-}
-
-// C0 controls other than tab and newline, DEL and C1: text from a runbook must not drive the terminal.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters removed
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
-
-export function stripControl(text: string): string {
-  return text.replace(CONTROL, '');
-}
 
 type ThemeStyle = Parameters<Paint>[0];
 const THEME_STYLES: Record<string, ThemeStyle> = {
@@ -135,17 +124,25 @@ function markdownFor(opts: RenderOptions): Marked {
   return marked;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escapes is the point
-const ANSI = /\u001b\[[0-9;]*m/g;
-
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI, '');
-}
-
 /** Markdown for the terminal: headings, emphasis, lists, links, code; empty when the prose is blank. */
 export function renderProse(markdown: string, opts: RenderOptions): string {
   if (!markdown.trim()) return '';
   const out = markdownFor(opts).parse(markdown, { async: false });
   const text = out.replace(/\n{3,}/g, '\n\n').trim();
   return text ? `${text}\n` : '';
+}
+
+/** One piece as the views show it. */
+export function renderPiece(piece: Piece, opts: RenderOptions): string {
+  return piece.kind === 'prose'
+    ? renderProse(piece.text, opts)
+    : renderCode(piece.text, piece.lang ?? 'text', opts);
+}
+
+/** Rendering on this thread, as it is asked for (the dry run; a walkthrough whose thread failed). */
+export function renderedHere(opts: RenderOptions): Rendered {
+  return {
+    prose: (text) => renderProse(text, opts),
+    code: (text, lang) => renderCode(text, lang, opts),
+  };
 }

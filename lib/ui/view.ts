@@ -8,8 +8,8 @@ import { formatDuration, type Paint, painter } from '../core/style.ts';
 import type { BackgroundState, CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
 import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
 import { isBackground } from '../markdown/step-options.ts';
-import { type RenderOptions, renderCode, renderProse, stripControl } from './render.ts';
 import { header } from './status.ts';
+import { type Piece, type Rendered, type RenderOptions, stripControl } from './text.ts';
 
 const EXPANSION = new RegExp(`\\$\\{?(${IDENTIFIER_SOURCE})`, 'g');
 
@@ -89,23 +89,45 @@ export interface StepViewParts {
   status?: string;
 }
 
-/** Prose before the step (first showing only), header, highlighted code, the variables it uses. */
-export function stepView(step: Step, total: number, parts: StepViewParts, opts: RenderOptions): string {
+/** What stepView renders for these parts, for a renderer to have ready (ui/renderer.ts). */
+export function stepPieces(step: Step, parts: StepViewParts): Piece[] {
+  const pieces: Piece[] = [];
+  if (parts.prose) pieces.push({ kind: 'prose', text: step.prose });
+  pieces.push({ kind: 'code', text: parts.code, lang: codeLanguage(step) });
+  const expectation = isBackground(step) ? undefined : expectationOf(step);
+  if (expectation) pieces.push({ kind: 'code', text: stripControl(expectation.text), lang: 'text' });
+  return pieces;
+}
+
+function codeLanguage(step: Step): string {
+  return step.kind === 'js' ? 'javascript' : 'bash';
+}
+
+/**
+ * Prose before the step (first showing only), header, highlighted code, the variables it uses. The prose
+ * and code come from `rendered`, which has what stepPieces lists for the same parts.
+ */
+export function stepView(
+  step: Step,
+  total: number,
+  parts: StepViewParts,
+  rendered: Rendered,
+  opts: RenderOptions,
+): string {
   const paint = painter(opts.color);
   const out: string[] = [];
-  const prose = parts.prose ? renderProse(step.prose, opts) : '';
+  const prose = parts.prose ? rendered.prose(step.prose) : '';
   if (prose) out.push(prose);
-  const lang = step.kind === 'js' ? 'javascript' : 'bash';
   const edited = parts.code !== step.code ? ` ${paint('yellow', '(edited)')}` : '';
   const background = parts.background ?? '';
   const status = parts.status ? `  ${parts.status}` : '';
   out.push(
-    `${header(step, total, paint).trimEnd()}${edited}${status}\n${background}${renderCode(parts.code, lang, opts)}`,
+    `${header(step, total, paint).trimEnd()}${edited}${status}\n${background}${rendered.code(parts.code, codeLanguage(step))}`,
   );
   const expectation = isBackground(step) ? undefined : expectationOf(step);
   if (expectation) {
     const label = paint('dim', `It must print (expect=${describeExpectation(expectation)}):`);
-    out.push(`${label}\n${renderCode(stripControl(expectation.text), 'text', opts)}`);
+    out.push(`${label}\n${rendered.code(stripControl(expectation.text), 'text')}`);
   }
   const vars = renderVars(parts.vars, paint);
   if (vars) out.push(vars);

@@ -9,7 +9,7 @@ import { withValue } from '../core/context.ts';
 import { EXIT } from '../core/errors.ts';
 import type { ResolvedInput } from '../core/inputs.ts';
 import type { RunIO } from '../core/options.ts';
-import { colorEnabled, type Paint, painter } from '../core/style.ts';
+import { type Paint, painter } from '../core/style.ts';
 import type { Step } from '../core/types.ts';
 import type { BackgroundNotice } from '../engine/background.ts';
 import type { Engine, StepRun } from '../engine/engine.ts';
@@ -28,10 +28,11 @@ import {
   promptOutput,
   releaseInput,
 } from './prompts.ts';
-import { type RenderOptions, renderProse } from './render.ts';
+import { Renderer } from './renderer.ts';
 import { backgroundLines, backgroundNotice, failureSummary, statusLine } from './status.ts';
 import { StepVariables } from './step-vars.ts';
-import { runbookTitle, stepCount, stepView, summaryTable, tally } from './view.ts';
+import { type RenderOptions, terminalRenderOptions } from './text.ts';
+import { runbookTitle, stepCount, stepPieces, stepView, summaryTable, tally } from './view.ts';
 
 export async function walkthrough(
   book: Notebook,
@@ -39,8 +40,16 @@ export async function walkthrough(
   io: RunIO,
   /** Declared inputs the run was not given: asked for in one form before the first step. */
   inputs: ResolvedInput[] = [],
+  /** With the runbook's render cache (run.ts); else one that renders everything. */
+  renderer = new Renderer(terminalRenderOptions(io.stdout, io.env)),
 ): Promise<number> {
-  return new Walk(book, engine, io, inputs).run();
+  try {
+    return await new Walk(book, engine, io, inputs, renderer).run();
+  } finally {
+    // What the runbook shows as it is now, for the next walk's first screen.
+    const pieces = book.steps.flatMap((s) => stepPieces(s, { prose: true, code: s.code, vars: [] }));
+    await renderer.save([...pieces, { kind: 'prose', text: book.runbook.epilogue }]);
+  }
 }
 
 /** A step's moment decides the keys: a step not run, one done, one that just failed. */
@@ -78,12 +87,13 @@ class Walk {
     private readonly book: Notebook,
     private readonly engine: Engine,
     private readonly io: RunIO,
-    private readonly inputs: ResolvedInput[] = [],
+    private readonly inputs: ResolvedInput[],
+    private readonly renderer: Renderer,
   ) {
-    const color = colorEnabled(io.stdout, io.env);
+    this.opts = renderer.opts;
+    const { color } = this.opts;
     this.paint = painter(color);
     this.output = promptOutput(io.stdout, color);
-    this.opts = { color, width: Math.max(40, Math.min(io.stdout.columns ?? 80, 100) - 2) };
     const width = this.opts.width - 20;
     this.vars = new StepVariables(
       () => ({
@@ -315,7 +325,12 @@ class Walk {
     const vars = await this.vars.views(step, code);
     const bg = this.engine.background;
     const background = backgroundLines(bg.running(), bg.takeNotices(), this.paint);
-    this.write(stepView(step, this.book.steps.length, { prose, code, vars, status, background }, this.opts));
+    const parts = { prose, code, vars, status, background };
+    const rendered = await this.renderer.render(stepPieces(step, parts));
+    this.write(stepView(step, this.book.steps.length, parts, rendered, this.opts));
+    // The next step in the walk is rendered while this one is read.
+    const next = this.book.steps.find((s) => s.index > step.index && this.book.inWalk(s));
+    if (next) this.renderer.ahead(stepPieces(next, { prose: true, code: this.book.code(next), vars: [] }));
   }
 
   /** The declared inputs, in one form; false when the person cancels it. */
@@ -395,7 +410,8 @@ class Walk {
       this.shown = undefined;
       const last = this.book.steps.at(-1);
       if (last && this.book.inWalk(last)) {
-        const epilogue = renderProse(this.book.runbook.epilogue, this.opts);
+        const text = this.book.runbook.epilogue;
+        const epilogue = (await this.renderer.render([{ kind: 'prose', text }])).prose(text);
         if (epilogue) this.write(`\n${epilogue}`);
       }
       this.write(`\n${summaryTable(results, this.book.steps.length, this.paint)}`);

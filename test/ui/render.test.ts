@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { painter } from '../../lib/core/style.ts';
 import type { Context, StepResult } from '../../lib/core/types.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
-import { highlightCode, renderCode, renderProse, stripAnsi } from '../../lib/ui/render.ts';
+import { highlightCode, renderCode, renderedHere, renderProse, stripAnsi } from '../../lib/ui/render.ts';
 import { leftUnset, unsetNeeds, usedVars } from '../../lib/ui/step-vars.ts';
 import {
   carriedView,
@@ -178,12 +178,19 @@ describe('titles, step views and summaries', () => {
       step,
       14,
       { prose: true, code: step.code, vars: [{ name: 'IP', value: '1.2.3.4' }] },
+      renderedHere(plain),
       plain,
     );
     expect(view).toBe(
       '\nSome prose.\n\n▶ Step 1/14 · go\n  │ echo $IP\n\nVariables it uses:\n  IP = 1.2.3.4\n',
     );
-    const edited = stepView(step, 14, { prose: false, code: 'echo hi', vars: [] }, plain);
+    const edited = stepView(
+      step,
+      14,
+      { prose: false, code: 'echo hi', vars: [] },
+      renderedHere(plain),
+      plain,
+    );
     expect(edited).toBe('\n▶ Step 1/14 · go (edited)\n  │ echo hi\n');
   });
 
