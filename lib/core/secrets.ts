@@ -17,6 +17,8 @@ const SECRET_PARTS = new Set([
   'pat',
 ]);
 
+const MAY_BE_SECRET = /token|secret|pass|credential|key|pat/;
+
 /** Parts of a name split at `_`, `-`, `.` and camelCase boundaries, lower-cased. */
 function nameParts(name: string): string[] {
   return name
@@ -29,6 +31,8 @@ function nameParts(name: string): string[] {
 /** Whether a variable's name says its value is secret (TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL...). */
 export function isSecretName(name: string): boolean {
   const lower = name.toLowerCase();
+  // Every secret word and part holds one of these: most names are told apart by one test.
+  if (!MAY_BE_SECRET.test(lower)) return false;
   if (SECRET_WORDS.some((word) => lower.includes(word))) return true;
   return nameParts(name).some((part) => SECRET_PARTS.has(part));
 }

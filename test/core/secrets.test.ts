@@ -25,6 +25,12 @@ describe('isSecretName', () => {
     'GCP_CREDENTIALS',
     'credential',
     'SSH_PASSPHRASE',
+    'SSH_KEYS',
+    'privateKey',
+    'AccessKey',
+    'secretKey',
+    'GITHUB_PAT',
+    'my.pass',
   ])('%s is secret', (name) => {
     expect(isSecretName(name)).toBe(true);
   });
