@@ -94,10 +94,10 @@ export class Renderer {
     if (missing.size === 0) return;
     const batch = this.renderHere([...missing.values()]);
     [...missing.keys()].forEach((key, i) => {
-      this.texts.set(
-        key,
-        batch.then((texts) => texts[i] as string),
-      );
+      const text = batch.then((texts) => texts[i] as string);
+      // Rendered ahead, a failure is the view's to report when it is shown, not an unhandled rejection.
+      text.catch(() => {});
+      this.texts.set(key, text);
     });
   }
 

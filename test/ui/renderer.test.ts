@@ -160,3 +160,27 @@ describe('Renderer', () => {
     expect(run(false)).toEqual({ count: { cached: PIECES.length, rendered: 0 }, names: [], prose: true });
   });
 });
+
+describe('Renderer, failing', () => {
+  it('reports a rendering that fails when it is shown, never as an unhandled rejection ahead', async () => {
+    const r = new Renderer(colored);
+    const failing = { kind: 'code', text: 'x', lang: 'bash' } as const;
+    // A renderer module that throws for this piece, as a broken install would.
+    (r as unknown as { local: Promise<unknown> }).local = Promise.resolve({
+      renderPiece: () => {
+        throw new Error('no renderer');
+      },
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      r.ahead([failing]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      await expect(r.render([failing])).rejects.toThrow('no renderer');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
