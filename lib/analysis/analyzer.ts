@@ -2,6 +2,7 @@
 // process: the bash parser's memory then never adds to the runner's while steps run. For --list and check,
 // in a worker thread that starts loading the parser at once, on the other core, and analysing the code of
 // the runbook's fences while the runbook is parsed: that is most of what a first listing waits for.
+import { Worker } from 'node:worker_threads';
 import type { Step } from '../core/types.ts';
 import type { VariableAnalysis } from './variables.ts';
 
@@ -25,27 +26,42 @@ export async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]>
   return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
 }
 
-/** A worker thread that loads the parser now and analyses what it is given; `end` lets the process exit. */
+/**
+ * A worker thread that loads the parser now and analyses what it is given. It holds the process open only
+ * while an answer is awaited, so one never asked (an error first) cannot keep it.
+ */
 export interface AnalyzerThread {
   analyze: Analyze;
+  /** Analyses, then ends the thread as soon as the answer is in: its teardown runs while that is used. */
+  analyzeLast: Analyze;
   end(): void;
 }
 
 /** `text`, the runbook's, lets the thread start on its shell code before the steps come. */
-export async function startAnalyzerThread(text?: string): Promise<AnalyzerThread> {
-  const { Worker } = await import('node:worker_threads');
+export function startAnalyzerThread(text?: string): AnalyzerThread {
   const worker = new Worker(new URL('./thread-worker.js', import.meta.url), { workerData: { text } });
+  worker.unref();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    void worker.terminate();
+  };
   const failed = new Promise<never>((_, reject) => {
     worker.once('error', (e) => reject(new Error(`variable analysis failed: ${e.message}`)));
     worker.once('exit', (code) => reject(new Error(`variable analysis ended (exit ${code})`)));
   });
   failed.catch(() => {});
-  return {
-    analyze: (steps) => {
-      const answer = new Promise<VariableAnalysis[]>((resolve) => worker.once('message', resolve));
-      worker.postMessage(steps);
-      return Promise.race([answer, failed]);
-    },
-    end: () => void worker.terminate(),
+  const ask = async (steps: Step[], last: boolean) => {
+    worker.ref();
+    const answer = new Promise<VariableAnalysis[]>((resolve) => worker.once('message', resolve));
+    worker.postMessage(steps);
+    try {
+      return await Promise.race([answer, failed]);
+    } finally {
+      if (last) end();
+      else worker.unref();
+    }
   };
+  return { analyze: (steps) => ask(steps, false), analyzeLast: (steps) => ask(steps, true), end };
 }

@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
 import { isIdentifier } from '../core/identifiers.ts';
 import type { RunOptions } from '../core/options.ts';
-import type { Step } from '../core/types.ts';
 import { readRunbook } from '../markdown/load.ts';
 import { stopExit, stopped, watchStops } from '../os/signals.ts';
 import { cacheFile } from '../os/state-dir.ts';
@@ -273,7 +272,7 @@ async function command(
     const { text, place } = readRunbook(abs, { cwd, env });
     // Nothing analysed for this runbook yet: the parser loads on the other core while it is parsed.
     const cache = cacheFile(place, 'analysis.json');
-    const early =
+    const thread =
       cache && existsSync(cache)
         ? undefined
         : (await import('../analysis/analyzer.ts')).startAnalyzerThread(text);
@@ -281,10 +280,9 @@ async function command(
       const { parseCached } = await import('../markdown/parse-cache.ts');
       const runbook = await parseCached(text, place);
       const { printList } = await import('../ui/list.ts');
-      const analyze = early && (async (steps: Step[]) => (await early).analyze(steps));
-      await printList(runbook, place, options.json, { stdout, stderr, env: baseEnv }, analyze);
+      await printList(runbook, place, options.json, { stdout, stderr, env: baseEnv }, thread?.analyzeLast);
     } finally {
-      void early?.then((thread) => thread.end());
+      thread?.end();
     }
     return EXIT.ok;
   }

@@ -11,7 +11,7 @@ import { parseRunbook } from '../../lib/markdown/parse.ts';
 // The thread runs the built worker file, as the CLI does.
 const built = new URL('../../dist/analysis/analyzer.js', import.meta.url).href;
 const start = async (text?: string): Promise<AnalyzerThread> =>
-  (await import(built)).startAnalyzerThread(text) as Promise<AnalyzerThread>;
+  (await import(built)).startAnalyzerThread(text) as AnalyzerThread;
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
 const RUNBOOK = read('../../runbook.md');
 const NESTED = read('../fixtures/parse/nested.md');
@@ -30,6 +30,13 @@ describe('the analysis thread', { timeout: 30_000 }, () => {
     } finally {
       thread.end();
     }
+  });
+
+  it('ends once it has answered the last list of steps', async () => {
+    const steps = parseRunbook(RUNBOOK).steps;
+    const thread = await start(RUNBOOK);
+    expect(await thread.analyzeLast(steps)).toEqual(await analyzeRunbook(steps));
+    await expect(thread.analyze(steps)).rejects.toThrow(/variable analysis ended/);
   });
 
   it('answers a second list of steps too', async () => {
