@@ -1,22 +1,40 @@
 // The analysis thread of a first --list (analysis/analyzer.ts): given the runbook's text it starts on the
 // code of its shell fences before the steps come, and answers every step as the analysis itself does,
 // whether it found that step's code ahead, found it another way (a fence in a list), or was given the
-// text of another runbook.
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+// text of another runbook; run from its modules and from the bundle the build makes of them, which is
+// taken only while none of those is newer.
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRunbook } from '../../lib/analysis/analyze.ts';
 import type { AnalyzerThread } from '../../lib/analysis/analyzer.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
+import { bundleThread } from '../../scripts/bundle-thread.mjs';
+import { ROOT } from '../helpers/cli.ts';
 
-// The thread runs the built worker file, as the CLI does.
+// The thread runs built files, as the CLI does: the modules tsc built, or a bundle of them made here as
+// the build makes it (beside node_modules, where it finds the parser).
 const built = new URL('../../dist/analysis/analyzer.js', import.meta.url).href;
-const start = async (text?: string): Promise<AnalyzerThread> =>
-  (await import(built)).startAnalyzerThread(text) as AnalyzerThread;
+const entries: Record<string, URL> = {
+  modules: new URL('../../dist/analysis/thread-worker.js', import.meta.url),
+};
+beforeAll(async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'runbook-bundle-'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  mkdirSync(path.join(root, 'analysis'));
+  await bundleThread(path.join(root, 'analysis'));
+  entries.bundle = pathToFileURL(path.join(root, 'analysis/thread-worker.cjs'));
+}, 30_000);
 const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
 const RUNBOOK = read('../../runbook.md');
 const NESTED = read('../fixtures/parse/nested.md');
 
-describe('the analysis thread', { timeout: 30_000 }, () => {
+describe.each(['modules', 'bundle'])('the analysis thread, from its %s', { timeout: 30_000 }, (from) => {
+  const start = async (text?: string): Promise<AnalyzerThread> =>
+    (await import(built)).startAnalyzerThread(text, entries[from]) as AnalyzerThread;
+
   it.each([
     ['the shipped runbook, with its own text', RUNBOOK, RUNBOOK],
     ['fences in lists and quotes, with its own text', NESTED, NESTED],
@@ -49,5 +67,33 @@ describe('the analysis thread', { timeout: 30_000 }, () => {
     } finally {
       thread.end();
     }
+  });
+});
+
+describe('which file the thread starts from', () => {
+  const threadEntry = async (dir: URL): Promise<URL> => (await import(built)).threadEntry(dir);
+  /** A folder with a bundle made at `made` from a.js and b.js, changed at the times given. */
+  function folder(made: number, a: number, b: number): URL {
+    const dir = mkdtempSync(path.join(tmpdir(), 'runbook-entry-'));
+    mkdirSync(path.join(dir, 'sub'));
+    for (const [file, time] of [
+      ['thread-worker.cjs', made],
+      ['a.js', a],
+      ['sub/b.js', b],
+    ] as const) {
+      writeFileSync(path.join(dir, file), '');
+      utimesSync(path.join(dir, file), time, time);
+    }
+    writeFileSync(path.join(dir, 'thread-worker.inputs.json'), JSON.stringify(['a.js', 'sub/b.js']));
+    return pathToFileURL(`${dir}/`);
+  }
+
+  it('the bundle, while no file it was made from is newer', async () =>
+    expect((await threadEntry(folder(2000, 1000, 2000))).pathname).toMatch(/\/thread-worker\.cjs$/));
+  it('the modules, once one of them is newer', async () =>
+    expect((await threadEntry(folder(2000, 1000, 3000))).pathname).toMatch(/\/thread-worker\.js$/));
+  it('the modules, with no bundle', async () => {
+    const dir = pathToFileURL(`${mkdtempSync(path.join(tmpdir(), 'runbook-entry-'))}/`);
+    expect((await threadEntry(dir)).pathname).toMatch(/\/thread-worker\.js$/);
   });
 });
