@@ -116,11 +116,12 @@ let code: CachedModule | undefined;
 /**
  * The parser, loaded once on first use, so only analysis pays for it. Through require, not import: importing
  * a CommonJS file of this size from ESM has Node scan all of it for its exports first. With V8's code
- * cache (os/code-cache.ts): compiling it is most of what loading it costs.
+ * cache (os/code-cache.ts): compiling it is most of what loading it costs. `compiled`, on the first call,
+ * is called once V8 has judged that cache (see requireCached).
  */
-export function loadShellParser(): Promise<ShellParser> {
+export function loadShellParser(compiled?: () => void): Promise<ShellParser> {
   loading ??= Promise.resolve().then(() => {
-    code = requireCached('mvdan-sh', import.meta.url);
+    code = requireCached('mvdan-sh', import.meta.url, undefined, compiled);
     const { syntax } = code.exports as { syntax: MvdanSyntax };
     const parser = syntax.NewParser(syntax.Variant(syntax.LangBash));
     const parse = (code: string): ShNode => {

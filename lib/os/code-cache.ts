@@ -36,8 +36,17 @@ function readOrUndefined(file: string): Buffer | undefined {
   }
 }
 
-/** Requires `id` (resolved from `from`, a module URL) through the code cache in `dir`. */
-export function requireCached(id: string, from: string | URL, dir = cacheHome()): CachedModule {
+/**
+ * Requires `id` (resolved from `from`, a module URL) through the code cache in `dir`. `compiled` is called
+ * once V8 has taken or refused the cache, before the module runs: from then on V8's flags may change
+ * without its verdict changing (they must be back by `keep`).
+ */
+export function requireCached(
+  id: string,
+  from: string | URL,
+  dir = cacheHome(),
+  compiled?: () => void,
+): CachedModule {
   const filename = createRequire(from).resolve(id);
   const source = readFileSync(filename);
   const name = path.basename(path.dirname(filename)).replace(/[^\w.-]/g, '_');
@@ -45,6 +54,7 @@ export function requireCached(id: string, from: string | URL, dir = cacheHome())
   const file = path.join(dir, `${name}-${key.slice(0, 24)}.v8`);
   const cachedData = readOrUndefined(file);
   const script = new Script(Module.wrap(source.toString('utf8')), { filename, cachedData });
+  compiled?.();
   const module = new Module(filename);
   module.filename = filename;
   const run = script.runInThisContext() as (...args: unknown[]) => void;

@@ -1,6 +1,8 @@
 // A first --list, with nothing analysed for the runbook yet: the analysis thread lists what a warm listing
-// and one read from a pipe list, and ends with the process.
-import { cpSync, mkdtempSync, readdirSync } from 'node:fs';
+// and one read from a pipe list, and the bash parser's code cache it keeps is one every other load of
+// the parser takes as it is, and the other way round (the thread has V8's optimizing compiler off for a
+// while, and V8 takes a cache only under its own flags).
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +16,17 @@ function shipped() {
     cpSync(path.join(ROOT, f), path.join(box.dir, f), { recursive: true });
   const cache = mkdtempSync(path.join(tmpdir(), 'runbook-code-cache-'));
   return { box, cache, env: { XDG_CACHE_HOME: cache } };
+}
+
+/** The code cache files, each with what says whether it was written again. */
+function codeCache(cache: string): Record<string, string> {
+  const dir = path.join(cache, 'runbook');
+  return Object.fromEntries(
+    readdirSync(dir).map((f) => {
+      const st = statSync(path.join(dir, f));
+      return [f, `${st.ino} ${st.mtimeMs} ${st.size}`];
+    }),
+  );
 }
 
 describe('a first runbook --list', () => {
@@ -32,4 +45,27 @@ describe('a first runbook --list', () => {
     },
     60_000,
   );
+
+  it('keeps a parser code cache that runbook check takes as it is, and the other way round', async () => {
+    const { box, cache, env } = shipped();
+    const list = () => {
+      rmSync(path.join(box.dir, '.runbook'), { recursive: true, force: true });
+      return bashCli(box, 'runbook --list runbook.md', { env });
+    };
+    const check = () => {
+      rmSync(path.join(box.dir, '.runbook'), { recursive: true, force: true });
+      return bashCli(box, 'runbook check runbook.md', { env });
+    };
+    expect((await list()).code).toBe(0);
+    const made = codeCache(cache);
+    expect(Object.keys(made)).toEqual([expect.stringMatching(/^mvdan-sh-[0-9a-f]{24}\.v8$/)]);
+    expect([0, 1]).toContain((await check()).code);
+    expect(codeCache(cache)).toEqual(made);
+
+    rmSync(path.join(cache, 'runbook'), { recursive: true });
+    expect([0, 1]).toContain((await check()).code);
+    const checked = codeCache(cache);
+    expect((await list()).code).toBe(0);
+    expect(codeCache(cache)).toEqual(checked);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 // A CommonJS module through V8's code cache (os/code-cache.ts): it loads and works the same with no cache,
-// a good one, a corrupt one or nowhere to keep one, and the cache is written once, privately.
+// a good one, a corrupt one or nowhere to keep one, the cache is written once, privately, and the caller
+// hears when V8 has judged the cache, before the module runs.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,18 @@ describe('requireCached', () => {
     await changed.keep();
     expect(caches(p)).toHaveLength(1);
     expect(caches(p)).not.toEqual(old);
+  });
+
+  it('says when V8 has compiled the module, before the module runs', () => {
+    const p = project();
+    writeFileSync(
+      path.join(p.dir, 'node_modules/fake/index.js'),
+      'globalThis.fakeRan = (globalThis.fakeRan ?? 0) + 1;',
+    );
+    const seen: unknown[] = [];
+    requireCached('fake', p.from, p.cache, () => seen.push((globalThis as { fakeRan?: number }).fakeRan));
+    expect(seen).toEqual([undefined]);
+    expect((globalThis as { fakeRan?: number }).fakeRan).toBe(1);
   });
 
   it('loads when there is nowhere to keep the cache', async () => {
