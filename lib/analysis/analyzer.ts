@@ -1,7 +1,8 @@
 // Where the variable analysis runs when the cache does not have a step. For a run, in a short-lived child
-// process: the bash parser's memory then never adds to the runner's while steps run. For --list and check,
-// in a worker thread that starts loading the parser at once, on the other core, and analysing the code of
-// the runbook's fences while the runbook is parsed: that is most of what a first listing waits for.
+// process: the bash parser's memory then never adds to the runner's while steps run. For --list, in a
+// worker thread that starts loading the parser at once, on the other core, and analysing the code of the
+// runbook's fences while the runbook is parsed: that is most of what a first listing waits for. The entry
+// may start that thread before the CLI has even loaded (early.ts).
 import { readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Step } from '../core/types.ts';
@@ -27,9 +28,12 @@ export async function analyzeInChild(steps: Step[]): Promise<VariableAnalysis[]>
   return JSON.parse(Buffer.concat(out).toString('utf8')) as VariableAnalysis[];
 }
 
+/** What the thread starts on before any steps come: the runbook's text, or the file to read it from. */
+export type Ahead = { text: string } | { file: string };
+
 /**
  * A worker thread that loads the parser now and analyses what it is given. It holds the process open only
- * while an answer is awaited, so one never asked (an error first) cannot keep it.
+ * while an answer is awaited, so one never asked (an error first, another command) cannot keep it.
  */
 export interface AnalyzerThread {
   analyze: Analyze;
@@ -54,9 +58,8 @@ export function threadEntry(dir = new URL('./', import.meta.url)): URL {
   return new URL('thread-worker.js', dir);
 }
 
-/** `text`, the runbook's, lets the thread start on its shell code before the steps come. */
-export function startAnalyzerThread(text?: string, entry = threadEntry()): AnalyzerThread {
-  const worker = new Worker(entry, { workerData: { text } });
+export function startAnalyzerThread(ahead?: Ahead, entry = threadEntry()): AnalyzerThread {
+  const worker = new Worker(entry, { workerData: ahead ?? {} });
   worker.unref();
   let ended = false;
   const end = () => {

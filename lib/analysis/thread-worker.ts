@@ -1,6 +1,6 @@
 // The worker thread of analyzer.ts: loads the bash parser as soon as it starts and, given the runbook's
-// text, analyses the code of its shell fences (markdown/fence-scan.ts) while the main thread is still
-// parsing the Markdown. Each list of steps is then answered from those analyses where a step's code
+// text or its file, analyses the code of its shell fences (markdown/fence-scan.ts) while the main thread is
+// still parsing the Markdown. Each list of steps is then answered from those analyses where a step's code
 // is the same, and by analysing the others then.
 //
 // While it analyses those fences V8's optimizing compiler is off, for the whole process (V8's flags are
@@ -9,12 +9,29 @@
 // end waited for compiles still running. It goes off only once V8 has judged the parser's code cache, and
 // is on again before that cache may be written: V8 takes a cache only under the flags it was made with.
 // It is left alone when Node was started with its own say about it.
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Step } from '../core/types.ts';
 import { shellFenceCode } from '../markdown/fence-scan.ts';
 import { analyzeRunbook, analyzeShell } from './analyze.ts';
 import { loadShellParser } from './bash-parser.ts';
+
+/**
+ * A regular file's text, else undefined: a pipe or a terminal is not read (that would take what the main
+ * thread reads), nor waited on (the open does not block), and an error only means nothing to start on.
+ */
+function readRegular(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 const chosen = /--(no-)?(opt|turbofan)\b/.test(
   [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '),
@@ -28,8 +45,14 @@ function optimizing(on: boolean): void {
   turnedOff = !on;
 }
 
-const text = (workerData as { text?: unknown } | null)?.text;
-const codes = new Set(typeof text === 'string' ? shellFenceCode(text) : []);
+const given = (workerData ?? {}) as { text?: unknown; file?: unknown };
+const text =
+  typeof given.text === 'string'
+    ? given.text
+    : typeof given.file === 'string'
+      ? readRegular(given.file)
+      : undefined;
+const codes = new Set(text === undefined ? [] : shellFenceCode(text));
 const parser = loadShellParser(codes.size ? () => optimizing(false) : undefined);
 const ahead = new Map([...codes].map((code) => [code, parser.then(() => analyzeShell(code))]));
 parentPort?.on('message', async (steps: Step[]) => {

@@ -3,9 +3,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { EarlyThread } from '../analysis/early.ts';
 import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
 import { isIdentifier } from '../core/identifiers.ts';
-import type { RunOptions } from '../core/options.ts';
+import { DEFAULT_RUNBOOK, type RunOptions } from '../core/options.ts';
 import { readRunbook } from '../markdown/load.ts';
 import { stopExit, stopped, watchStops } from '../os/signals.ts';
 import { cacheFile } from '../os/state-dir.ts';
@@ -17,6 +18,8 @@ export interface CliIO {
   stderr?: NodeJS.WriteStream;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The analysis thread the entry started for what it took to be a first --list (analysis/early.ts). */
+  early?: EarlyThread;
 }
 
 export const USAGE = `Usage: runbook [options] [FILE]        walk through FILE (default ./runbook.md)
@@ -179,7 +182,7 @@ export function parseCli(argv: string[]): Parsed {
   if (options.only && (options.from || options.to))
     throw new UsageError('--only cannot be combined with --from/--to');
   if (options.only && options.resume) throw new UsageError('--only cannot be combined with --resume');
-  return { command, file: positionals[0] ?? 'runbook.md', options };
+  return { command, file: positionals[0] ?? DEFAULT_RUNBOOK, options };
 }
 
 function serveOptions(
@@ -231,6 +234,7 @@ export async function main(io: CliIO): Promise<number> {
     return EXIT.stepFailed;
   } finally {
     unwatch();
+    io.early?.thread.end();
   }
 }
 
@@ -270,12 +274,14 @@ async function command(
   }
   if (options.list) {
     const { text, place } = readRunbook(abs, { cwd, env });
-    // Nothing analysed for this runbook yet: the parser loads on the other core while it is parsed.
+    // Nothing analysed for this runbook yet: the parser loads on the other core while it is parsed, in
+    // the thread the entry started for it if it did.
     const cache = cacheFile(place, 'analysis.json');
-    const thread =
-      cache && existsSync(cache)
-        ? undefined
-        : (await import('../analysis/analyzer.ts')).startAnalyzerThread(text);
+    const analysed = cache !== undefined && existsSync(cache);
+    const early = io.early?.file === abs ? io.early.thread : undefined;
+    const thread = analysed
+      ? undefined
+      : (early ?? (await import('../analysis/analyzer.ts')).startAnalyzerThread({ text }));
     try {
       const { parseCached } = await import('../markdown/parse-cache.ts');
       const runbook = await parseCached(text, place);

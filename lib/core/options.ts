@@ -1,6 +1,9 @@
 // What a person asked for on the command line, and the streams a run talks through: the CLI builds them,
 // every layer below reads them.
 
+/** The runbook a command line that names none means. */
+export const DEFAULT_RUNBOOK = 'runbook.md';
+
 export type RunOptions = {
   yes: boolean;
   resume: boolean;

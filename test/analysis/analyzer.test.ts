@@ -1,15 +1,16 @@
-// The analysis thread of a first --list (analysis/analyzer.ts): given the runbook's text it starts on the
-// code of its shell fences before the steps come, and answers every step as the analysis itself does,
-// whether it found that step's code ahead, found it another way (a fence in a list), or was given the
-// text of another runbook; run from its modules and from the bundle the build makes of them, which is
-// taken only while none of those is newer.
+// The analysis thread of a first --list (analysis/analyzer.ts): given the runbook's text or its file it
+// starts on the code of its shell fences before the steps come, and answers every step as the analysis
+// itself does, whether it found that step's code ahead, found it another way (a fence in a list), was
+// given the text of another runbook, or a file it must not read (a named pipe); run from its modules and
+// from the bundle the build makes of them, which is taken only while none of those is newer.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyzeRunbook } from '../../lib/analysis/analyze.ts';
-import type { AnalyzerThread } from '../../lib/analysis/analyzer.ts';
+import type { Ahead, AnalyzerThread } from '../../lib/analysis/analyzer.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
 import { bundleThread } from '../../scripts/bundle-thread.mjs';
 import { ROOT } from '../helpers/cli.ts';
@@ -32,8 +33,8 @@ const RUNBOOK = read('../../runbook.md');
 const NESTED = read('../fixtures/parse/nested.md');
 
 describe.each(['modules', 'bundle'])('the analysis thread, from its %s', { timeout: 30_000 }, (from) => {
-  const start = async (text?: string): Promise<AnalyzerThread> =>
-    (await import(built)).startAnalyzerThread(text, entries[from]) as AnalyzerThread;
+  const start = async (ahead?: Ahead): Promise<AnalyzerThread> =>
+    (await import(built)).startAnalyzerThread(ahead, entries[from]) as AnalyzerThread;
 
   it.each([
     ['the shipped runbook, with its own text', RUNBOOK, RUNBOOK],
@@ -42,7 +43,7 @@ describe.each(['modules', 'bundle'])('the analysis thread, from its %s', { timeo
     ['fences in lists, with the text of another runbook', NESTED, RUNBOOK],
   ])('answers as the analysis does: %s', async (_, runbook, text) => {
     const steps = parseRunbook(runbook).steps;
-    const thread = await start(text);
+    const thread = await start(text === undefined ? undefined : { text });
     try {
       expect(await thread.analyze(steps)).toEqual(await analyzeRunbook(steps));
     } finally {
@@ -50,15 +51,44 @@ describe.each(['modules', 'bundle'])('the analysis thread, from its %s', { timeo
     }
   });
 
+  it.each([
+    ['the shipped runbook', '../../runbook.md'],
+    ['a file that is not there', '../fixtures/none.md'],
+  ])('answers as the analysis does, given a file: %s', async (_, file) => {
+    const steps = parseRunbook(RUNBOOK).steps;
+    const thread = await start({ file: new URL(file, import.meta.url).pathname });
+    try {
+      expect(await thread.analyze(steps)).toEqual(await analyzeRunbook(steps));
+    } finally {
+      thread.end();
+    }
+  });
+
+  it('neither reads nor waits on a named pipe it is given', async () => {
+    const fifo = path.join(mkdtempSync(path.join(tmpdir(), 'runbook-fifo-')), 'runbook.md');
+    execFileSync('mkfifo', [fifo]);
+    const steps = parseRunbook(RUNBOOK).steps;
+    const thread = await start({ file: fifo });
+    try {
+      expect(await thread.analyze(steps)).toEqual(await analyzeRunbook(steps));
+    } finally {
+      thread.end();
+    }
+    // All that is written to the pipe is still there for its reader.
+    const writer = spawn('sh', ['-c', `printf '%s' "$1" > "$2"`, 'sh', RUNBOOK, fifo]);
+    expect(readFileSync(fifo, 'utf8')).toBe(RUNBOOK);
+    await new Promise((resolve) => writer.once('close', resolve));
+  });
+
   it('ends once it has answered the last list of steps', async () => {
     const steps = parseRunbook(RUNBOOK).steps;
-    const thread = await start(RUNBOOK);
+    const thread = await start({ text: RUNBOOK });
     expect(await thread.analyzeLast(steps)).toEqual(await analyzeRunbook(steps));
     await expect(thread.analyze(steps)).rejects.toThrow(/variable analysis ended/);
   });
 
   it('answers a second list of steps too', async () => {
-    const thread = await start(RUNBOOK);
+    const thread = await start({ text: RUNBOOK });
     try {
       const steps = parseRunbook(RUNBOOK).steps;
       await thread.analyze(steps);

@@ -1,7 +1,7 @@
-// A first --list, with nothing analysed for the runbook yet: the analysis thread lists what a warm listing
-// and one read from a pipe list, and the bash parser's code cache it keeps is one every other load of
-// the parser takes as it is, and the other way round (the thread has V8's optimizing compiler off for a
-// while, and V8 takes a cache only under its own flags).
+// A first --list, with nothing analysed for the runbook yet: the analysis thread the entry starts lists
+// what a warm listing and one read from a pipe (the CLI's own thread) list, and the bash parser's code
+// cache it keeps is one every other load of the parser takes as it is, and the other way round (the
+// thread has V8's optimizing compiler off for a while, and V8 takes a cache only under its own flags).
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
