@@ -2,6 +2,7 @@
 // sh-syntax, the WebAssembly build, only returns statement positions, not the nodes inside them,
 // so it cannot tell which variables a step reads.
 import { type CachedModule, requireCached } from '../os/code-cache.ts';
+import { SYNTAX_SAMPLE } from './syntax-sample.ts';
 
 /**
  * A node of mvdan/sh's syntax tree as a plain object: `type` is the Go type name (`CallExpr`, `Word`...),
@@ -138,9 +139,19 @@ export function loadShellParser(compiled?: () => void): Promise<ShellParser> {
   return loading;
 }
 
-/** Keeps the parser's compiled code for the next process, once it has parsed something (see os/code-cache.ts). */
-export function keepParserCode(): Promise<void> {
-  return code?.keep() ?? Promise.resolve();
+/**
+ * Keeps the parser's compiled code for the next process, once it has parsed something (see
+ * os/code-cache.ts). Before a cache is written the parser reads a sample of all of bash's syntax, so that
+ * the cache holds its code for all of it, whichever runbook happened to come first.
+ */
+export async function keepParserCode(): Promise<void> {
+  if (!code?.stale) return;
+  try {
+    (await loadShellParser()).parse(SYNTAX_SAMPLE);
+  } catch {
+    // A sample this parser cannot read only makes a smaller cache.
+  }
+  await code.keep();
 }
 
 function toParseError(error: unknown): Error {

@@ -17,6 +17,8 @@ import { replaceFile } from './replace-file.ts';
 
 export interface CachedModule {
   exports: unknown;
+  /** Whether `keep` will write: there was no cache, or V8 refused it. */
+  readonly stale: boolean;
   /** Writes the cache if there was none, or V8 refused it; call once the module has done some work. */
   keep(): Promise<void>;
 }
@@ -63,6 +65,9 @@ export function requireCached(
   let stale = !cachedData || script.cachedDataRejected === true;
   return {
     exports: module.exports,
+    get stale() {
+      return stale;
+    },
     keep: async () => {
       if (!stale) return;
       stale = false;

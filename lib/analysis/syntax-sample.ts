@@ -1,0 +1,40 @@
+// A sample of bash's syntax for the parser to read before its code is kept (bash-parser.ts): V8's code
+// cache holds the functions compiled so far, so a cache made after a small runbook would leave the rest
+// of the parser to compile in every later process. Nothing is taken from what the sample says; it only
+// has to cover the grammar and parse.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: bash, not templates
+export const SYNTAX_SAMPLE = [
+  'set -euo pipefail',
+  'shopt -s extglob nullglob',
+  'declare -A map=([a]=1 [b]=2)',
+  'declare -a arr=(one "two three" $\'four\\tfive\')',
+  'local_fn() { local x=${1:-d} y; y=$((x + 1)); echo "$y"; return 0; }',
+  'function other { typeset -n ref=$1; ref=value; }',
+  'readonly R=1; export E=2 F',
+  "arr+=(six); map[c]=3; unset 'map[a]'",
+  'for i in "${arr[@]}"; do echo "$i"; done',
+  'for ((i = 0; i < 3; i++)); do (( n += i )); continue; done',
+  'while read -r line; do echo "$line"; done < <(printf \'%s\\n\' a b)',
+  'until false; do break; done',
+  'if [[ -n ${X-} && $X =~ ^a(b|c)$ ]]; then :; elif [ -f /x ] || test -d /y; then :; else :; fi',
+  'case $1 in a|b) echo ab ;; c*) echo c ;& d) echo d ;;& *) echo other ;; esac',
+  'select s in a b; do break; done',
+  'echo ${#arr[@]} ${arr[1]:1:2} ${X//a/b} ${X/#a/b} ${X%%.*} ${X#*/} ${X^^} ${X,} ${!map[@]} ${X@Q} ${!R} ${X:?err}',
+  'cat <<EOT > /tmp/out 2>&1',
+  'here $X $(date) `uname`',
+  'EOT',
+  "cat <<-'EOT' >> /tmp/out",
+  '\tliteral $X',
+  'EOT',
+  'cat <<< "$X" | tee >(wc -l) 2>/dev/null |& cat',
+  '{ echo grouped; } > /dev/null; ( cd /tmp && pwd ) &> /dev/null &',
+  'wait $!; coproc worker { cat; }; exec {fd}>&-',
+  'time ls -l *.@(md|txt) ?(x) +(y) !(z) ~/file ~user/f 2>&1 >&3',
+  "let 'a = 1 << 2' b++ ; echo $(( a ? b : c )) $(( a ** 2 % 3 )) $(( ~a ^ b | c & d ))",
+  'trap \'echo bye\' EXIT INT; eval "echo $X"; source ./x.sh; . ./y.sh',
+  'printf -v out \'%s\' "$X"; read -ra parts <<< "a b"; mapfile -t lines < /tmp/out',
+  '[[ -v map[a] ]] && echo set; [[ ! -e /x && ( -r /y || -w /z ) ]]',
+  'echo "nested $(echo "$(echo deep)") ${X:-$(echo dflt)} \\"quoted\\" \'single\' \\$"',
+  "alias ll='ls -l'; getopts 'ab:' opt; shift 2; command -v git >/dev/null; builtin echo",
+  'x=1 y=2 env; declare -i num=5; num+=1; declare -x -r Z=1; declare -g G; declare -p G',
+].join('\n');
