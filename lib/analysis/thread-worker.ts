@@ -55,9 +55,10 @@ const text =
 const codes = new Set(text === undefined ? [] : shellFenceCode(text));
 const parser = loadShellParser(codes.size ? () => optimizing(false) : undefined);
 const ahead = new Map([...codes].map((code) => [code, parser.then(() => analyzeShell(code))]));
+// On again once those are done, whether or not any steps come.
+const aheadDone = Promise.allSettled(ahead.values()).then(() => optimizing(true));
 parentPort?.on('message', async (steps: Step[]) => {
   await parser;
-  await Promise.all(ahead.values());
-  optimizing(true);
+  await aheadDone;
   parentPort?.postMessage(await analyzeRunbook(steps, ahead));
 });
