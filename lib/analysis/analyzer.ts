@@ -59,7 +59,13 @@ export function threadEntry(dir = new URL('./', import.meta.url)): URL {
 }
 
 export function startAnalyzerThread(ahead?: Ahead, entry = threadEntry()): AnalyzerThread {
-  const worker = new Worker(entry, { workerData: ahead ?? {} });
+  // The thread's heap is mostly the parser, made once and kept. A young generation held at the size it
+  // starts with (V8 splits it in three: two semi-spaces and one for large objects) promotes that in many
+  // short scavenges, where one left to grow copied it again and again in longer ones, and grew the heap.
+  const worker = new Worker(entry, {
+    workerData: ahead ?? {},
+    resourceLimits: { maxYoungGenerationSizeMb: 3 },
+  });
   worker.unref();
   let ended = false;
   const end = () => {

@@ -87,6 +87,20 @@ describe.each(['modules', 'bundle'])('the analysis thread, from its %s', { timeo
     await expect(thread.analyze(steps)).rejects.toThrow(/variable analysis ended/);
   });
 
+  it('answers a large step as the analysis does, in its small young generation', async () => {
+    const lines = Array.from(
+      { length: 4000 },
+      (_, i) => `V${i}="\${V${i - 1}:-x}-$(date +%s)"; echo "$V${i}"`,
+    );
+    const steps = parseRunbook(`\`\`\`bash\n${lines.join('\n')}\n\`\`\`\n`).steps;
+    const thread = await start({ text: RUNBOOK });
+    try {
+      expect(await thread.analyze(steps)).toEqual(await analyzeRunbook(steps));
+    } finally {
+      thread.end();
+    }
+  });
+
   it('answers a second list of steps too', async () => {
     const thread = await start({ text: RUNBOOK });
     try {
