@@ -4,7 +4,7 @@
 // runbook's fences while the runbook is parsed: that is most of what a first listing waits for. The entry
 // may start that thread before the CLI has even loaded (early.ts).
 import { readFileSync, statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import type { Step } from '../core/types.ts';
 import type { VariableAnalysis } from './variables.ts';
 
@@ -59,6 +59,11 @@ export function threadEntry(dir = new URL('./', import.meta.url)): URL {
 }
 
 export function startAnalyzerThread(ahead?: Ahead, entry = threadEntry()): AnalyzerThread {
+  // Required here, not imported: the entry loads this module for every command line (early.ts), and
+  // only a first listing starts a thread.
+  const { Worker } = createRequire(import.meta.url)(
+    'node:worker_threads',
+  ) as typeof import('node:worker_threads');
   // The thread's heap is mostly the parser, made once and kept. A young generation held at the size it
   // starts with (V8 splits it in three: two semi-spaces and one for large objects) promotes that in many
   // short scavenges, where one left to grow copied it again and again in longer ones, and grew the heap.
