@@ -28,14 +28,25 @@ export function sameVar(a: CarriedVar | undefined, b: CarriedVar | undefined): b
   return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && y[k] === x[k]);
 }
 
-/** Serializes a context (or just the values to hand over) for the shell's restore function. */
-export function encodeContext(ctx: Context): Buffer {
+/** A scalar at least this long may go in a file of its own, which bash reads whole (`$(<file)`). */
+export const FILE_VALUE = 64 * 1024;
+
+/**
+ * Serializes a context (or just the values to hand over) for the shell's restore function. `valueFile`,
+ * when given, keeps a long scalar's value in a file and returns its path: bash reads such a file whole
+ * far faster than it splits one long field out of the data.
+ */
+export function encodeContext(ctx: Context, valueFile?: (value: string) => string): Buffer {
   const out: string[] = [];
   for (const name of ctx.unset) out.push(name, '', 'u');
   for (const [name, v] of Object.entries(ctx.vars)) {
     if (v.type === 'scalar') {
       const isRef = v.attrs.includes('n');
-      out.push(name, v.attrs.replace('n', ''), isRef ? 'n' : 's', v.value);
+      if (!isRef && valueFile && v.value.length >= FILE_VALUE) {
+        // `$(<file)` drops trailing newlines: their count goes with the path, for bash to put back.
+        const newlines = v.value.length - v.value.replace(/\n+$/, '').length;
+        out.push(name, v.attrs, 'f', valueFile(v.value), String(newlines));
+      } else out.push(name, v.attrs.replace('n', ''), isRef ? 'n' : 's', v.value);
     } else {
       const entries = Object.entries(v.value);
       out.push(name, v.attrs, v.type === 'indexed' ? 'a' : 'A', String(entries.length));

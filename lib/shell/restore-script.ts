@@ -10,6 +10,7 @@ export const EXIT_OLD_BASH = 197;
 
 // Record layout (each field NUL-terminated), one record per variable:
 //   scalar:  name  attrs  's'  value
+//   long:    name  attrs  'f'  file  newlines   (the value is the file's text, then that many newlines)
 //   nameref: name  attrs  'n'  target
 //   array:   name  attrs  'a'|'A'  count  (key value) * count
 //   unset:   name  ''     'u'
@@ -17,7 +18,7 @@ export const EXIT_OLD_BASH = 197;
 export const RESTORE_FUNCTION = `
 __rb_restore() {
   builtin local -a __rb_f
-  builtin local __rb_i=0 __rb_n __rb_a __rb_t __rb_c
+  builtin local __rb_i=0 __rb_n __rb_a __rb_t __rb_c __rb_a0
   # One read of the whole stream, then indexing: far faster than a read per field.
   builtin mapfile -d '' __rb_f < "$1"
   while (( __rb_i < \${#__rb_f[@]} )); do
@@ -30,6 +31,18 @@ __rb_restore() {
          builtin declare -g "$__rb_n"
          builtin local -n __rb_ref="$__rb_n"
          __rb_ref=\${__rb_f[__rb_i++]}
+         builtin unset -n __rb_ref ;;
+      # A long value, read whole: far faster than one field of megabytes out of the data above.
+      f) builtin unset -v "$__rb_n"
+         builtin declare -g "$__rb_n"
+         builtin local -n __rb_ref="$__rb_n"
+         __rb_ref=$(< "\${__rb_f[__rb_i]}")
+         __rb_c=\${__rb_f[__rb_i+1]}
+         (( __rb_i += 2 ))
+         if (( __rb_c > 0 )); then
+           builtin printf -v __rb_a0 '%*s' "$__rb_c" ''
+           __rb_ref+=\${__rb_a0// /$'\\n'}
+         fi
          builtin unset -n __rb_ref ;;
       n) builtin unset -n "$__rb_n" 2>/dev/null; builtin unset -v "$__rb_n"
          builtin declare -gn "$__rb_n=\${__rb_f[__rb_i++]}" ;;

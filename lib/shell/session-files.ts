@@ -2,7 +2,7 @@
 // lists the files and who reads them): the step's script, where it starts (cwd.in), what its snapshot lists
 // (names.in, or known.in for a step that must be compared whole), and only when there is something to hand
 // over, adopt.sh (bash's own lines for what the last step changed) and ctx.in (values as NUL-separated
-// data: the runner's own, and long ones a step set). Each is written only when it changes. cwd.in also
+// data: the runner's own, and long ones a step set, those in val.N files). Each is written only when it changes. cwd.in also
 // holds the umask the step starts with.
 //
 // A step's script puts its code at the lines it has in the runbook: bash's own messages and $LINENO then
@@ -35,6 +35,9 @@ export class SessionFiles {
   private start?: string;
   private listed?: string;
   private knownVersion?: number;
+  /** The long values of the last hand-over, in files of their own. */
+  private readonly valueFiles: string[] = [];
+  private valueCount = 0;
 
   constructor(readonly dir: string) {
     mkdirSync(this.path(SCRIPTS), { mode: 0o700 });
@@ -80,10 +83,21 @@ export class SessionFiles {
     return name;
   }
 
-  /** What the next step starts from: the runner's own values, bash lines to source, its directory. */
+  /**
+   * What the next step starts from: the runner's own values, bash lines to source, its directory. Long
+   * values go in files of their own (`val.N`); those of the last hand-over are gone by then, since the
+   * server has taken them over before it said the last step ended.
+   */
   handOver(values: Context, adopt: string): void {
     const hasValues = values.unset.length > 0 || Object.keys(values.vars).length > 0;
-    this.only('ctx.in', hasValues ? encodeContext(values) : '');
+    for (const file of this.valueFiles.splice(0)) removeFile(this.path(file));
+    const valueFile = (value: string) => {
+      const name = `val.${++this.valueCount}`;
+      this.valueFiles.push(name);
+      this.write(name, value);
+      return this.path(name);
+    };
+    this.only('ctx.in', hasValues ? encodeContext(values, valueFile) : '');
     this.only('adopt.sh', adopt);
     const start = `${values.cwd}\0${values.umask ?? ''}\0${values.options ?? ''}\0`;
     if (start !== this.start) {
