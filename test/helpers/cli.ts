@@ -1,6 +1,6 @@
 // Runs the built CLI as a user would: a real process, real bash, a scratch copy of the fixtures.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -14,6 +14,13 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/** Writes the runbook `name` (a file name) in `dir`: one bash step per entry of `steps`; its path. */
+export function writeSteps(dir: string, name: string, steps: string[]): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`);
+  return file;
 }
 
 /** A fresh directory holding copies of the named fixture files or folders. */

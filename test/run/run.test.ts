@@ -12,13 +12,11 @@ import {
   scratch,
   startCli,
   waitFor,
+  writeSteps,
 } from '../helpers/cli.ts';
 import { processesUsing } from '../helpers/sandbox.ts';
 
 const execFileAsync = promisify(execFile);
-/** Writes the runbook `name` in `dir`: one bash step per entry of `steps`. */
-const writeSteps = (dir: string, name: string, steps: string[]) =>
-  writeFileSync(path.join(dir, name), `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`);
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 const record = (dir: string, name: string) => JSON.parse(read(dir, `.runbook/${name}.state.json`));
 

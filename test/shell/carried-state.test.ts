@@ -1,12 +1,12 @@
 // End to end, real bash and the built CLI: carried state that grows large still carries exactly what each
 // step changed, whether the runner reads back only the names a step can change or, for code it cannot
 // read (source, a computed name, a function of an earlier step), compares everything.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecord } from '../../lib/engine/run-record.ts';
 import { placeOf } from '../../lib/os/state-dir.ts';
-import { runCli, scratch } from '../helpers/cli.ts';
+import { runCli, scratch, writeSteps } from '../helpers/cli.ts';
 
 const read = (dir: string, f: string) => readFileSync(path.join(dir, f), 'utf8');
 interface RecordStep {
@@ -28,10 +28,7 @@ const setVars = (dir: string, name: string) =>
 
 /** A runbook of these bash steps, run with --yes to the end. */
 async function runSteps(dir: string, name: string, steps: string[]): Promise<void> {
-  writeFileSync(
-    path.join(dir, `${name}.md`),
-    `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
-  );
+  writeSteps(dir, `${name}.md`, steps);
   const r = await runCli(['--yes', `${name}.md`], { cwd: dir });
   expect(r.stderr).toContain(`all ${steps.length} steps done`);
 }
@@ -97,8 +94,7 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
       'set_it three',
       'echo "$TARGET $FROM_FN $REF" > result.txt',
     ];
-    const file = path.join(dir, 'refs.md');
-    writeFileSync(file, `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`);
+    writeSteps(dir, 'refs.md', steps);
     const r = await runCli(['--yes', 'refs.md'], { cwd: dir });
     expect(r.stderr).toContain('all 4 steps done');
     expect(read(dir, 'result.txt')).toBe('two three two\n');

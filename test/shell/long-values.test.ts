@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeContext, FILE_VALUE } from '../../lib/core/context.ts';
 import type { Context } from '../../lib/core/types.ts';
 import { RESTORE_FUNCTION } from '../../lib/shell/restore-script.ts';
-import { runCli, scratch } from '../helpers/cli.ts';
+import { runCli, scratch, writeSteps } from '../helpers/cli.ts';
 
 const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const dirs: string[] = [];
@@ -70,10 +70,7 @@ describe('long values carried by a run', { timeout: 60_000 }, () => {
       'printf %s "$BIG" | sha256sum > seen.txt\nBIG+=more$\'\\n\'\nprintf %s "$BIG" | sha256sum > changed.txt',
       '[[ -e go ]]\nprintf %s "$BIG" | sha256sum > resumed.txt',
     ];
-    writeFileSync(
-      path.join(dir, 'long.md'),
-      `${steps.map((s) => `\`\`\`bash\n${s}\n\`\`\``).join('\n\n')}\n`,
-    );
+    writeSteps(dir, 'long.md', steps);
     const first = await runCli(['--yes', 'long.md'], { cwd: dir });
     expect(first.code).toBe(1);
     const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
