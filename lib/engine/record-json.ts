@@ -49,7 +49,7 @@ export class RecordJson {
   /** The variables' part of the text as last made, and the context it was made from. */
   private last?: VarsText & { context: Context };
   /** Each variable's entry as last made (`"NAME":JSON`), while its value stays. */
-  private readonly entries = new Map<string, { v: CarriedVar; entry: string }>();
+  private readonly entries = new Map<string, { v: CarriedVar; entry: string; fragment?: Fragment }>();
   /** The JSON of what a step set: a step's setVars and setValues are replaced, never changed in place. */
   private readonly sets = new WeakMap<object, string>();
   /** Value files known to be on disk. */
@@ -94,18 +94,25 @@ export class RecordJson {
     const vars: string[] = [];
     const withheld: string[] = [];
     const stored: Fragment[] = [];
-    for (const [name, v] of Object.entries(context.vars)) {
+    // Walked once per save with every carried variable: only what changed is made again.
+    const all = context.vars;
+    for (const name of Object.keys(all)) {
+      const v = all[name] as CarriedVar;
       if (this.omit(name)) {
         withheld.push(name);
         continue;
       }
-      const fragment = this.fragment(v);
       let made = this.entries.get(name);
-      if (made?.v !== v) {
-        made = { v, entry: `${JSON.stringify(name)}:${fragment.json}` };
+      if (made === undefined || made.v !== v) {
+        const fragment = this.fragment(v);
+        made = {
+          v,
+          entry: `${JSON.stringify(name)}:${fragment.json}`,
+          ...(fragment.file ? { fragment } : {}),
+        };
         this.entries.set(name, made);
       }
-      if (fragment.file) stored.push(fragment);
+      if (made.fragment) stored.push(made.fragment);
       vars.push(made.entry);
     }
     if (this.entries.size > vars.length) {
