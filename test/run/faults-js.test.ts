@@ -47,14 +47,17 @@ async function killDuringStep(b: Sandbox, server: boolean): Promise<number[]> {
   await waitFor(() => started(b), 20_000, 'step 2 to start');
   const pids = PIDS.map((f) => Number(read(b, f)));
   for (const p of pids) expect(alive(p), `pid ${p} before`).toBe(true);
-  // The step server too (its watch included), as the OOM killer or a `kill -9` of everything might.
+  // The step server too (its watch included), as a `kill -9` of everything might. All stopped first, then
+  // killed: killed one by one, the server's watch could act on the runner's death and be killed part-way.
   const servers = server ? serverProcesses(b) : [];
   if (server) expect(servers.length).toBeGreaterThan(0);
-  for (const p of [cli.child.pid as number, ...servers]) {
-    try {
-      process.kill(p, 'SIGKILL');
-    } catch {
-      // A subshell of the server that ended meanwhile.
+  for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+    for (const p of [cli.child.pid as number, ...servers]) {
+      try {
+        process.kill(p, signal);
+      } catch {
+        // A subshell of the server that ended meanwhile.
+      }
     }
   }
   if (server) await waitFor(() => serverProcesses(b).length === 0, 5000, 'the step server to be gone');
