@@ -23,7 +23,7 @@ import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
 import { Renderer } from '../ui/renderer.ts';
 import { terminalRenderOptions } from '../ui/text.ts';
-import { stepPieces } from '../ui/view.ts';
+import { firstShowing } from '../ui/view.ts';
 import { checkAttributes, invalidAttributes } from './attribute-check.ts';
 import { endEarlierRun, endRunLeftovers } from './leftovers.ts';
 import { describeSteps, tallyPassedOver } from './passed-over.ts';
@@ -227,7 +227,7 @@ async function runLocked(setup: RunSetup): Promise<number> {
     selection = selectSteps(runbook.steps, options);
   }
   const first = selection.selected[0];
-  if (first) setup.renderer?.ahead(stepPieces(first, { prose: true, code: first.code, vars: [] }));
+  if (first) setup.renderer?.ahead(firstShowing(first));
   for (const [name, value] of Object.entries(options.set)) {
     record.context = withValue(record.context, name, value);
   }

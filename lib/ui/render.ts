@@ -6,8 +6,6 @@ import { type Paint, painter } from '../core/style.ts';
 import { colourCode, knownLanguage, standInForCliHighlight } from './highlight.ts';
 import { type Piece, type Rendered, type RenderOptions, stripAnsi, stripControl } from './text.ts';
 
-export { type RenderOptions, stripAnsi, stripControl };
-
 // marked-terminal imports cli-highlight for a code renderer this module replaces: it gets a stand-in, put
 // in place before marked-terminal is loaded (a static import would load cli-highlight first).
 standInForCliHighlight();
@@ -139,7 +137,7 @@ export function renderPiece(piece: Piece, opts: RenderOptions): string {
     : renderCode(piece.text, piece.lang ?? 'text', opts);
 }
 
-/** Rendering on this thread, as it is asked for (the dry run; a walkthrough whose thread failed). */
+/** Rendering as it is asked for, with nothing kept (the dry run). */
 export function renderedHere(opts: RenderOptions): Rendered {
   return {
     prose: (text) => renderProse(text, opts),

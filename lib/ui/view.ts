@@ -90,17 +90,27 @@ export interface StepViewParts {
 }
 
 /** What stepView renders for these parts, for a renderer to have ready (ui/renderer.ts). */
-export function stepPieces(step: Step, parts: StepViewParts): Piece[] {
+export function stepPieces(step: Step, parts: Pick<StepViewParts, 'prose' | 'code'>): Piece[] {
   const pieces: Piece[] = [];
   if (parts.prose) pieces.push({ kind: 'prose', text: step.prose });
   pieces.push({ kind: 'code', text: parts.code, lang: codeLanguage(step) });
-  const expectation = isBackground(step) ? undefined : expectationOf(step);
+  const expectation = shownExpectation(step);
   if (expectation) pieces.push({ kind: 'code', text: stripControl(expectation.text), lang: 'text' });
   return pieces;
 }
 
+/** What a step's first showing renders: its prose and `code` (its own unless edited). */
+export function firstShowing(step: Step, code = step.code): Piece[] {
+  return stepPieces(step, { prose: true, code });
+}
+
 function codeLanguage(step: Step): string {
   return step.kind === 'js' ? 'javascript' : 'bash';
+}
+
+/** The output a step must print, shown under its code; a background step's is checked otherwise. */
+function shownExpectation(step: Step) {
+  return isBackground(step) ? undefined : expectationOf(step);
 }
 
 /**
@@ -124,7 +134,7 @@ export function stepView(
   out.push(
     `${header(step, total, paint).trimEnd()}${edited}${status}\n${background}${rendered.code(parts.code, codeLanguage(step))}`,
   );
-  const expectation = isBackground(step) ? undefined : expectationOf(step);
+  const expectation = shownExpectation(step);
   if (expectation) {
     const label = paint('dim', `It must print (expect=${describeExpectation(expectation)}):`);
     out.push(`${label}\n${rendered.code(stripControl(expectation.text), 'text')}`);

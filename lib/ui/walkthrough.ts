@@ -32,7 +32,7 @@ import { Renderer } from './renderer.ts';
 import { backgroundLines, backgroundNotice, failureSummary, statusLine } from './status.ts';
 import { StepVariables } from './step-vars.ts';
 import { type RenderOptions, terminalRenderOptions } from './text.ts';
-import { runbookTitle, stepCount, stepPieces, stepView, summaryTable, tally } from './view.ts';
+import { firstShowing, runbookTitle, stepCount, stepPieces, stepView, summaryTable, tally } from './view.ts';
 
 export async function walkthrough(
   book: Notebook,
@@ -47,7 +47,7 @@ export async function walkthrough(
     return await new Walk(book, engine, io, inputs, renderer).run();
   } finally {
     // What the runbook shows as it is now, for the next walk's first screen.
-    const pieces = book.steps.flatMap((s) => stepPieces(s, { prose: true, code: s.code, vars: [] }));
+    const pieces = book.steps.flatMap((s) => firstShowing(s));
     await renderer.save([...pieces, { kind: 'prose', text: book.runbook.epilogue }]);
   }
 }
@@ -330,7 +330,7 @@ class Walk {
     this.write(stepView(step, this.book.steps.length, parts, rendered, this.opts));
     // The next step in the walk is rendered while this one is read.
     const next = this.book.steps.find((s) => s.index > step.index && this.book.inWalk(s));
-    if (next) this.renderer.ahead(stepPieces(next, { prose: true, code: this.book.code(next), vars: [] }));
+    if (next) this.renderer.ahead(firstShowing(next, this.book.code(next)));
   }
 
   /** The declared inputs, in one form; false when the person cancels it. */

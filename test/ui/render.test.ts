@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { painter } from '../../lib/core/style.ts';
 import type { Context, StepResult } from '../../lib/core/types.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
-import { highlightCode, renderCode, renderedHere, renderProse, stripAnsi } from '../../lib/ui/render.ts';
+import { highlightCode, renderCode, renderedHere, renderProse } from '../../lib/ui/render.ts';
 import { leftUnset, unsetNeeds, usedVars } from '../../lib/ui/step-vars.ts';
+import { stripAnsi } from '../../lib/ui/text.ts';
 import {
   carriedView,
   oneLine,
