@@ -94,9 +94,7 @@ describe('carried state that grows', { timeout: 60_000 }, () => {
       'set_it three',
       'echo "$TARGET $FROM_FN $REF" > result.txt',
     ];
-    writeSteps(dir, 'refs.md', steps);
-    const r = await runCli(['--yes', 'refs.md'], { cwd: dir });
-    expect(r.stderr).toContain('all 4 steps done');
+    await runSteps(dir, 'refs', steps);
     expect(read(dir, 'result.txt')).toBe('two three two\n');
     expect(record(dir, 'refs').steps.map((s) => [...s.setVars].sort())).toEqual([
       ['REF', 'TARGET'],
