@@ -6,7 +6,7 @@ import { sameVar } from '../core/context.ts';
 import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
 import { optionChanges, parseOptions } from '../core/shell-options.ts';
 import type { CarriedVar, Context } from '../core/types.ts';
-import { adoptableLine, declarationLines, parseDeclaration } from './declare-p.ts';
+import { adoptableLine, declarationLines, parseDeclaration, plainScalar } from './declare-p.ts';
 import type { Snapshot } from './events.ts';
 
 const INTERNAL_FUNCTION = /^__rb_/;
@@ -108,7 +108,9 @@ export class ShellState {
       if (NOT_CARRIED_PATTERN.test(name)) continue;
       const held = this.lines.get(name);
       if (held === line) continue;
-      const { value } = parseDeclaration(line);
+      const plain = plainScalar(name, line);
+      const value: CarriedVar | undefined =
+        plain === undefined ? parseDeclaration(line).value : { type: 'scalar', attrs: '', value: plain };
       const before = this.vars.get(name);
       this.setLine(name, line);
       // The same value printed otherwise (an associative array in another order) is no change.

@@ -1,7 +1,7 @@
 // bash's own `declare -p` output, read back as data: every value must come out exactly as bash held it.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { adoptableLine, declarationLines, parseDeclaration } from '../../lib/shell/declare-p.ts';
+import { adoptableLine, declarationLines, parseDeclaration, plainScalar } from '../../lib/shell/declare-p.ts';
 
 /** Runs bash code, then returns `declare -p NAME` and the value bash holds, as JSON via printf %q-free NULs. */
 function fromBash(setup: string, name: string) {
@@ -98,5 +98,40 @@ describe('declarationLines and adoptableLine', () => {
   it.each(scalars.slice(0, 6))('gives bash back the same value as a plain assignment: %s', (_what, setup) => {
     const { line, rest } = fromBash(setup, 'X');
     expect(fromBash(adoptableLine(line, true), 'X')).toEqual({ line, rest });
+  });
+});
+
+describe('plainScalar', () => {
+  it('reads a plain scalar straight off its line', () => {
+    expect(plainScalar('X', 'declare -- X="a b"')).toBe('a b');
+    expect(plainScalar('X', 'declare -- X=""')).toBe('');
+    expect(plainScalar('X', 'declare -- X="a=b"')).toBe('a=b');
+    expect(plainScalar('LONG_NAME', 'declare -- LONG_NAME="ünï ☃"')).toBe('ünï ☃');
+  });
+
+  it('leaves every other line to the reader', () => {
+    expect(plainScalar('X', 'declare -- X="a\\"b"')).toBeUndefined(); // an escape
+    expect(plainScalar('X', 'declare -- X="\\$HOME"')).toBeUndefined();
+    expect(plainScalar('X', "declare -- X=$'a\\nb'")).toBeUndefined(); // ANSI-C quoting
+    expect(plainScalar('X', 'declare -x X="1"')).toBeUndefined(); // attributes
+    expect(plainScalar('X', 'declare -a X=([0]="1")')).toBeUndefined();
+    expect(plainScalar('X', 'declare -- X')).toBeUndefined(); // declared without a value
+    expect(plainScalar('X', 'declare -- X="')).toBeUndefined();
+    expect(plainScalar('X', 'declare -- XY="1"')).toBeUndefined(); // another name
+    expect(plainScalar('XY', 'declare -- X="1"')).toBeUndefined();
+  });
+
+  // Whatever bash prints, the quick reading is the reader's or none.
+  it.each(scalars)('agrees with the reader on what bash prints: %s', (_what, setup) => {
+    const { line } = fromBash(setup, 'X');
+    const quick = plainScalar('X', line);
+    const read = parseDeclaration(line).value;
+    if (quick !== undefined) expect(read).toEqual({ type: 'scalar', attrs: '', value: quick });
+    else expect(line).not.toMatch(/^declare -- X="[^\\\\]*"$/);
+  });
+
+  it('is what bash prints for a plain value', () => {
+    expect(plainScalar('X', fromBash('X=hello', 'X').line)).toBe('hello');
+    expect(plainScalar('X', fromBash('X="a=b c"', 'X').line)).toBe('a=b c');
   });
 });
