@@ -18,6 +18,8 @@ interface RecordFields {
 const OWN_FILE = 64 * 1024;
 /** How much of a long value a step set the record keeps (run.json, written once, has it whole). */
 const PREVIEW = 4 * 1024;
+/** A plain scalar shorter than this has its entry made straight away (its JSON is far below OWN_FILE). */
+const PLAIN_ENTRY = 4 * 1024;
 const VALUE_FILE = /^[0-9a-f]{64}\.json$/;
 
 /** The record's text, and the value files it refers to that are not on disk yet. */
@@ -35,6 +37,13 @@ interface Fragment {
   text?: string;
 }
 
+/** A variable's entry in the record (`"NAME":JSON`), kept while its value stays. */
+interface Entry {
+  v: CarriedVar;
+  entry: string;
+  fragment?: Fragment;
+}
+
 interface VarsText {
   /** `"NAME":JSON,...` */
   vars: string;
@@ -48,8 +57,8 @@ export class RecordJson {
   private readonly fragments = new WeakMap<CarriedVar, Fragment>();
   /** The variables' part of the text as last made, and the context it was made from. */
   private last?: VarsText & { context: Context };
-  /** Each variable's entry as last made (`"NAME":JSON`), while its value stays. */
-  private readonly entries = new Map<string, { v: CarriedVar; entry: string; fragment?: Fragment }>();
+  /** Each variable's entry as last made, while its value stays. */
+  private readonly entries = new Map<string, Entry>();
   /** The JSON of what a step set: a step's setVars and setValues are replaced, never changed in place. */
   private readonly sets = new WeakMap<object, string>();
   /** Value files known to be on disk. */
@@ -104,12 +113,7 @@ export class RecordJson {
       }
       let made = this.entries.get(name);
       if (made === undefined || made.v !== v) {
-        const fragment = this.fragment(v);
-        made = {
-          v,
-          entry: `${JSON.stringify(name)}:${fragment.json}`,
-          ...(fragment.file ? { fragment } : {}),
-        };
+        made = this.entry(name, v);
         this.entries.set(name, made);
       }
       if (made.fragment) stored.push(made.fragment);
@@ -137,6 +141,17 @@ export class RecordJson {
     if (setVars) add('setVars', setVars, () => setVars);
     if (setValues) add('setValues', setValues, () => previews(setValues));
     return `${json}}`;
+  }
+
+  /** A variable's entry; most are short plain scalars, whose JSON (as JSON.stringify orders it) is one quoting. */
+  private entry(name: string, v: CarriedVar): Entry {
+    if (v.type === 'scalar' && v.attrs === '' && v.value.length < PLAIN_ENTRY)
+      return {
+        v,
+        entry: `${JSON.stringify(name)}:{"type":"scalar","attrs":"","value":${JSON.stringify(v.value)}}`,
+      };
+    const fragment = this.fragment(v);
+    return { v, entry: `${JSON.stringify(name)}:${fragment.json}`, ...(fragment.file ? { fragment } : {}) };
   }
 
   private fragment(v: CarriedVar): Fragment {

@@ -63,4 +63,20 @@ describe('RecordJson', () => {
     expect(again.files).toEqual([]);
     expect([...again.referenced]).toEqual([file]);
   });
+
+  it('writes every kind of variable as JSON.stringify would, plain scalars made the short way included', () => {
+    const vars: Record<string, CarriedVar> = {
+      A: scalar('say "hi" \\ $(x) `y`'),
+      B: scalar('line\nbreak\ttab \u0001 ünï ☃ 😀'),
+      C: scalar(''),
+      D: scalar('x'.repeat(5000)),
+      E: { type: 'scalar', attrs: 'x', value: 'exported' },
+      F: { type: 'indexed', attrs: '', value: { '0': 'a', '5': 'b "c"' } },
+      G: { type: 'assoc', attrs: '', value: { 'k y': 'v' } },
+    };
+    const { text } = new RecordJson().text({ context: context(vars), steps: [] });
+    expect(parse(text).context.vars).toEqual(vars);
+    for (const [name, v] of Object.entries(vars))
+      expect(text).toContain(`${JSON.stringify(name)}:${JSON.stringify(v)}`);
+  });
 });
