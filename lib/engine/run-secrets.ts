@@ -50,10 +50,11 @@ export class RunSecrets {
 
   /** The values of `names` as text for the record, secrets as REDACTED. */
   values(context: Context, names: string[]): Record<string, string> {
+    this.refresh(context);
     const out: Record<string, string> = {};
     for (const n of names) {
       const v = context.vars[n];
-      if (v) out[n] = this.secret(context, n) ? REDACTED : this.redact(context, displayValue(v));
+      if (v) out[n] = this.byName(n) || this.derived.has(n) ? REDACTED : this.redactor(displayValue(v));
     }
     return out;
   }
@@ -65,6 +66,8 @@ export class RunSecrets {
   stepped(before: Context, after: Context, names: string[]): void {
     if (this.context !== before || names.some(this.byName)) return;
     this.context = after;
+    // With no secret value seen, no variable can hold one: nothing to work out for what the step set.
+    if (this.seen.size === 0 && this.derived.size === 0) return;
     const vars: Context['vars'] = {};
     for (const name of names) if (after.vars[name]) vars[name] = after.vars[name];
     const now = derivedSecretNames({ ...after, vars }, this.byName, this.seen);
