@@ -25,6 +25,8 @@ export function waitForStep(orphaned: () => void): Promise<string | undefined> {
     const control = new Socket({ fd: 3, readable: true, writable: false });
     let text = '';
     let dir: string | undefined;
+    let ending = false;
+    const runner = process.ppid;
     control.setEncoding('utf8');
     control.on('data', (chunk: string) => {
       if (dir !== undefined) return;
@@ -39,13 +41,25 @@ export function waitForStep(orphaned: () => void): Promise<string | undefined> {
     });
     const gone = () => {
       if (dir === undefined) resolve(undefined);
-      else {
+      else if (!ending) {
+        ending = true;
         orphaned();
         void endRun(dir);
       }
     };
     control.once('end', gone);
     control.once('error', gone);
+    // A SIGTERM while the runner lives is the runner's (a timeout, Ctrl-C): it ends this process as it
+    // would have. One after the runner died comes from a cleaner of the run (the step server's watch),
+    // which may itself be killed before its SIGKILL round: this process then ends the run itself, to the
+    // end, whichever of the signal and the pipe's end it sees first.
+    const onTerm = () => {
+      if (ending || (dir !== undefined && process.ppid !== runner)) return gone();
+      process.off('SIGTERM', onTerm);
+      // The step's own listener, if it has one, has this signal as it would have had it.
+      if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
+    };
+    process.on('SIGTERM', onTerm);
   });
 }
 

@@ -9,9 +9,10 @@ import { expectNothingLeft, processesUsing, type Sandbox, sandbox } from '../hel
 
 const PIDS = ['node.pid', 'sleep.pid', 'daemon.pid'];
 
-function box(): Sandbox {
+function box(edit: (text: string) => string = (text) => text): Sandbox {
   const b = sandbox();
-  writeFileSync(path.join(b.dir, 'js-killed.md'), readFileSync(path.join(FIXTURES, 'faults/js-killed.md')));
+  const text = readFileSync(path.join(FIXTURES, 'faults/js-killed.md'), 'utf8');
+  writeFileSync(path.join(b.dir, 'js-killed.md'), edit(text));
   return b;
 }
 
@@ -87,6 +88,40 @@ describe('a runner killed outright during a JavaScript step', { timeout: 60_000 
       expect(readdirSync(b.runtime)).toEqual([]);
     });
   }
+});
+
+describe('a runner killed outright during a JavaScript step, its cleaner killed part-way', {
+  timeout: 60_000,
+}, () => {
+  it("the step's process, sent the cleaner's SIGTERM while it ends the run, ends it to the last", async () => {
+    // A daemon that ignores SIGTERM: ending it takes the SIGKILL round, after the grace.
+    const b = box((text) => text.replace("bash -c 'echo", 'bash -c \'trap "" TERM; echo'));
+    expect(read(b, 'js-killed.md')).toContain('trap "" TERM; echo $$ > daemon.pid');
+    const cli = startCli(['--yes', 'js-killed.md'], { cwd: b.dir, env: b.env });
+    await waitFor(() => started(b), 20_000, 'step 2 to start');
+    const pids = PIDS.map((f) => Number(read(b, f)));
+    const [node] = pids as [number];
+    const servers = serverProcesses(b);
+    expect(servers.length).toBeGreaterThan(0);
+    // The step server's watch as if it had sent its SIGTERM round and been killed before its SIGKILL
+    // round: the server stopped, the runner killed; once the step's process is ending the run (its grace
+    // for the daemon running), it gets that SIGTERM, and the server is killed.
+    for (const p of [cli.child.pid as number, ...servers]) process.kill(p, 'SIGSTOP');
+    process.kill(cli.child.pid as number, 'SIGKILL');
+    expect((await cli.done).signal).toBe('SIGKILL');
+    await new Promise((r) => setTimeout(r, 150));
+    process.kill(node, 'SIGTERM');
+    for (const p of servers) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // A subshell of the server that ended meanwhile.
+      }
+    }
+    for (const [i, p] of pids.entries()) await waitFor(() => !alive(p), 5000, `pid ${p} (${PIDS[i]}) to end`);
+    await expectNothingLeft(b);
+    expect(readdirSync(b.runtime)).toEqual([]);
+  });
 });
 
 describe('a runner killed outright during a JavaScript step blocked in a synchronous call', {
