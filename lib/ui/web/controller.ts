@@ -1,35 +1,27 @@
 // What the page's buttons do, on the notebook controller the terminal walkthrough drives too (one engine,
-// one context, one run record): run or re-run a step, run all from here (as `a`: a failure pauses the run
-// until the person retries or skips, then it goes on), skip, save an edit into the file, stop, ask for
-// variables nothing has set. Every change goes to every open page. No HTTP here: messages in, messages out.
+// one context, one run record): run or re-run a step, run all from here (both runs.ts's), skip, save an
+// edit into the file, stop, give the declared inputs. Every change goes to every open page (page-sync.ts).
+// No HTTP here: messages in, messages out.
 import type { WebSocket } from 'ws';
 import { withValue } from '../../core/context.ts';
-import { inputProblem, type ResolvedInput } from '../../core/inputs.ts';
+import type { ResolvedInput } from '../../core/inputs.ts';
 import type { Step } from '../../core/types.ts';
 import type { BackgroundNotice } from '../../engine/background.ts';
-import type { Engine, StepRun } from '../../engine/engine.ts';
+import type { Engine } from '../../engine/engine.ts';
 import type { Notebook } from '../../engine/notebook.ts';
-import { isFlagSet } from '../../markdown/attributes.ts';
 import type { Hub } from './channel.ts';
 import type { DocBuilder } from './doc.ts';
+import { checkAnswers } from './inputs.ts';
 import type { OutputSink } from './output.ts';
-import type { Busy, CellView, ClientMessage, InputField, ServerMessage } from './protocol.ts';
+import { PageSync } from './page-sync.ts';
+import type { ClientMessage } from './protocol.ts';
+import { Runs } from './runs.ts';
 
 export class WebController {
-  private busy?: Busy;
-  private runs = 0;
-  /** The step a run-all paused at after a failure: retrying or skipping it carries the run on. */
-  private pausedAll?: string;
-  /** Stop pressed: run all ends after the running step. */
-  private stopped = false;
+  private readonly pages: PageSync;
+  private readonly runs: Runs;
   /** The file changed while a step ran: read it once the step ends. */
   private reloadPending = false;
-  /** Bytes each step printed in its last run here, for the "dropped" note of a page drawn later. */
-  private readonly printed = new Map<string, number>();
-  /** What each page was last sent per cell, to send only what changed. */
-  private readonly sent = new Map<string, string>();
-  private running?: Promise<void>;
-  private closed = false;
 
   constructor(
     private readonly notebook: Notebook,
@@ -39,7 +31,15 @@ export class WebController {
     private readonly docs: DocBuilder,
     /** Declared inputs the run was not given: asked for in one form before any step runs. */
     private inputs: ResolvedInput[] = [],
-  ) {}
+  ) {
+    this.pages = new PageSync(notebook, hub, sink, docs, () => ({
+      busy: this.runs.busy,
+      inputs: this.inputs,
+    }));
+    this.runs = new Runs(notebook, engine, hub, sink, docs, this.pages, () => {
+      if (this.reloadPending) void this.reload();
+    });
+  }
 
   /** Calls `reload` whenever the file may have changed; returns the stop function. */
   watch(): () => void {
@@ -59,43 +59,17 @@ export class WebController {
       }
       void this.handle(ws, message).catch((err: Error) => this.notice('error', `runbook: ${err.message}`));
     });
-    this.hub.send(ws, await this.docMessage());
-  }
-
-  private async docMessage(): Promise<ServerMessage> {
-    const states = this.notebook.steps.map((step) => ({
-      state: this.notebook.cell(step),
-      code: this.notebook.code(step),
-    }));
-    const doc = await this.docs.doc(this.notebook.runbook, this.notebook.file, states);
-    for (const cell of doc.cells) this.sent.set(cell.name, JSON.stringify(cell));
-    const tails: Record<string, string> = {};
-    const dropped: Record<string, number> = {};
-    for (const { state } of states) {
-      const name = state.step.name;
-      if (this.busy?.step === name) {
-        // A page opened while a step runs sees what it printed so far.
-        tails[name] = this.sink.tailText();
-        continue;
-      }
-      if (state.result.tail) tails[name] = state.result.tail;
-      const printed = this.printed.get(name) ?? 0;
-      const kept = Buffer.byteLength(state.result.tail);
-      if (printed > kept) dropped[name] = printed - kept;
-    }
-    const message: ServerMessage = { t: 'doc', doc, busy: this.busy, tails, dropped };
-    if (this.inputs.length) message.inputs = this.inputs.map(inputField);
-    return message;
+    this.hub.send(ws, await this.pages.docMessage());
   }
 
   async handle(ws: WebSocket, message: ClientMessage): Promise<void> {
-    if (this.closed) return;
+    if (this.runs.closed) return;
     switch (message.t) {
       case 'ack':
         this.hub.ack(ws, message.bytes);
         return;
       case 'input':
-        if (this.busy && typeof message.data === 'string') this.sink.type(message.data);
+        if (this.runs.busy && typeof message.data === 'string') this.sink.type(message.data);
         return;
       case 'resize':
         this.sink.resize(message.cols, message.rows);
@@ -103,18 +77,16 @@ export class WebController {
       case 'edit': {
         const step = this.find(message.step);
         if (!step || typeof message.code !== 'string') return;
-        if (this.busy?.step === step.name) {
+        if (this.runs.busy?.step === step.name) {
           this.notice('error', `${step.name} is running; edit it when it has ended`, step.name);
           return;
         }
         this.notebook.edit(step, message.code);
-        await this.update();
+        await this.pages.update();
         return;
       }
       case 'stop':
-        this.stopped = true;
-        this.pausedAll = undefined;
-        this.engine.interrupt();
+        this.runs.stop();
         return;
       case 'inputs':
         await this.takeInputs(message.values);
@@ -123,9 +95,7 @@ export class WebController {
       case 'runAll': {
         const step = this.find(message.step);
         if (!step || this.refuseWhileBusy('run', step) || this.refuseBeforeInputs(step)) return;
-        const auto = message.t === 'runAll' || this.pausedAll === step.name;
-        this.pausedAll = undefined;
-        this.start(this.runFrom(step, auto, message.values));
+        this.runs.request(step, message.t === 'runAll', message.values);
         return;
       }
       case 'skip': {
@@ -137,7 +107,7 @@ export class WebController {
       case 'save': {
         const step = this.find(message.step);
         if (!step || typeof message.code !== 'string') return;
-        if (this.busy?.step === step.name) {
+        if (this.runs.busy?.step === step.name) {
           this.notice('error', `${step.name} is running; save the edit when it has ended`, step.name);
           return;
         }
@@ -175,20 +145,7 @@ export class WebController {
   /** The form's answers: each checked as the terminal's form does; all taken once all are good. */
   private async takeInputs(values: Record<string, string>): Promise<void> {
     if (this.inputs.length === 0 || typeof values !== 'object' || values === null) return;
-    const taken: [string, string][] = [];
-    const checked = this.inputs.map((input): ResolvedInput => {
-      const raw = values[input.name];
-      const value = typeof raw === 'string' && raw !== '' ? raw : (input.spec.default ?? '');
-      const problem =
-        value === ''
-          ? input.spec.required === false
-            ? undefined
-            : `${input.name} needs a value`
-          : inputProblem(input.spec, value);
-      if (!problem && value !== '') taken.push([input.name, value]);
-      const { problem: _old, ...rest } = input;
-      return problem ? { ...rest, problem } : rest;
-    });
+    const { checked, taken } = checkAnswers(this.inputs, values);
     if (checked.some((i) => i.problem)) {
       this.inputs = checked;
     } else {
@@ -197,7 +154,7 @@ export class WebController {
       this.engine.setContext(context);
       this.inputs = [];
     }
-    await this.broadcastDoc();
+    await this.pages.broadcastDoc();
   }
 
   /** A background step ended on its own: every page is told, with its last lines. */
@@ -209,84 +166,14 @@ export class WebController {
       `background step ${notice.step.name} ended on its own (${how})${last}`,
       notice.step.name,
     );
-    void this.update();
+    void this.pages.update();
   }
 
   private refuseWhileBusy(what: string, step: Step): boolean {
-    if (!this.busy) return false;
-    this.notice('error', `cannot ${what} ${step.name}: ${this.busy.step} is running`, step.name);
+    const { busy } = this.runs;
+    if (!busy) return false;
+    this.notice('error', `cannot ${what} ${step.name}: ${busy.step} is running`, step.name);
     return true;
-  }
-
-  private start(work: Promise<void>): void {
-    this.running = work.finally(() => {
-      this.running = undefined;
-      this.busy = undefined;
-      this.hub.broadcast({ t: 'idle' });
-      if (this.reloadPending) void this.reload();
-    });
-    this.running.catch((err: Error) => this.notice('error', `runbook: ${err.message}`));
-  }
-
-  /** Runs `first` and, when `auto`, the steps of the walk after it, until one fails or Stop is pressed. */
-  private async runFrom(first: Step, auto: boolean, values?: Record<string, string>): Promise<void> {
-    this.stopped = false;
-    const queue = auto ? [first, ...this.notebook.remaining(first)] : [first];
-    let given = values;
-    for (const step of queue) {
-      if (this.stopped || this.closed) return;
-      if (!(await this.provide(step, auto, given))) return;
-      given = undefined;
-      const run = await this.runOne(step, auto);
-      const { status } = run.result;
-      if (status === 'done') continue;
-      if (status === 'failed' && isFlagSet(step, 'continue-on-error')) {
-        this.notice('warn', `${step.name} failed; continuing (continue-on-error)`, step.name);
-        continue;
-      }
-      if (auto && status === 'failed' && !this.stopped) this.pausedAll = step.name;
-      return;
-    }
-  }
-
-  /** Sets the values the page gave for what the step needs; asks for any still missing. */
-  private async provide(step: Step, auto: boolean, values?: Record<string, string>): Promise<boolean> {
-    let missing = await this.docs.missing(step, this.notebook.code(step));
-    for (const name of missing) {
-      const value = values?.[name];
-      if (typeof value === 'string') this.engine.setContext(withValue(this.engine.context, name, value));
-    }
-    missing = missing.filter((name) => typeof values?.[name] !== 'string');
-    if (missing.length === 0) return true;
-    const fields = missing.map((name) => ({ name, secret: this.engine.secret(name) }));
-    this.hub.broadcast({ t: 'ask', step: step.name, fields, auto });
-    return false;
-  }
-
-  private async runOne(step: Step, auto: boolean): Promise<StepRun> {
-    this.notebook.goTo(step.index);
-    const run = ++this.runs;
-    this.busy = { step: step.name, run, auto };
-    this.hub.begin(step.name, run);
-    this.sink.begin((chunk) => this.hub.output(chunk));
-    const running = this.notebook.run(step, (attempt, outcome) => {
-      this.notice('warn', `${step.name} failed (exit ${outcome.exitCode}), retry ${attempt}`, step.name);
-    });
-    this.hub.broadcast({ t: 'started', step: step.name, run, auto });
-    await this.update();
-    let result: StepRun;
-    try {
-      result = await running;
-    } finally {
-      const tail = this.sink.end();
-      this.printed.set(step.name, this.sink.bytes);
-      this.hub.end(tail);
-    }
-    for (const w of result.warnings) this.notice('warn', `${step.name}: ${w}`, step.name);
-    // As in the walkthrough, a step that ran is done with: the walk is at the next one.
-    if (result.result.status === 'done') this.notebook.advance();
-    await this.update();
-    return result;
   }
 
   private async skip(step: Step): Promise<void> {
@@ -295,30 +182,26 @@ export class WebController {
     this.notebook.advance();
     const later = this.notebook.remaining(step);
     for (const w of await this.docs.skipWarnings(step, later)) this.notice('warn', w, step.name);
-    await this.update();
-    if (this.pausedAll === step.name) {
-      this.pausedAll = undefined;
-      const next = later[0];
-      if (next) this.start(this.runFrom(next, true));
-    }
+    await this.pages.update();
+    this.runs.skipped(step, later);
   }
 
   private async save(step: Step, code: string): Promise<void> {
     const saved = await this.notebook.save(step, code);
     if ('error' in saved) {
       this.notice('error', saved.error, step.name);
-      await this.broadcastDoc();
+      await this.pages.broadcastDoc();
       return;
     }
     this.hub.broadcast({ t: 'saved', step: step.name });
     this.notice('info', `${step.name} saved into ${this.notebook.name}`, step.name);
-    await this.broadcastDoc();
+    await this.pages.broadcastDoc();
   }
 
   /** Reads the file again; a change goes to every page with its one-line notice. */
   async reload(): Promise<void> {
-    if (this.closed) return;
-    if (this.busy) {
+    if (this.runs.closed) return;
+    if (this.runs.busy) {
       this.reloadPending = true;
       return;
     }
@@ -330,49 +213,17 @@ export class WebController {
     }
     if (reload.notice) this.notice(reload.changed ? 'info' : 'warn', reload.notice);
     for (const w of reload.warnings) this.notice('warn', w);
-    if (reload.changed) await this.broadcastDoc();
-  }
-
-  private async broadcastDoc(): Promise<void> {
-    this.hub.broadcast(await this.docMessage());
-  }
-
-  /** Sends every cell whose view changed since it was last sent. */
-  private async update(): Promise<void> {
-    for (const step of this.notebook.steps) {
-      const cell: CellView = await this.docs.cell(this.notebook.cell(step), this.notebook.code(step));
-      const json = JSON.stringify(cell);
-      if (this.sent.get(cell.name) === json) continue;
-      this.sent.set(cell.name, json);
-      this.hub.broadcast({ t: 'cell', cell });
-    }
+    if (reload.changed) await this.pages.broadcastDoc();
   }
 
   notice(level: 'info' | 'warn' | 'error', text: string, step?: string): void {
-    this.hub.broadcast(step ? { t: 'notice', level, text, step } : { t: 'notice', level, text });
+    this.pages.notice(level, text, step);
   }
 
   /** Ctrl-C in the server's terminal: the running step's tree is ended, and nothing more starts. */
   async close(why: string): Promise<boolean> {
-    this.closed = true;
-    const wasRunning = this.engine.interrupt();
-    await this.running?.catch(() => {});
+    const wasRunning = await this.runs.close();
     this.hub.broadcast({ t: 'bye', why });
     return wasRunning;
   }
-}
-
-/** A declared input as the page's form shows it: a secret's default is not sent. */
-function inputField(input: ResolvedInput): InputField {
-  const { spec } = input;
-  const field: InputField = {
-    name: input.name,
-    secret: spec.secret === true,
-    required: spec.required !== false,
-  };
-  if (spec.description) field.description = spec.description;
-  if (spec.default !== undefined && !spec.secret) field.default = spec.default;
-  if (spec.pattern) field.pattern = spec.pattern;
-  if (input.problem && input.problem !== 'missing') field.problem = input.problem;
-  return field;
 }
