@@ -3,12 +3,9 @@
 // values --resume must make again are planned; and the front matter's `requires:` (preflight).
 import { findMissing, formatMissing, formatUncertain, type NeedsReport } from '../analysis/needs.ts';
 import { EXIT } from '../core/errors.ts';
-import type { RunIO, RunOptions } from '../core/options.ts';
-import type { Paint } from '../core/style.ts';
-import type { Runbook } from '../core/types.ts';
-import type { RunbookPlace } from '../os/state-dir.ts';
 import type { RecoveryPlan } from './recover.ts';
 import type { Known } from './refused.ts';
+import type { RunStart } from './run-basics.ts';
 import type { StartingPoint } from './starting-point.ts';
 
 export interface Checked {
@@ -17,14 +14,7 @@ export interface Checked {
   plan?: RecoveryPlan;
 }
 
-export interface Checking {
-  place: RunbookPlace;
-  options: RunOptions;
-  io: RunIO;
-  runbook: Runbook;
-  baseDir: string;
-  interactive: boolean;
-  paint: Paint;
+export interface Checking extends Omit<RunStart, 'file'> {
   known: Known;
 }
 

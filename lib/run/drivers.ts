@@ -3,16 +3,16 @@
 // one taken (the walkthrough's while the step shell comes up); and how the engine ends, however it went.
 
 import type { ResolvedInput } from '../core/inputs.ts';
-import type { RunIO, RunOptions } from '../core/options.ts';
+import type { RunIO } from '../core/options.ts';
 import type { Selection } from '../core/select.ts';
 import type { Runbook } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Notebook } from '../engine/notebook.ts';
 import { describeLock } from '../engine/run-record.ts';
-import type { RunbookPlace } from '../os/state-dir.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import type { OutputSink } from '../ui/web/output.ts';
 import { invalidAttributes } from './attribute-check.ts';
+import type { RunBasics } from './run-basics.ts';
 
 /** The walkthrough's code and the notebook it drives, loaded (once asked for) while the run goes on. */
 export function walkthroughCode() {
@@ -22,15 +22,9 @@ export function walkthroughCode() {
   return code;
 }
 
-export interface Drive {
-  file: string;
-  place: RunbookPlace;
-  options: RunOptions;
-  io: RunIO;
-  runbook: Runbook;
+export interface Drive extends RunBasics {
   text: string;
   selection: Selection;
-  interactive: boolean;
   /** Declared inputs the person is asked for. */
   toAsk: ResolvedInput[];
   /** Under serve: where the steps' output goes (the page). */

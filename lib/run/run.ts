@@ -4,7 +4,6 @@ import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
 import type { RunIO, RunOptions } from '../core/options.ts';
 import { declaredSecrets } from '../core/secrets.ts';
 import { colorEnabled, painter } from '../core/style.ts';
-import type { Runbook } from '../core/types.ts';
 import { assertDir, baseDirFor } from '../engine/base-dir.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Notebook } from '../engine/notebook.ts';
@@ -13,7 +12,7 @@ import { loadRunbook } from '../markdown/load.ts';
 import type { LineEnds } from '../os/line-ends.ts';
 import { newRunId, RUN_MARK, type RunProcess, SPARE_MARK } from '../os/run-processes.ts';
 import { stopped, trapSignals } from '../os/signals.ts';
-import { cacheFile, type RunbookPlace } from '../os/state-dir.ts';
+import { cacheFile } from '../os/state-dir.ts';
 import type { StreamTap } from '../os/stream-tap.ts';
 import { DEFAULT_SHELL, ShellSession, type StepIO } from '../shell/session.ts';
 import { warnParse } from '../ui/list.ts';
@@ -26,6 +25,7 @@ import { closeEngine, drive, walkthroughCode } from './drivers.ts';
 import { endEarlierRun, endRunLeftovers } from './leftovers.ts';
 import { type Known, refusedRecords, stopCheck } from './refused.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
+import type { RunStart } from './run-basics.ts';
 import { finishRecords, recordsDir } from './run-records.ts';
 import { startingPoint } from './starting-point.ts';
 import { stepOutputs } from './step-outputs.ts';
@@ -110,16 +110,8 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
   }
 }
 
-interface RunSetup {
-  file: string;
-  place: RunbookPlace;
-  options: RunOptions;
-  io: RunIO;
-  runbook: Runbook;
+interface RunSetup extends RunStart {
   text: string;
-  baseDir: string;
-  interactive: boolean;
-  paint: ReturnType<typeof painter>;
   known: Known;
   /** The run's environment: the runner's, with the run's mark. */
   env: NodeJS.ProcessEnv;

@@ -5,17 +5,14 @@ import path from 'node:path';
 import { emptyContext, withValue } from '../core/context.ts';
 import { InputError, StateError } from '../core/errors.ts';
 import { formatInputProblems, type ResolvedInput, resolveInputs } from '../core/inputs.ts';
-import type { RunIO, RunOptions } from '../core/options.ts';
 import { type Selection, selectSteps } from '../core/select.ts';
-import type { Paint } from '../core/style.ts';
-import type { Runbook } from '../core/types.ts';
 import { assertDir } from '../engine/base-dir.ts';
 import { loadRecord, newRecord, type RunRecord, resumePoint } from '../engine/run-record.ts';
 import { continueRecord, describeChanges } from '../engine/step-match.ts';
-import type { RunbookPlace } from '../os/state-dir.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import { firstShowing } from '../ui/view.ts';
 import { describeSteps, tallyPassedOver } from './passed-over.ts';
+import type { RunStart } from './run-basics.ts';
 
 export interface StartingPoint {
   record: RunRecord;
@@ -28,15 +25,7 @@ export interface StartingPoint {
   toAsk: ResolvedInput[];
 }
 
-export interface StartingFrom {
-  file: string;
-  place: RunbookPlace;
-  options: RunOptions;
-  io: RunIO;
-  runbook: Runbook;
-  baseDir: string;
-  interactive: boolean;
-  paint: Paint;
+export interface StartingFrom extends RunStart {
   /** The walkthrough's renderer: the first step is rendered ahead as soon as it is known. */
   renderer?: Renderer;
 }
