@@ -173,8 +173,6 @@ export function parseDeclaration(line: string): Declaration {
 
 /** How bash begins the line of a variable with no attributes. */
 const PLAIN_HEAD = 'declare -- ';
-/** What follows PLAIN_HEAD on a plain scalar's line: its name, then `="`. */
-const PLAIN_ASSIGNMENT = new RegExp(`^${IDENTIFIER_SOURCE}="`);
 
 /**
  * The value of `name`'s line when it is a scalar with no attributes and no escape in its quoting
@@ -207,11 +205,6 @@ export function declarationLines(text: string): Map<string, string> {
  * `NAME="value"` several times faster than `declare`, and with nothing to add or take away it is the same.
  */
 export function adoptableLine(line: string, plain = false): string {
-  // A plain scalar's line (see plainScalar) needs no pattern: `NAME="value"`, or that declared global.
-  if (line.startsWith(PLAIN_HEAD) && line.charCodeAt(line.length - 1) === 34) {
-    const rest = line.slice(PLAIN_HEAD.length);
-    if (PLAIN_ASSIGNMENT.test(rest)) return plain ? rest : `declare -g ${rest}`;
-  }
   return line.replace(HEAD, (_all, flags: string, name: string, eq: string) => {
     if (plain && flags === '-' && eq === '=') return `${name}=`;
     // -g: the server may source this from inside a function; the variable must still be global. Plain
