@@ -54,7 +54,7 @@ export class RunSecrets {
     const out: Record<string, string> = {};
     for (const n of names) {
       const v = context.vars[n];
-      if (v) out[n] = this.byName(n) || this.derived.has(n) ? REDACTED : this.redactor(displayValue(v));
+      if (v) out[n] = this.withheld(n) ? REDACTED : this.redactor(displayValue(v));
     }
     return out;
   }
