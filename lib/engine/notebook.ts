@@ -70,6 +70,8 @@ export class Notebook {
   private readonly edits = new Map<string, string>();
   /** The broken text last reported, so it is reported once. */
   private brokenText?: string;
+  /** The save under way, if one is: a reload waits for it. */
+  private saving?: Promise<void>;
 
   constructor(private readonly opts: NotebookOptions) {
     this.file = opts.file;
@@ -180,6 +182,12 @@ export class Notebook {
 
   /** Reads the file again and, if it changed and reads well, takes its new version. */
   async refresh(): Promise<Reload> {
+    // A save under way has written the file before it takes the new text: the change is its own.
+    await this.saving;
+    return this.reread();
+  }
+
+  private async reread(): Promise<Reload> {
     if (this.engine.running) return { ...UNCHANGED, deferred: true };
     let text: string;
     try {
@@ -264,7 +272,19 @@ export class Notebook {
    * Saves `code` into the step's fence in the file: only that fence's content changes. The file must not
    * have changed since it was read; then it is read again instead, and nothing is saved.
    */
-  async save(step: Step, code: string): Promise<{ saved: true } | { error: string; reload?: Reload }> {
+  save(step: Step, code: string): Promise<{ saved: true } | { error: string; reload?: Reload }> {
+    const saving = this.saveNow(step, code);
+    this.saving = saving.then(
+      () => {},
+      () => {},
+    );
+    return saving;
+  }
+
+  private async saveNow(
+    step: Step,
+    code: string,
+  ): Promise<{ saved: true } | { error: string; reload?: Reload }> {
     const { replaceFenceContent } = await import('../markdown/fence-edit.ts');
     let target: string;
     let onDisk: string;
@@ -275,7 +295,7 @@ export class Notebook {
       return { error: `cannot read ${this.name}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}` };
     }
     if (onDisk !== this.text) {
-      const reload = await this.refresh();
+      const reload = await this.reread();
       return { error: `${this.name} changed on disk since it was read; nothing was saved`, reload };
     }
     const edited = replaceFenceContent(this.text, step, code);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emptyContext } from '../../lib/core/context.ts';
 import { selectSteps } from '../../lib/core/select.ts';
 import { Engine } from '../../lib/engine/engine.ts';
@@ -12,6 +12,19 @@ import { Notebook } from '../../lib/engine/notebook.ts';
 import { newRecord } from '../../lib/engine/run-record.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
 import { DEFAULT_SHELL, ShellSession } from '../../lib/shell/session.ts';
+
+// The file written, before the save takes its text: a hook for a reload that comes just then (a watcher).
+const writes = vi.hoisted(() => ({ after: undefined as undefined | (() => void) }));
+vi.mock('../../lib/os/replace-file.ts', async (original) => {
+  const real = await original<typeof import('../../lib/os/replace-file.ts')>();
+  return {
+    ...real,
+    replaceFile: async (...args: Parameters<typeof real.replaceFile>) => {
+      await real.replaceFile(...args);
+      writes.after?.();
+    },
+  };
+});
 
 const engines: Engine[] = [];
 const sessions: ShellSession[] = [];
@@ -155,6 +168,24 @@ describe('the file as the source of truth', () => {
     expect(book.cell(book.step('show') as never).edited).toBe(false);
     expect(book.code(book.step('show') as never)).toBe('echo "saved $N"\necho two');
     expect((await book.refresh()).changed).toBe(false);
+  });
+
+  it('takes a reload that comes once its save has written the file, before it took the text, as its own', async () => {
+    const { book } = open();
+    let during: ReturnType<Notebook['refresh']> | undefined;
+    writes.after = () => {
+      during ??= book.refresh();
+    };
+    try {
+      expect(await book.save(book.step('show') as never, 'echo mine')).toEqual({ saved: true });
+    } finally {
+      writes.after = undefined;
+    }
+    expect(during).toBeDefined();
+    const reload = await during;
+    expect(reload?.changed).toBe(false);
+    expect(reload?.notice).toBeUndefined();
+    expect(book.code(book.step('show') as never)).toBe('echo mine');
   });
 
   it('saves nothing when the file changed on disk since it was read', async () => {
