@@ -4,7 +4,8 @@
 import path from 'node:path';
 import type { Context, RunReport, Step, StepResult } from '../core/types.ts';
 import { placeOf, type RunbookPlace } from '../os/state-dir.ts';
-import { newRecord, RecordWriter, type RunRecord, recordPath } from './run-record.ts';
+import { RecordWriter } from './record-writer.ts';
+import { newRecord, type RunRecord, recordPath } from './run-record.ts';
 import { RunSecrets } from './run-secrets.ts';
 
 export interface RunStateOptions {

@@ -8,7 +8,7 @@ import type { Selection } from '../core/select.ts';
 import type { Runbook } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Notebook } from '../engine/notebook.ts';
-import { describeLock } from '../engine/run-record.ts';
+import { describeLock } from '../engine/run-lock.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import type { OutputSink } from '../ui/web/output.ts';
 import { invalidAttributes } from './attribute-check.ts';

@@ -7,7 +7,7 @@ import { colorEnabled, painter } from '../core/style.ts';
 import { assertDir, baseDirFor } from '../engine/base-dir.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Notebook } from '../engine/notebook.ts';
-import { lockRun } from '../engine/run-record.ts';
+import { lockRun } from '../engine/run-lock.ts';
 import { loadRunbook } from '../markdown/load.ts';
 import type { LineEnds } from '../os/line-ends.ts';
 import { newRunId, RUN_MARK, type RunProcess, SPARE_MARK } from '../os/run-processes.ts';

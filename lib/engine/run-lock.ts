@@ -1,0 +1,86 @@
+// The run lock: one run of a runbook at a time (two would overwrite each other's record), in its state
+// directory beside the record. A lock whose process is gone is taken over, and the run that takes it is
+// told, so that what the earlier run left running is ended first.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { RunnerError, StateError } from '../core/errors.ts';
+import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
+import { writeFailure } from '../os/write-error.ts';
+
+function lockPath(place: RunbookPlace): string {
+  return stateFile(place, 'lock');
+}
+
+/** A run's hold on its runbook; `earlier` is the run that held it and is gone (killed outright). */
+export interface RunLock {
+  release(): void;
+  earlier?: { pid: number; run?: string };
+}
+
+/** The lock's text: the pid, `run:ID` (what the run's processes carry, os/run-processes.ts), who holds it. */
+function lockText(run: string, what: string): string {
+  return [String(process.pid), run ? `run:${run}` : '', what].filter(Boolean).join(' ');
+}
+
+function readLock(file: string): { pid: number; run?: string; who: string } {
+  const [pid = '', ...rest] = readFileSync(file, 'utf8').trim().split(' ');
+  const run = rest[0]?.startsWith('run:') ? (rest.shift() as string).slice(4) : undefined;
+  return { pid: Number(pid), run, who: rest.join(' ').trim() };
+}
+
+/**
+ * Takes the runbook's run lock, so two runs of one runbook cannot overwrite each other's record. A lock
+ * left by a process that no longer exists is taken over, and said (`earlier`): what that run left running
+ * must end first. `what` says who holds it (`runbook serve at ...`), for the run that is refused.
+ */
+export function lockRun(place: RunbookPlace, what = '', run = ''): RunLock {
+  const file = lockPath(place);
+  let earlier: RunLock['earlier'];
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, lockText(run, what), { flag: 'wx', mode: 0o600 });
+      const release = () => {
+        try {
+          rmSync(file, { force: true });
+        } catch {
+          // A step took the state directory away; the lock went with it.
+        }
+      };
+      return { release, earlier };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // Created but not written (a full disk): no empty lock is left to be taken for a stale one.
+        if ((err as NodeJS.ErrnoException).syscall === 'write') rmSync(file, { force: true });
+        throw new RunnerError(writeFailure(file, err, 'cannot take the run lock'));
+      }
+      const { pid: holder, run: held, who } = readLock(file);
+      if (holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new StateError(
+          `another run of this runbook (pid ${holder}${who ? `, ${who}` : ''}) is in progress; wait for it or stop it`,
+        );
+      }
+      if (holder > 0 && holder !== process.pid) earlier = { pid: holder, run: held };
+      rmSync(file, { force: true });
+    }
+  }
+  throw new StateError(`cannot take the run lock ${file}`);
+}
+
+/** Says who holds the lock this process holds (serve knows its address only once it listens). */
+export function describeLock(place: RunbookPlace, what: string): void {
+  const file = lockPath(place);
+  try {
+    const { pid, run } = readLock(file);
+    if (pid === process.pid) writeFileSync(file, lockText(run ?? '', what), { mode: 0o600 });
+  } catch {
+    // The lock is only a courtesy to the next run's message here; it still holds.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
