@@ -210,6 +210,17 @@ export function literalWord(word: ShNode | null | undefined): string | undefined
   return text;
 }
 
+/** The literal start of a word, up to its first expansion: enough to see `arr[` in `"arr[$i]"`. */
+export function literalStart(word: ShNode): string {
+  let text = '';
+  for (const part of word.Parts as ShNode[]) {
+    if (part.type === 'Lit' || (part.type === 'SglQuoted' && !part.Dollar)) text += part.Value;
+    else if (part.type === 'DblQuoted') return text + literalStart(part);
+    else return text;
+  }
+  return text;
+}
+
 /** Calls `visit` on every child of a plain-object syntax node, in field (source) order. */
 export function forEachChild(node: ShNode, visit: (child: ShNode) => void): void {
   for (const value of Object.values(node)) {

@@ -7,16 +7,35 @@ export interface CommandAssignments {
   names: string[];
   /** Positions (in `words`) of words that name an assigned variable but expand something. */
   dynamic: number[];
+  /** A word that expands something stands where an option may (given `starts`): any name may be assigned. */
+  computedOptions?: boolean;
 }
 
 const NONE: CommandAssignments = { names: [], dynamic: [] };
+const COMPUTED: CommandAssignments = { names: [], dynamic: [], computedOptions: true };
 
-/** `words` are the command's words, undefined where a word expands something. */
-export function assignedByCommand(words: Array<string | undefined>): CommandAssignments {
-  const [command] = words;
+/**
+ * `words` are the command's words, undefined where a word expands something. `starts`, when given, holds
+ * each word's literal start (up to its first expansion): a word that expands where an option may stand,
+ * and does not start with literal text other than `-`, is then reported as computed options.
+ */
+export function assignedByCommand(words: Array<string | undefined>, starts?: string[]): CommandAssignments {
+  const split = (withArgument: string) => {
+    const parts = splitOptions(words, withArgument);
+    const at = parts.operands[0]?.at ?? words.length;
+    const start = parts.ended || words[at] !== undefined ? undefined : starts?.[at];
+    return { ...parts, computed: start !== undefined && (start === '' || start.startsWith('-')) };
+  };
+  return assignedBy(words[0], split);
+}
+
+type Split = (withArgument: string) => ReturnType<typeof splitOptions> & { computed: boolean };
+
+function assignedBy(command: string | undefined, splitOptions: Split): CommandAssignments {
   switch (command) {
     case 'read': {
-      const { options, operands } = splitOptions(words, 'adinNptu');
+      const { options, operands, computed } = splitOptions('adinNptu');
+      if (computed) return COMPUTED;
       const array = options.get('a');
       if (array) return fromOperands([array]);
       if (options.has('a')) return fromOperands([]);
@@ -24,19 +43,21 @@ export function assignedByCommand(words: Array<string | undefined>): CommandAssi
     }
     case 'mapfile':
     case 'readarray': {
-      const { operands } = splitOptions(words, 'dnOsuCc');
+      const { operands, computed } = splitOptions('dnOsuCc');
+      if (computed) return COMPUTED;
       return operands.length ? fromOperands(operands.slice(0, 1)) : { names: ['MAPFILE'], dynamic: [] };
     }
     case 'printf':
-      return fromOperands(optionTarget(words, 'v'));
+      return optionTarget(splitOptions('v'), 'v');
     case 'wait':
-      return fromOperands(optionTarget(words, 'p'));
+      return optionTarget(splitOptions('p'), 'p');
     case 'getopts': {
-      const { operands } = splitOptions(words, '');
-      return fromOperands(operands.slice(1, 2));
+      const { operands, computed } = splitOptions('');
+      return computed ? COMPUTED : fromOperands(operands.slice(1, 2));
     }
     case 'unset': {
-      const { operands, flags } = splitOptions(words, '');
+      const { operands, flags, computed } = splitOptions('');
+      if (computed) return COMPUTED;
       return flags.has('f') ? NONE : fromOperands(operands);
     }
     default:
@@ -61,10 +82,10 @@ function fromOperands(operands: Operand[]): CommandAssignments {
 }
 
 /** The argument of option `-flag` (`printf -v NAME`, `wait -p NAME`). */
-function optionTarget(words: Array<string | undefined>, flag: string): Operand[] {
-  const { options } = splitOptions(words, flag);
-  const target = options.get(flag);
-  return target ? [target] : [];
+function optionTarget(split: ReturnType<Split>, flag: string): CommandAssignments {
+  if (split.computed) return COMPUTED;
+  const target = split.options.get(flag);
+  return fromOperands(target ? [target] : []);
 }
 
 /**
@@ -74,10 +95,13 @@ function optionTarget(words: Array<string | undefined>, flag: string): Operand[]
 function splitOptions(words: Array<string | undefined>, withArgument: string) {
   const options = new Map<string, Operand>();
   const flags = new Set<string>();
+  /** Whether `--` ended the options. */
+  let ended = false;
   let i = 1;
   for (; i < words.length; i++) {
     const word = words[i];
     if (word === '--') {
+      ended = true;
       i++;
       break;
     }
@@ -96,5 +120,5 @@ function splitOptions(words: Array<string | undefined>, withArgument: string) {
     }
   }
   const operands = words.slice(i).map((word, k) => ({ word, at: i + k }));
-  return { options, flags, operands };
+  return { options, flags, operands, ended };
 }

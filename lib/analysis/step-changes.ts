@@ -9,7 +9,14 @@
 // Known gap, as in any reading of code: arithmetic evaluates variables' values as expressions, so a value
 // that is itself an assignment (`op='n+=1'; (( op ))`) changes a name no code shows.
 
-import { forEachChild, type OperatorCodes, type ShNode } from './bash-parser.ts';
+import {
+  forEachChild,
+  literalWord as literal,
+  literalStart,
+  type OperatorCodes,
+  type ShNode,
+} from './bash-parser.ts';
+import { assignedByCommand } from './builtin-assignments.ts';
 
 /** Either the names a step may change, or why the runner must compare everything. */
 export type StepChanges =
@@ -34,44 +41,6 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NAME_START = /^([A-Za-z_][A-Za-z0-9_]*)(\[|$)/;
 /** Builtins that run code the step does not show. */
 const RUNS_CODE = new Set(['eval', 'source', '.', 'enable', 'fc', 'trap']);
-/** Options of the builtins that assign through an argument, and which of them take a value. */
-const ASSIGNING: Record<string, { withValue: string; into: 'names' | 'first' | 'option' | 'second' }> = {
-  read: { withValue: 'adinNptu', into: 'names' },
-  mapfile: { withValue: 'dnOsuCc', into: 'first' },
-  readarray: { withValue: 'dnOsuCc', into: 'first' },
-  printf: { withValue: 'v', into: 'option' },
-  wait: { withValue: 'p', into: 'option' },
-  getopts: { withValue: '', into: 'second' },
-  unset: { withValue: '', into: 'names' },
-};
-const DEFAULT_TARGET: Record<string, string> = { read: 'REPLY', mapfile: 'MAPFILE', readarray: 'MAPFILE' };
-
-/** The literal text of a word, or undefined when any part of it expands. */
-function literal(word: ShNode | null | undefined): string | undefined {
-  if (!word) return undefined;
-  let text = '';
-  for (const part of word.Parts as ShNode[]) {
-    if (part.type === 'Lit') text += part.Value;
-    else if (part.type === 'SglQuoted' && !part.Dollar) text += part.Value;
-    else if (part.type === 'DblQuoted') {
-      const inner = literal(part);
-      if (inner === undefined) return undefined;
-      text += inner;
-    } else return undefined;
-  }
-  return text;
-}
-
-/** The literal start of a word, up to its first expansion: enough to see `arr[` in `"arr[$i]"`. */
-function literalStart(word: ShNode): string {
-  let text = '';
-  for (const part of word.Parts as ShNode[]) {
-    if (part.type === 'Lit' || (part.type === 'SglQuoted' && !part.Dollar)) text += part.Value;
-    else if (part.type === 'DblQuoted') return text + literalStart(part);
-    else return text;
-  }
-  return text;
-}
 
 export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
   const functions = new Map<string, Effects>();
@@ -231,11 +200,11 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
       return;
     }
     if (!viaBuiltin) fx.calls.add(name);
+    const rest = args.slice(i + 1);
     if (RUNS_CODE.has(name)) {
-      if (name !== 'trap' || trapRunsCode(args.slice(i + 1))) fx.open = `runs ${name}`;
+      if (name !== 'trap' || trapRunsCode(rest)) fx.open = `runs ${name}`;
       return;
     }
-    const rest = args.slice(i + 1);
     if (
       name === 'declare' ||
       name === 'typeset' ||
@@ -254,8 +223,10 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
     }
     if (name === 'unset') fx.functions = true;
     if (name === 'shopt' || (name === 'set' && rest.length > 0)) fx.options = true;
-    const spec = ASSIGNING[name];
-    if (spec) assigning(fx, name, spec, rest);
+    const assigned = assignedByCommand([name, ...rest.map(literal)], [name, ...rest.map(literalStart)]);
+    if (assigned.computedOptions) fx.open = `${name} with computed options`;
+    for (const n of assigned.names) add(fx, n);
+    for (const at of assigned.dynamic) named(fx, rest[at - 1] as ShNode, `${name} into`);
   };
 
   /** `builtin declare a=1 "b=$x"`: words, not a parsed declaration. */
@@ -266,47 +237,6 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
       else if (text.startsWith('-') && text.includes('n')) fx.open = 'a nameref made from words';
       else if (!/^[-+]/.test(text)) add(fx, text.replace(/[+]?=.*$/s, ''));
     }
-  };
-
-  const assigning = (fx: Effects, name: string, spec: (typeof ASSIGNING)[string], words: ShNode[]) => {
-    let i = 0;
-    let option: ShNode | undefined;
-    for (; i < words.length; i++) {
-      const text = literal(words[i]);
-      if (text === '--') {
-        i++;
-        break;
-      }
-      if (text === undefined) {
-        // An operand unless it may expand to an option.
-        const start = literalStart(words[i] as ShNode);
-        if (start !== '' && !start.startsWith('-')) break;
-        fx.open = `${name} with computed options`;
-        return;
-      }
-      if (!text.startsWith('-') || text === '-') break;
-      for (let j = 1; j < text.length; j++) {
-        if (!spec.withValue.includes(text[j] as string)) continue;
-        const inline = text.slice(j + 1);
-        const value = inline ? undefined : words[++i];
-        if (text[j] === (spec.into === 'option' ? (name === 'printf' ? 'v' : 'p') : 'a')) {
-          if (inline) add(fx, inline);
-          else if (value) option = value;
-        }
-        break;
-      }
-    }
-    if (option) named(fx, option, `${name} into`);
-    const operands = words.slice(i);
-    if (spec.into === 'option') return;
-    if (spec.into === 'second') {
-      if (operands[1]) named(fx, operands[1], `${name} into`);
-      return;
-    }
-    const targets = spec.into === 'first' ? operands.slice(0, 1) : operands;
-    if (name === 'read' && option) return;
-    if (targets.length === 0 && DEFAULT_TARGET[name]) add(fx, DEFAULT_TARGET[name] as string);
-    for (const w of targets) named(fx, w, `${name} into`);
   };
 
   const top = fresh();

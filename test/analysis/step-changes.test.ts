@@ -66,6 +66,14 @@ describe('stepChanges: the names a step may change', () => {
     expect(await vars('builtin declare x=1; command read y')).toEqual(['x', 'y']);
   });
 
+  it('reads a word that expands as an operand where it cannot be an option', async () => {
+    expect(await vars('read -r -- line; printf -v out -- "$fmt" x; printf "at $fmt" x')).toEqual([
+      'line',
+      'out',
+    ]);
+    expect(await vars("read $'name'")).toEqual(['name']);
+  });
+
   it('finds a subscripted target whose subscript is computed', async () => {
     expect(await vars('printf -v "out[$i]" x; read -r "m[$k]"; unset "a[$j]"')).toEqual(['a', 'm', 'out']);
   });
@@ -128,6 +136,10 @@ describe('stepChanges: the names a step may change', () => {
       'let "x = 1"',
       ': ${!ref:=v}',
       'enable -f ./x.so x',
+      'read $opts x',
+      'printf "$fmt" x',
+      'mapfile "$@"',
+      'unset "${names[@]}"',
     ]) {
       expect([code, await open(code)]).toEqual([code, true]);
     }
