@@ -1,5 +1,6 @@
 // Carried shell state on the runner's side: contexts, how they differ, how values are shown, how the
 // runner's own values travel to the shell (NUL-separated data), and the check of one read back from disk.
+import { bytesOfText } from './byte-text.ts';
 import { StateError } from './errors.ts';
 import { IDENTIFIER, IDENTIFIER_SOURCE } from './identifiers.ts';
 import { OPTION_LINE } from './shell-options.ts';
@@ -20,7 +21,7 @@ export function emptyContext(cwd: string): Context {
  */
 export function sameVar(a: CarriedVar | undefined, b: CarriedVar | undefined): boolean {
   if (a === b) return a !== undefined;
-  if (!a || !b || a.type !== b.type || a.attrs !== b.attrs) return false;
+  if (!a || !b || a.type !== b.type || a.attrs !== b.attrs || a.declared !== b.declared) return false;
   if (a.type === 'scalar') return a.value === b.value;
   const x = a.value;
   const y = b.value as Record<string, string>;
@@ -40,7 +41,8 @@ export function encodeContext(ctx: Context, valueFile?: (value: string) => strin
   const out: string[] = [];
   for (const name of ctx.unset) out.push(name, '', 'u');
   for (const [name, v] of Object.entries(ctx.vars)) {
-    if (v.type === 'scalar') {
+    if (v.declared) out.push(name, v.attrs, 'd', v.type === 'indexed' ? 'a' : v.type === 'assoc' ? 'A' : '');
+    else if (v.type === 'scalar') {
       const isRef = v.attrs.includes('n');
       if (!isRef && valueFile && v.value.length >= FILE_VALUE) {
         // `$(<file)` drops trailing newlines: their count goes with the path, for bash to put back.
@@ -53,7 +55,7 @@ export function encodeContext(ctx: Context, valueFile?: (value: string) => strin
       for (const [k, val] of entries) out.push(k, val);
     }
   }
-  return Buffer.from(out.length ? `${out.join('\0')}\0` : '', 'utf8');
+  return bytesOfText(out.length ? `${out.join('\0')}\0` : '');
 }
 
 /** Names whose value, attributes or presence differ between two contexts. */
@@ -124,9 +126,10 @@ export function validateContext(raw: unknown): Context {
     if (!IDENTIFIER.test(name)) bad(`variable name ${JSON.stringify(name)}`);
     if (typeof v !== 'object' || v === null || typeof v.attrs !== 'string') bad(`variable ${name}`);
     if (!ATTRS.test(v.attrs.replace('n', ''))) bad(`attributes of ${name}`);
+    if (v.declared !== undefined && v.declared !== true) bad(`variable ${name}`);
     if (v.type === 'scalar') {
       if (typeof v.value !== 'string' || v.value.includes('\0')) bad(`value of ${name}`);
-      if (v.attrs.includes('n') && !NAMEREF_TARGET.test(v.value)) bad(`nameref ${name}`);
+      if (v.attrs.includes('n') && !v.declared && !NAMEREF_TARGET.test(v.value)) bad(`nameref ${name}`);
     } else if (v.type === 'indexed' || v.type === 'assoc') {
       if (typeof v.value !== 'object' || v.value === null) bad(`value of ${name}`);
       for (const [k, val] of Object.entries(v.value)) {

@@ -95,6 +95,8 @@ export type CarriedValue =
 export type CarriedVar = CarriedValue & {
   /** declare attributes other than a/A/r, e.g. "x" (exported), "i", "l", "u", "n". */
   attrs: string;
+  /** Declared with no value yet (`declare -A M`, `export X`): its value is empty, and bash holds none. */
+  declared?: true;
 };
 
 /** The shell state carried from one step to the next. */

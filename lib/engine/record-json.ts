@@ -145,7 +145,7 @@ export class RecordJson {
 
   /** A variable's entry; most are short plain scalars, whose JSON (as JSON.stringify orders it) is one quoting. */
   private entry(name: string, v: CarriedVar): Entry {
-    if (v.type === 'scalar' && v.attrs === '' && v.value.length < PLAIN_ENTRY)
+    if (v.type === 'scalar' && v.attrs === '' && v.declared === undefined && v.value.length < PLAIN_ENTRY)
       return {
         v,
         entry: `${JSON.stringify(name)}:{"type":"scalar","attrs":"","value":${JSON.stringify(v.value)}}`,

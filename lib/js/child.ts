@@ -64,7 +64,7 @@ const startEnv: Record<string, string | undefined> = { ...process.env };
 const commandEnv: Record<string, string | undefined> = { ...process.env };
 const exported = new Set(Object.keys(process.env));
 for (const [name, v] of Object.entries(input.vars)) {
-  if (v.type !== 'scalar' || v.attrs.includes('n')) continue;
+  if (v.type !== 'scalar' || v.attrs.includes('n') || v.declared) continue;
   commandEnv[name] = v.value;
   if (v.attrs.includes('x')) exported.add(name);
 }

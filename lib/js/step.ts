@@ -54,7 +54,8 @@ function stepEnv(env: NodeJS.ProcessEnv, context: Context): Record<string, strin
   const out: NodeJS.ProcessEnv = { ...env };
   for (const name of context.unset) delete out[name];
   for (const [name, v] of Object.entries(context.vars)) {
-    if (v.type === 'scalar' && v.attrs.includes('x') && !v.attrs.includes('n')) out[name] = v.value;
+    if (v.type === 'scalar' && v.attrs.includes('x') && !v.attrs.includes('n') && !v.declared)
+      out[name] = v.value;
   }
   // As a shell that starts in (or cd's to) the step's directory would have it.
   if (out.PWD !== undefined) out.PWD = context.cwd;

@@ -136,8 +136,9 @@ export function makeVars(
 ): JsVars {
   const target: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(carried)) {
-    // A nameref's value is another variable's name; it stays as it is, outside the step's reach.
-    if (v.type === 'scalar' && v.attrs.includes('n')) continue;
+    // A nameref's value is another variable's name, and one declared with no value has none: each stays
+    // as it is, outside the step's reach (assigning the name makes a variable of it).
+    if ((v.type === 'scalar' && v.attrs.includes('n')) || v.declared) continue;
     target[name] = toJs(v);
   }
   const deleted = new Set<string>();
@@ -212,7 +213,7 @@ export function mergeJsResult(before: Context, after: JsStepResult, env: NodeJS.
   const inEnv = (name: string) => env[name] !== undefined;
   for (const [name, v] of Object.entries(before.vars)) {
     if (name in after.vars) continue;
-    const isRef = v.type === 'scalar' && v.attrs.includes('n');
+    const isRef = (v.type === 'scalar' && v.attrs.includes('n')) || v.declared;
     if (isRef && !deleted.has(name)) vars[name] = v;
     else if (inEnv(name)) unset.add(name);
   }

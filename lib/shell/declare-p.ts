@@ -1,6 +1,7 @@
 // Reads bash's own `declare -p` output as data: one line per variable, values in bash's quoting
 // ("..." with \" \\ \$ \` escapes, or $'...' for control characters). Nothing here evaluates anything.
 
+import { textOfBytes } from '../core/byte-text.ts';
 import { IDENTIFIER_SOURCE } from '../core/identifiers.ts';
 import type { CarriedVar } from '../core/types.ts';
 
@@ -8,8 +9,7 @@ export interface Declaration {
   name: string;
   /** Attribute letters as bash printed them, e.g. "ax", "r", "" for `--`. */
   flags: string;
-  /** Absent for a variable declared without a value (`declare -- X`). */
-  value?: CarriedVar;
+  value: CarriedVar;
 }
 
 const SIMPLE_ESCAPES: Record<string, number> = { a: 7, b: 8, e: 27, E: 27, f: 12, n: 10, r: 13, t: 9, v: 11 };
@@ -70,14 +70,15 @@ class Reader {
 
   /**
    * $'...': plain runs are copied whole. Escapes of bytes below 0x80 are characters; higher ones are parts
-   * of a UTF-8 sequence bash would not print as it is, decoded together.
+   * of a UTF-8 sequence bash would not print as it is, decoded together (bytes of no valid sequence are
+   * kept as core/byte-text.ts says).
    */
   private ansi(): string {
     const s = this.s;
     const parts: string[] = [];
     const high: number[] = [];
     const text = (t: string) => {
-      if (high.length) parts.push(Buffer.from(high.splice(0)).toString('utf8'));
+      if (high.length) parts.push(textOfBytes(Buffer.from(high.splice(0))));
       parts.push(t);
     };
     const byte = (b: number) => {
@@ -159,10 +160,23 @@ export function parseDeclaration(line: string): Declaration {
   if (!head) throw new Error(`unreadable declare -p line: ${JSON.stringify(line.slice(0, 40))}`);
   const [, rawFlags = '', name = '', eq] = head;
   const flags = rawFlags.replace(/-/g, '');
-  if (!eq) return { name, flags };
+  const attrs = flags.replace(/[aAr]/g, '');
+  if (!eq) {
+    // Declared with no value yet (`declare -A M`, `declare -i N`, `export X`): its kind and attributes.
+    if (line.length !== head[0].length)
+      throw new Error(`unreadable declare -p line: ${JSON.stringify(line.slice(0, 40))}`);
+    const type = flags.includes('a') ? 'indexed' : flags.includes('A') ? 'assoc' : 'scalar';
+    return {
+      name,
+      flags,
+      value:
+        type === 'scalar'
+          ? { type, attrs, value: '', declared: true }
+          : { type, attrs, value: {}, declared: true },
+    };
+  }
   const r = new Reader(line);
   r.i = head[0].length;
-  const attrs = flags.replace(/[aAr]/g, '');
   let value: CarriedVar;
   if (flags.includes('a')) value = { type: 'indexed', attrs, value: r.entries() };
   else if (flags.includes('A')) value = { type: 'assoc', attrs, value: r.entries() };

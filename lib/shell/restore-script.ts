@@ -14,6 +14,7 @@ export const EXIT_OLD_BASH = 197;
 //   nameref: name  attrs  'n'  target
 //   array:   name  attrs  'a'|'A'  count  (key value) * count
 //   unset:   name  ''     'u'
+//   declared with no value:  name  attrs  'd'  ''|'a'|'A'
 /** Restores a NUL-separated context file ("$1") into the calling shell's globals. */
 export const RESTORE_FUNCTION = `
 __rb_restore() {
@@ -26,6 +27,8 @@ __rb_restore() {
     (( __rb_i += 3 ))
     case $__rb_t in
       u) builtin unset -v "$__rb_n" ;;
+      d) builtin unset -n "$__rb_n" 2>/dev/null; builtin unset -v "$__rb_n"
+         builtin declare -g\${__rb_f[__rb_i++]} "$__rb_n" ;;
       # Through a nameref, not printf -v: a value of megabytes is copied, not formatted.
       s) builtin unset -v "$__rb_n"
          builtin declare -g "$__rb_n"
@@ -50,6 +53,8 @@ __rb_restore() {
          builtin unset -v "$__rb_n"
          builtin declare -g"$__rb_t" "$__rb_n"
          builtin local -n __rb_ref="$__rb_n"
+         # An empty array is one: declared alone it would have no value (unset, for set -u).
+         __rb_ref=()
          while (( __rb_c-- > 0 )); do
            __rb_ref[\${__rb_f[__rb_i]}]=\${__rb_f[__rb_i+1]}
            (( __rb_i += 2 ))

@@ -88,7 +88,7 @@ export class ShellState {
       for (let hops = 0; hops < 10 && !out.has(name); hops++) {
         out.add(name);
         const v = this.vars.get(name);
-        if (v?.type !== 'scalar' || !v.attrs.includes('n')) break;
+        if (v?.type !== 'scalar' || !v.attrs.includes('n') || v.declared) break;
         name = v.value.replace(/\[.*$/s, '');
       }
     }

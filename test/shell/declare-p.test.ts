@@ -1,6 +1,7 @@
 // bash's own `declare -p` output, read back as data: every value must come out exactly as bash held it.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { bytesOfText } from '../../lib/core/byte-text.ts';
 import { adoptableLine, declarationLines, parseDeclaration, plainScalar } from '../../lib/shell/declare-p.ts';
 
 /** Runs bash code, then returns `declare -p NAME` and the value bash holds, as JSON via printf %q-free NULs. */
@@ -64,7 +65,41 @@ describe('parseDeclaration', () => {
   it('reads attributes, namerefs and declared-but-unset variables', () => {
     expect(parseDeclaration('declare -n R="X"').value).toEqual({ type: 'scalar', attrs: 'n', value: 'X' });
     expect(parseDeclaration('declare -rx R="1"')).toMatchObject({ flags: 'rx', value: { attrs: 'x' } });
-    expect(parseDeclaration('declare -- U')).toEqual({ name: 'U', flags: '' });
+    // Declared with no value yet: its kind and attributes, an empty value, and `declared`.
+    expect(parseDeclaration('declare -- U')).toEqual({
+      name: 'U',
+      flags: '',
+      value: { type: 'scalar', attrs: '', value: '', declared: true },
+    });
+    expect(parseDeclaration('declare -A M').value).toEqual({
+      type: 'assoc',
+      attrs: '',
+      value: {},
+      declared: true,
+    });
+    expect(parseDeclaration('declare -ax L').value).toEqual({
+      type: 'indexed',
+      attrs: 'x',
+      value: {},
+      declared: true,
+    });
+    expect(parseDeclaration('declare -n R').value).toEqual({
+      type: 'scalar',
+      attrs: 'n',
+      value: '',
+      declared: true,
+    });
+    expect(() => parseDeclaration('declare -- U junk')).toThrow(/unreadable/);
+  });
+
+  it('keeps bytes that are not UTF-8 as the bytes bash holds', () => {
+    const setup = "X=$(printf 'caf\\xe9 \\xff\\xfe ok \\xe2\\x82\\xac \\xe2\\x82')";
+    const held = execFileSync('bash', ['--noprofile', '--norc', '-c', `${setup}; printf %s "$X"`]);
+    const line = execFileSync('bash', ['--noprofile', '--norc', '-c', `${setup}; declare -p X`])
+      .toString('utf8')
+      .trim();
+    const value = parseDeclaration(line).value;
+    expect(value.type === 'scalar' && bytesOfText(value.value)).toEqual(held);
   });
 
   it('refuses what is not declare -p output', () => {
