@@ -190,19 +190,34 @@ function learnOperators(parse: (code: string) => ShNode): OperatorCodes {
   };
 }
 
-/** The literal text of a word made only of literal and quoted-literal parts; undefined when it expands anything. */
-export function literalWord(word: ShNode | null | undefined): string | undefined {
+/**
+ * What bash's quote removal leaves of a literal part's text: outside double quotes a backslash quotes the
+ * character after it (and a backslash-newline is nothing); inside them only before $ ` " \ or a newline.
+ * The parser keeps a literal's text as written.
+ */
+function unescaped(text: string, quoted: boolean): string {
+  if (!text.includes('\\')) return text;
+  return quoted
+    ? text.replace(/\\([$`"\\\n])/g, (_m, c: string) => (c === '\n' ? '' : c))
+    : text.replace(/\\([\s\S])/g, (_m, c: string) => (c === '\n' ? '' : c));
+}
+
+/**
+ * The text of a word made only of literal and quoted-literal parts, as bash hands it to the command
+ * (quotes removed, `\export` is `export`); undefined when it expands anything.
+ */
+export function literalWord(word: ShNode | null | undefined, quoted = false): string | undefined {
   if (!word) return undefined;
   let text = '';
   for (const part of word.Parts as ShNode[]) {
     const type = part.type;
-    if (type === 'Lit') text += part.Value;
+    if (type === 'Lit') text += unescaped(part.Value, quoted);
     else if (type === 'SglQuoted') {
       // $'...' keeps its escapes unprocessed in Value.
       if (part.Dollar && String(part.Value).includes('\\')) return undefined;
       text += part.Value;
     } else if (type === 'DblQuoted') {
-      const inner = literalWord(part);
+      const inner = literalWord(part, true);
       if (inner === undefined) return undefined;
       text += inner;
     } else return undefined;
@@ -211,11 +226,12 @@ export function literalWord(word: ShNode | null | undefined): string | undefined
 }
 
 /** The literal start of a word, up to its first expansion: enough to see `arr[` in `"arr[$i]"`. */
-export function literalStart(word: ShNode): string {
+export function literalStart(word: ShNode, quoted = false): string {
   let text = '';
   for (const part of word.Parts as ShNode[]) {
-    if (part.type === 'Lit' || (part.type === 'SglQuoted' && !part.Dollar)) text += part.Value;
-    else if (part.type === 'DblQuoted') return text + literalStart(part);
+    if (part.type === 'Lit') text += unescaped(part.Value, quoted);
+    else if (part.type === 'SglQuoted' && !part.Dollar) text += part.Value;
+    else if (part.type === 'DblQuoted') return text + literalStart(part, true);
     else return text;
   }
   return text;

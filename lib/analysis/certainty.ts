@@ -62,7 +62,9 @@ function whyAny(step: Step, what: string): string {
       ? 'cannot be read by the analysis'
       : what === 'source' || what === 'eval'
         ? `runs ${what}`
-        : `assigns ${what}`;
+        : what === 'a computed command'
+          ? 'runs a computed command'
+          : `assigns ${what}`;
   return `${describeStep(step)} ${does}, so it may set it`;
 }
 

@@ -144,19 +144,39 @@ export abstract class AssignmentWalk extends ScopeWalk {
       (variant === 'local' || ((variant === 'declare' || variant === 'typeset') && !flags.has('g')));
     const isRef = flags.has('n') && variant !== 'export';
     for (const arg of node.Args as ShNode[]) {
-      if (arg.Naked && !arg.Name) {
-        const text = literalWord(arg.Value);
-        if (text === undefined) {
-          this.visit(scope, arg.Value);
-          if (assigns) this.assignDynamic(scope, arg.Value);
-        } else if (assigns && !/^[-+]/.test(text)) {
-          // A quoted literal `'NAME=value'` or `"NAME"`.
-          const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[.*\])?(?:\+?=|$)/s.exec(text)?.[1];
-          if (name) this.assign(scope, name, local);
-        }
-        continue;
-      }
-      this.visitAssign(scope, arg, assigns, local, isRef);
+      if (arg.Naked && !arg.Name) this.declaredWord(scope, arg.Value, assigns, local);
+      else this.visitAssign(scope, arg, assigns, local, isRef);
+    }
+  }
+
+  /**
+   * `builtin export A=1`, `command declare -i "N=$x"`, `\\export B`: a declaration the parser reads as a
+   * command, its words as written. A nameref made so is a computed name.
+   */
+  protected visitDeclWords(scope: Scope, variant: string, words: ShNode[]): void {
+    const flags = new Set<string>();
+    for (const w of words) {
+      const text = literalWord(w);
+      if (text?.startsWith('-')) for (const ch of text.slice(1)) flags.add(ch);
+    }
+    const assigns = !flags.has('p') && !flags.has('f') && !flags.has('F');
+    const local =
+      scope.inFunction &&
+      (variant === 'local' || ((variant === 'declare' || variant === 'typeset') && !flags.has('g')));
+    if (assigns && flags.has('n') && variant !== 'export') this.mayAny(scope, 'a nameref');
+    for (const w of words) this.declaredWord(scope, w, assigns, local);
+  }
+
+  /** One word of a declaration that is not a parsed assignment: a name, `NAME=value`, or an expansion. */
+  private declaredWord(scope: Scope, word: ShNode, assigns: boolean, local: boolean): void {
+    const text = literalWord(word);
+    if (text === undefined) {
+      this.visit(scope, word);
+      if (assigns) this.assignDynamic(scope, word);
+    } else if (assigns && !/^[-+]/.test(text)) {
+      // A quoted literal `'NAME=value'` or `"NAME"`.
+      const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[.*\])?(?:\+?=|$)/s.exec(text)?.[1];
+      if (name) this.assign(scope, name, local);
     }
   }
 }

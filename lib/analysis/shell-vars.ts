@@ -16,10 +16,14 @@
 
 import { forEachChild, literalWord, type OperatorCodes, type ShNode } from './bash-parser.ts';
 import { assignedByCommand } from './builtin-assignments.ts';
+
 import { AssignmentWalk } from './shell-assignments.ts';
 import { SHELL_BUILTINS } from './shell-builtins.ts';
 import { Findings, type Scope } from './shell-scope.ts';
 import type { FunctionInfo, VariableAnalysis } from './variables.ts';
+
+/** The declaration builtins, when the parser reads one as a command (`builtin export A=1`). */
+const DECLARES = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 
 export function analyzeShellTree(ops: OperatorCodes, file: ShNode): VariableAnalysis {
   const defs = new Map<string, ShNode>();
@@ -202,8 +206,17 @@ class Walker extends AssignmentWalk {
       });
       return;
     }
+    if (command === undefined) {
+      this.visitAll(scope, args);
+      // `"$@"`, `$cmd`: whatever runs may be a function that sets anything.
+      if (start < args.length) this.mayAny(scope, 'a computed command');
+      return;
+    }
+    if (DECLARES.has(command)) {
+      this.visitDeclWords(scope, command, args.slice(start + 1));
+      return;
+    }
     this.visitAll(scope, args);
-    if (command === undefined) return;
     const rest = words.slice(start);
     if (
       command === 'set' &&

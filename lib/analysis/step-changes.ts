@@ -223,7 +223,10 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
     }
     if (name === 'unset') fx.functions = true;
     if (name === 'shopt' || (name === 'set' && rest.length > 0)) fx.options = true;
-    const assigned = assignedByCommand([name, ...rest.map(literal)], [name, ...rest.map(literalStart)]);
+    const assigned = assignedByCommand(
+      [name, ...rest.map((w) => literal(w))],
+      [name, ...rest.map((w) => literalStart(w))],
+    );
     if (assigned.computedOptions) fx.open = `${name} with computed options`;
     for (const n of assigned.names) add(fx, n);
     for (const at of assigned.dynamic) named(fx, rest[at - 1] as ShNode, `${name} into`);
@@ -277,6 +280,6 @@ function trapRunsCode(words: ShNode[]): boolean {
   if (words.length === 0) return false;
   const handler = literal(words[0]);
   if (handler !== undefined && (/^-[lp]$/.test(handler) || handler === '-' || handler === '')) return false;
-  const signals = words.slice(1).map(literal);
+  const signals = words.slice(1).map((w) => literal(w));
   return !signals.length || signals.some((s) => s !== 'EXIT' && s !== '0');
 }

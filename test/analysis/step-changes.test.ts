@@ -64,6 +64,13 @@ describe('stepChanges: the names a step may change', () => {
     ]);
     expect(await vars('unset -v gone "arr[1]"; unset other')).toEqual(['arr', 'gone', 'other']);
     expect(await vars('builtin declare x=1; command read y')).toEqual(['x', 'y']);
+    // Quote removal first, as bash does: an escaped or quoted builtin is the builtin.
+    expect(await vars('\\export E=1; b\\uiltin export B=2; "read" R; \\unset U')).toEqual([
+      'B',
+      'E',
+      'R',
+      'U',
+    ]);
   });
 
   it('reads a word that expands as an operand where it cannot be an option', async () => {

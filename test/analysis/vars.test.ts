@@ -99,6 +99,22 @@ describe('analyzeShell', () => {
     expect(r.mayNeed).toEqual({ count: 'arithmetic', acc: 'arithmetic' });
   });
 
+  it('sets what declarations the parser reads as commands assign: builtin, command, escaped names', async () => {
+    const r = await analyzeShell(
+      'builtin export BV=1; command export CV=1; \\export EV=1; b\\uiltin declare -i DV=2; "readonly" RV',
+    );
+    expect(r.sets).toEqual(['BV', 'CV', 'EV', 'DV', 'RV']);
+    expect(r.maySetAny).toBeUndefined();
+  });
+
+  it('may set anything where it runs a computed command (a wrapper\'s "$@", $cmd)', async () => {
+    expect((await analyzeShell('"$@"')).maySetAny).toBe('a computed command');
+    expect((await analyzeShell('cb=setup; $cb')).maySetAny).toBe('a computed command');
+    const wrapper = await analyzeShell('retry() { for i in 1 2 3; do "$@" && return 0; done; }');
+    expect(wrapper.functions?.retry?.maySetAny).toBe('a computed command');
+    expect((await analyzeShell('echo "$@"; x=$("$@")')).maySetAny).toBeUndefined();
+  });
+
   it('reads here-documents only when their delimiter is unquoted', async () => {
     const r = await analyzeShell(
       'cat <<EOF\n$EXPANDED\nEOF\ncat <<\'EOF\'\n$LITERAL\nEOF\ncat <<"EOF"\n$ALSO\nEOF',

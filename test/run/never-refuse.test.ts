@@ -23,6 +23,18 @@ describe('runs that must not be refused', () => {
     expect(r.stderr.indexOf('VIRTUAL_ENV')).toBeLessThan(r.stderr.indexOf('Step 1/2'));
   });
 
+  it('a retry wrapper that runs "$@", a function called through a variable, builtin export, \\export', {
+    timeout: 60_000,
+  }, async () => {
+    const r = await runYes('wrappers.md');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('endpoint https://example.test/api region eu-west-1\n');
+    expect(r.stdout).toContain('exported 1 2 3\n');
+    // What the wrapper may set is said, not refused; the declarations are plain sets.
+    expect(r.stderr).toContain('ENDPOINT  read by step 4 wrappers-4 (step 2 wrappers-2 runs a computed command');
+    expect(r.stderr).not.toContain('EXPORTED');
+  });
+
   it('100 steps counting with V1=$((V0 + 1)) under set +u', { timeout: 60_000 }, async () => {
     const r = await runYes('counting.md');
     expect(r.code, r.stderr).toBe(0);
