@@ -10,6 +10,12 @@ import { WATCHER } from './watcher-script.ts';
 /** Exit status of a waiting subshell that found the command pipe closed: the runner is done. */
 const EXIT_NO_RUNNER = 198;
 
+/**
+ * The functions that end a step, defined again if the step took them away (a step that unsets every
+ * function): the runner's end of a step is not the step's to break.
+ */
+const ENDS = `builtin declare -F __rb_snapshot __rb_snapshot_failed __rb_on_exit >/dev/null || builtin eval "$__rb_end_defs"`;
+
 /** What a step's subshell does once it has its command and its directory: the step itself. */
 const STEP = `    # The server's helpers are not the step's; its snapshot lists fewer functions without them.
     builtin unset -f __rb_restore __rb_take_over __rb_sync __rb_await_terminal __rb_watch __rb_run_processes \\
@@ -21,13 +27,13 @@ const STEP = `    # The server's helpers are not the step's; its snapshot lists 
     builtin set -$__rb_flags
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0
-    builtin trap '{ __rb_on_exit; } 2>/dev/null' EXIT
+    builtin trap '{ __rb_s=$?; ${ENDS}; __rb_on_exit "$__rb_s"; } 2>/dev/null' EXIT
     # The shell options earlier steps left (only option lines: the runner writes nothing else there).
     if [[ -n $__rb_opts ]]; then builtin eval "$__rb_opts" 2>/dev/null || :; fi
     builtin source "$__rb_file"
     # An EXIT trap the step set runs as the subshell ends, after its snapshot: at the end of the step, as
     # at the end of a script (GitHub Actions runs each step as one). Ours, if still set, does nothing now.
-    { __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; } 2>/dev/null`;
+    { ${ENDS}; __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; } 2>/dev/null`;
 
 /**
  * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in
@@ -114,12 +120,14 @@ __rb_snapshot_failed() {
   builtin printf 'RBFAIL\\0%s\\0%s\\0' "$__rb_token" "\${__rb_why##*: }" >| "$__RB_DIR/snap"
 }
 __rb_on_exit() {
-  local __rb_status=$?
+  local __rb_status=$1
   if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then
     __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :
   fi
   return $__rb_status
 }
+# The functions that end a step, as text, for a step that unset them (see ENDS).
+__rb_end_defs=$(builtin declare -f __rb_snapshot __rb_snapshot_failed __rb_on_exit)
 # The markers that end a step's output; the one on stdout says how it ended.
 __rb_sync() {
   builtin printf '\\0RBSYNC%s%s exit %s %s\\0' "$__RB_NONCE" "$__rb_count" "$__rb_status" "$__rb_left"
