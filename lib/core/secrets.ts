@@ -52,7 +52,7 @@ export function makeSecretTest(frontMatterSecrets: string[] = []): (name: string
   };
 }
 
-function valuesOf(variable: CarriedVar): string[] {
+export function valuesOf(variable: CarriedVar): string[] {
   return variable.type === 'scalar' ? [variable.value] : Object.values(variable.value);
 }
 

@@ -215,4 +215,9 @@ export interface StepOutcome {
   changed?: string[];
   /** Why variables could not be carried, when the step succeeded but reported nothing. */
   warning?: string;
+  /**
+   * A failed step's variables that differ from what its shell held, when it reported them: never carried,
+   * only looked at for the secrets it set (a token it fetched before the call that failed).
+   */
+  leftVars?: Record<string, CarriedVar>;
 }

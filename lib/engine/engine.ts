@@ -3,7 +3,7 @@
 // walkthrough both drive it; neither knows how a step runs.
 import type { VariableAnalysis } from '../analysis/variables.ts';
 import { RunnerError } from '../core/errors.ts';
-import type { Step, StepIO, StepOutcome, StepResult } from '../core/types.ts';
+import type { CarriedVar, Step, StepIO, StepOutcome, StepResult } from '../core/types.ts';
 import { expectationOf } from '../markdown/expectation.ts';
 import { captureName, isBackground, stopNames } from '../markdown/step-options.ts';
 import type { LineEnds } from '../os/line-ends.ts';
@@ -103,9 +103,16 @@ export class Engine extends RunState {
     this.current = control;
     const { signal } = control;
     const once = () =>
-      this.launcher.once(step, code, this.context, signal, timeoutMs, tap !== undefined).catch((err) => {
-        throw this.runnerFailed(step, err);
-      });
+      this.launcher.once(step, code, this.context, signal, timeoutMs, tap !== undefined).then(
+        (outcome) => {
+          // A failed attempt's secrets (never carried) are hidden in all that is written about it.
+          if (outcome.leftVars) this.secrets.failed(this.context, outcome.leftVars);
+          return outcome;
+        },
+        (err) => {
+          throw this.runnerFailed(step, err);
+        },
+      );
     const { file } = this.opts;
     const delayMs = this.opts.retryDelayMs ?? 2000;
     const redact = (text: string) => this.redact(text);
@@ -129,6 +136,16 @@ export class Engine extends RunState {
         result.setVars = after.setVars;
         result.setValues = this.secrets.values(after.context, result.setVars);
       }
+    }
+    if (status !== 'done' && outcome.exitCode === 0 && outcome.context && outcome.changed) {
+      // Exit 0 but failed its check: what it set is not carried either, and its secrets are hidden too.
+      const vars = outcome.context.vars;
+      this.secrets.failed(
+        this.context,
+        Object.fromEntries(outcome.changed.filter((n) => vars[n]).map((n) => [n, vars[n] as CarriedVar])),
+      );
+      if (result.message) result.message = this.redact(result.message);
+      if (result.output?.diff) result.output.diff = this.redact(result.output.diff);
     }
     const why = (outcome as BackgroundOutcome).why;
     if (why && status === 'failed') result.message = why;

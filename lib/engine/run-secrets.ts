@@ -9,8 +9,9 @@ import {
   REDACTED,
   redactorCache,
   secretValues,
+  valuesOf,
 } from '../core/secrets.ts';
-import type { Context } from '../core/types.ts';
+import type { CarriedVar, Context } from '../core/types.ts';
 
 export class RunSecrets {
   /** Secret by name (or front matter). */
@@ -77,6 +78,21 @@ export class RunSecrets {
       else derived.delete(name);
     }
     this.derived = derived;
+  }
+
+  /**
+   * A step that failed left `vars` (not carried): the values among them that are secret, by name or made
+   * from a secret value, are hidden from now on, in what is written about that step too.
+   */
+  failed(context: Context, vars: Record<string, CarriedVar>): void {
+    this.refresh(context);
+    const left = { ...context, vars };
+    const found = secretValues(left, this.byName);
+    for (const name of derivedSecretNames(left, this.byName, [...this.seen, ...found]))
+      found.push(...valuesOf(vars[name] as CarriedVar));
+    const before = this.seen.size;
+    for (const value of found) this.seen.add(value);
+    if (this.seen.size !== before) this.redactor = this.redactors([...this.seen]);
   }
 
   /** Works the secrets out for `context`, once per context. */

@@ -180,16 +180,20 @@ function exitCodeOf(err: unknown): number {
   return typeof code === 'number' && code > 0 && code < 256 ? code : 1;
 }
 
-/** Writes the variables back; false (with the reason printed) when one of them cannot be carried. */
-function save(): boolean {
+/**
+ * Writes the variables back; false (with the reason printed) when one of them cannot be carried. A
+ * failed step's (`quiet`) are written for the secrets among them only: nothing is said about them.
+ */
+function save(quiet = false): boolean {
   state = 'saving';
   try {
     const { vars, deleted } = jsVars.collect();
     for (const name of Object.keys(vars)) {
       if (IDENTIFIER.test(name)) continue;
-      process.stderr.write(
-        `runbook: vars[${JSON.stringify(name)}] is not a shell variable name; not carried\n`,
-      );
+      if (!quiet)
+        process.stderr.write(
+          `runbook: vars[${JSON.stringify(name)}] is not a shell variable name; not carried\n`,
+        );
       delete vars[name];
     }
     const result: JsStepResult = {
@@ -201,7 +205,7 @@ function save(): boolean {
     writeFileSync(nodePath.join(dir, 'out.json'), JSON.stringify(result), { mode: 0o600 });
     return true;
   } catch (err) {
-    process.stderr.write(`${describe(err)}\n`);
+    if (!quiet) process.stderr.write(`${describe(err)}\n`);
     return false;
   } finally {
     state = 'ended';
@@ -229,6 +233,7 @@ function finish(code: number): void {
 function fail(err: unknown): void {
   if (state !== 'running') return;
   process.stderr.write(`${describe(err)}\n`);
+  save(true);
   finish(exitCodeOf(err));
 }
 
@@ -248,6 +253,8 @@ try {
 }
 if (state === 'running') {
   const code = Number(process.exitCode ?? 0);
-  if (code !== 0) finish(code);
-  else finish(save() ? 0 : 1);
+  if (code !== 0) {
+    save(true);
+    finish(code);
+  } else finish(save() ? 0 : 1);
 }

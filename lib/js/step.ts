@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateContext } from '../core/context.ts';
+import { sameVar, validateContext } from '../core/context.ts';
 import { InputError } from '../core/errors.ts';
 import type { Context, Step, StepIO, StepOutcome } from '../core/types.ts';
 import { endLeftovers, killTree } from '../os/kill.ts';
@@ -151,7 +151,10 @@ export async function runJsStep(opts: JsStepOptions): Promise<StepOutcome> {
     };
     writeFileSync(path.join(dir, 'in.json'), JSON.stringify(input), { mode: 0o600 });
     const outcome = await runChild(opts, env, dir);
-    if (outcome.exitCode !== 0 || outcome.interrupted || outcome.timedOut) return outcome;
+    if (outcome.exitCode !== 0 || outcome.interrupted || outcome.timedOut) {
+      outcome.leftVars = leftVars(dir, context, runnerEnv);
+      return outcome;
+    }
     let result: JsStepResult;
     try {
       result = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8')) as JsStepResult;
@@ -167,6 +170,18 @@ export async function runJsStep(opts: JsStepOptions): Promise<StepOutcome> {
     return outcome;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a failed step wrote back, where it differs from what it was given: for its secrets only. */
+function leftVars(dir: string, context: Context, env: NodeJS.ProcessEnv): StepOutcome['leftVars'] {
+  try {
+    const result = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8')) as JsStepResult;
+    const { vars } = mergeJsResult(context, result, env);
+    return Object.fromEntries(Object.entries(vars).filter(([name, v]) => !sameVar(context.vars[name], v)));
+  } catch {
+    // It wrote none (killed, or what it held could not be written): nothing more to hide than is known.
+    return undefined;
   }
 }
 

@@ -119,9 +119,10 @@ __rb_snapshot_failed() {
   : >| "$__RB_DIR/snap"
   builtin printf 'RBFAIL\\0%s\\0%s\\0' "$__rb_token" "\${__rb_why##*: }" >| "$__RB_DIR/snap"
 }
+# A failed step's snapshot too: its variables are not carried, but the secrets among them are hidden.
 __rb_on_exit() {
   local __rb_status=$1
-  if (( __rb_status == 0 )) && [[ $__rb_dumped == 0 ]]; then
+  if [[ $__rb_dumped == 0 ]]; then
     __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :
   fi
   return $__rb_status

@@ -165,6 +165,16 @@ export class ShellState {
     return { adopt: adopt.length ? `${adopt.join('\n')}\n` : '', values, changed };
   }
 
+  /** The variables of a snapshot that differ from what the state holds, read without taking them in. */
+  differing(snap: Snapshot): Record<string, CarriedVar> {
+    const out: Record<string, CarriedVar> = {};
+    for (const [name, line] of declarationLines(snap.declareP)) {
+      if (NOT_CARRIED_PATTERN.test(name) || this.lines.get(name) === line) continue;
+      out[name] = parseDeclaration(line).value;
+    }
+    return out;
+  }
+
   /** The context: every variable that differs from the baseline shell, and the baseline's that are gone. */
   context(): Context {
     this.made ??= {

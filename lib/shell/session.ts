@@ -242,6 +242,7 @@ export class ShellSession {
       timedOut,
     };
     if (outcome.exitCode === 0) this.carry(server, outcome, launched, next);
+    else this.leftBehind(outcome, launched);
     return outcome;
   }
 
@@ -264,6 +265,16 @@ export class ShellSession {
     outcome.changed = absorbed.changed;
     outcome.context = held.context();
     if (next) this.ahead.hold(this.launchAhead(server, next, outcome.context));
+  }
+
+  /** What a failed step left, for its secrets (never carried); nothing when it wrote no snapshot. */
+  private leftBehind(outcome: StepOutcome, launched: Launched): void {
+    try {
+      const snap = readSnapshot(this.dir, launched.token);
+      if (snap && !('failed' in snap)) outcome.leftVars = this.held?.differing(snap);
+    } catch {
+      // A snapshot it could not finish: there is nothing more to hide than what is known.
+    }
   }
 
   /** The server ended under a step (the step killed it, or it could not start). */

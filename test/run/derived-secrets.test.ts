@@ -112,3 +112,35 @@ describe('files a run leaves or uses', () => {
     for (const line of files) expect(line, line).toMatch(/^file 600 /);
   });
 });
+
+describe('secrets a failing step set', () => {
+  // Made at run time, so that no file the test writes holds them.
+  const steps = {
+    'bash.md':
+      '# Login\n\n```bash\nAPI_TOKEN=tk-$((1234 * 2))\nAUTH="Bearer $API_TOKEN"\necho "401 for $API_TOKEN, $AUTH"; exit 22\n```\n',
+    'js.md':
+      '# Login\n\n```js\nconst t = `tk-${1234 * 2}`\nvars.PASSWORD = t\nconsole.log("using", t)\nthrow new Error(`refused for ${t}`)\n```\n',
+    'check.md':
+      '# Login\n\n```bash\nSECRET_KEY=tk-$((1234 * 2))\necho "key $SECRET_KEY"\n```\n\n```output\nsomething else\n```\n',
+  };
+
+  it.each(Object.keys(steps))(
+    'are hidden in the record, --record files and what the runner prints: %s',
+    {
+      timeout: 60_000,
+    },
+    async (file) => {
+      const dir = scratch();
+      writeFileSync(path.join(dir, file), steps[file as keyof typeof steps]);
+      const r = await runCli(['--yes', '--record', 'out', file], { cwd: dir });
+      expect(r.code).toBe(1);
+      // The step's own output reaches the terminal as it printed it; the runner's account of it does not.
+      const account = r.stderr.slice(r.stderr.indexOf('failed'));
+      expect(account).toContain('****');
+      expect(account).not.toContain('tk-2468');
+      const files = [...filesUnder(path.join(dir, '.runbook')), ...filesUnder(path.join(dir, 'out'))];
+      expect(files.length).toBeGreaterThan(2);
+      for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain('tk-2468');
+    },
+  );
+});

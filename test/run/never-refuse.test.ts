@@ -31,7 +31,9 @@ describe('runs that must not be refused', () => {
     expect(r.stdout).toContain('endpoint https://example.test/api region eu-west-1\n');
     expect(r.stdout).toContain('exported 1 2 3\n');
     // What the wrapper may set is said, not refused; the declarations are plain sets.
-    expect(r.stderr).toContain('ENDPOINT  read by step 4 wrappers-4 (step 2 wrappers-2 runs a computed command');
+    expect(r.stderr).toContain(
+      'ENDPOINT  read by step 4 wrappers-4 (step 2 wrappers-2 runs a computed command',
+    );
     expect(r.stderr).not.toContain('EXPORTED');
   });
 
