@@ -52,7 +52,8 @@ export async function main(io: CliIO): Promise<number> {
     // A bug, not bad input: still one line, with the stack only on request.
     const detail = env.RUNBOOK_DEBUG ? (err as Error)?.stack : (err as Error)?.message;
     stderr.write(`runbook: internal error: ${detail ?? String(err)}\n`);
-    return EXIT.stepFailed;
+    // The runner's own failure, never a step's: exit 1 would say a step failed.
+    return EXIT.usage;
   } finally {
     unwatch();
     io.early?.thread.end();

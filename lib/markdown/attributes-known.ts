@@ -69,6 +69,8 @@ function suggestion(name: string): string {
 }
 
 const BOOLEAN_TEXT = new Set(['true', 'false']);
+/** The longest timeout= a timer can hold, in whole seconds. */
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 function checkValue(name: string, value: AttributeValue): string | undefined {
   const text = typeof value === 'string' ? value.trim() : undefined;
@@ -77,6 +79,9 @@ function checkValue(name: string, value: AttributeValue): string | undefined {
       if (text === undefined || text === '' || !(Number(text) > 0) || !Number.isFinite(Number(text))) {
         return `timeout must be a positive number of seconds, got ${describe(value)}`;
       }
+      // Node's timers hold at most 2^31-1 ms; a longer one would fire at once.
+      if (Number(text) > MAX_TIMEOUT_S)
+        return `timeout must be at most ${MAX_TIMEOUT_S} seconds (about 24 days), got ${describe(value)}`;
       return undefined;
     case 'retries':
       if (text === undefined || !/^\d+$/.test(text)) {

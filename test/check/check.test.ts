@@ -177,6 +177,11 @@ describe('attributeProblems', () => {
       'continue-on-error': 'maybe',
       name: '',
     }).map((p) => p.message);
+    // A timer holds at most 2^31-1 ms: a longer timeout would end the step at once.
+    expect(attributeProblems({ timeout: '2147483' })).toEqual([]);
+    expect(attributeProblems({ timeout: '1e9' }).map((p) => p.message)).toEqual([
+      'timeout must be at most 2147483 seconds (about 24 days), got "1e9"',
+    ]);
     expect(messages).toEqual([
       'timeout must be a positive number of seconds, got "0"',
       'retries must be a whole number (0 or more), got "-1"',
