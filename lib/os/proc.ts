@@ -33,6 +33,21 @@ export function procStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** The kernel's clock ticks per second for /proc's times (USER_HZ: 100 on every Linux ABI). */
+const TICKS = 100;
+
+/** When the process started, in ms since the epoch (to about a second: the boot time is in seconds). */
+export function startedAt(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && boot > 0 ? boot * 1000 + (ticks * 1000) / TICKS : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Alive and not a zombie. */
 export function isRunning(pid: number): boolean {
   const stat = procStat(pid);

@@ -1,6 +1,14 @@
 // End to end: the built CLI runs fixture runbooks with --yes in real bash.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -358,6 +366,26 @@ describe('runbook --yes', () => {
     expect((await first.done).code).toBe(130);
     expect(existsSync(path.join(dir, '.runbook/interrupt.lock'))).toBe(false);
   }, 20_000);
+
+  it('takes over a lock whose pid now belongs to a process that started after it was written', async () => {
+    const dir = scratch();
+    writeFileSync(path.join(dir, 'ok.md'), '```bash\necho ran\n```\n');
+    mkdirSync(path.join(dir, '.runbook'));
+    const lock = path.join(dir, '.runbook/ok.lock');
+    // A live process that is not the run that wrote the lock: its pid used again (a reboot, a container).
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lock, `${other.pid} run:0123456789abcdef runbook --yes`);
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(lock, hourAgo, hourAgo);
+      const r = await runCli(['--yes', 'ok.md'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('ran\n');
+      expect(alive(other.pid as number)).toBe(true);
+    } finally {
+      other.kill();
+    }
+  });
 
   it('ends the step on SIGTERM too', async () => {
     const dir = scratch('run/interrupt.md');
