@@ -1,4 +1,5 @@
 // The attributes a step's info string may carry, and what their values must look like.
+import { nearestName } from '../core/near-name.ts';
 import type { AttributeValue } from '../core/types.ts';
 import { readExpect } from './expectation.ts';
 import { captureProblem, readReady, stopNames } from './step-options.ts';
@@ -42,30 +43,9 @@ export interface AttributeProblem {
   message: string;
 }
 
-/** Levenshtein distance, to suggest the attribute a typo meant. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j] as number;
-      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + cost);
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
-}
-
 function suggestion(name: string): string {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const known of KNOWN_ATTRIBUTES) {
-    const d = distance(name, known);
-    if (d < bestDistance) [best, bestDistance] = [known, d];
-  }
-  return best && bestDistance <= Math.max(1, Math.floor(best.length / 3)) ? ` (did you mean ${best}?)` : '';
+  const near = nearestName(name, KNOWN_ATTRIBUTES);
+  return near ? ` (did you mean ${near}?)` : '';
 }
 
 const BOOLEAN_TEXT = new Set(['true', 'false']);

@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import { InputError } from '../core/errors.ts';
+import { nearestName } from '../core/near-name.ts';
 import type { FrontMatter, ParseWarning, Requirement } from '../core/types.ts';
 import { readInputs } from './inputs-spec.ts';
 
@@ -89,6 +90,9 @@ function describe(value: unknown): string {
   return `a ${typeof value} (${JSON.stringify(value)})`;
 }
 
+/** The keys runbook reads. */
+const FRONT_MATTER_KEYS = ['title', 'cwd', 'requires', 'shell', 'secrets', 'inputs'];
+
 /** Throws an InputError naming the line of `node`, or of the key being checked. */
 type Fail = (what: string, node?: unknown) => never;
 
@@ -116,8 +120,12 @@ function typedValue(
       );
     case 'requires':
       return list(node, value, key, fail).map((item, i) => requirement(item.node, item.value, i + 1, fail));
-    default:
+    default: {
+      // Other keys are the author's own; one a letter or two from a known key is likely a typo of it.
+      const near = nearestName(key, FRONT_MATTER_KEYS);
+      if (near) warn(`unknown key ${key} (did you mean ${near}?) is ignored`);
       return value;
+    }
   }
 }
 

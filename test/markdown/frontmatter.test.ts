@@ -28,6 +28,14 @@ describe('front matter', () => {
       secrets: ['API_TOKEN'],
       owner: 'platform-team',
     }));
+  it("warns of an unknown key near a known one, and keeps the author's own keys quietly", () => {
+    const { frontMatter, warnings } = parseRunbook('---\nsecret: [TOKEN]\nauthor: me\ncwdd: x\n---\n');
+    expect(warnings.map((w) => [w.line, w.message])).toEqual([
+      [2, 'front matter: unknown key secret (did you mean secrets?) is ignored'],
+      [4, 'front matter: unknown key cwdd (did you mean cwd?) is ignored'],
+    ]);
+    expect(frontMatter).toEqual({ secret: ['TOKEN'], author: 'me', cwdd: 'x' });
+  });
   it('is optional', () => expect(parseRunbook('# T\n').frontMatter).toEqual({}));
   it('may be empty', () => expect(parseRunbook('---\n---\n```sh\nx\n```').frontMatter).toEqual({}));
   it('may hold only comments', () => expect(parseRunbook('---\n# nothing\n---\n').frontMatter).toEqual({}));
