@@ -1,5 +1,4 @@
 // `runbook check`: what can be found wrong with a runbook without running any of it.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeRunbookCached } from '../analysis/cache.ts';
 import { judgeNeeds, type MissingVariable } from '../analysis/certainty.ts';
@@ -7,6 +6,7 @@ import { type StepCommands, stepCommands } from '../analysis/commands.ts';
 import { withStepEffects } from '../analysis/step-effects.ts';
 import { InputError } from '../core/errors.ts';
 import type { Runbook, Step } from '../core/types.ts';
+import { assertDir, baseDirFor } from '../engine/base-dir.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
 import { attributeProblems } from '../markdown/attributes-known.ts';
 import { readRunbook } from '../markdown/load.ts';
@@ -52,8 +52,14 @@ function frontMatterFindings(runbook: Runbook, runbookDir: string): CheckFinding
     message: w.message,
   }));
   const cwd = runbook.frontMatter.cwd;
-  if (typeof cwd === 'string' && !existsSync(path.resolve(runbookDir, cwd))) {
-    findings.push({ line: 1, severity: 'error', message: `front matter cwd ${cwd} does not exist` });
+  if (typeof cwd === 'string') {
+    // As the run judges it before its first step: missing, unusable, or not a directory.
+    try {
+      assertDir(baseDirFor(runbookDir, cwd), 'front matter cwd');
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      findings.push({ line: 1, severity: 'error', message: err.message });
+    }
   }
   return findings;
 }

@@ -14,9 +14,9 @@ export function assertDir(dir: string, what: string): void {
   try {
     ok = statSync(dir).isDirectory();
   } catch (err) {
-    throw new InputError(
-      `${what} ${dir} is not usable (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${what} ${dir} does not exist`);
+    throw new InputError(`${what} ${dir} is not usable (${code ?? 'unreadable'})`);
   }
   if (!ok) throw new InputError(`${what} ${dir} is not a directory`);
 }

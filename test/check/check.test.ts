@@ -1,4 +1,6 @@
 // `runbook check` on fixture runbooks: findings, their lines, and what is deliberately not a finding.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writtenByCommand } from '../../lib/analysis/commands.ts';
@@ -52,6 +54,20 @@ describe('checkRunbook', () => {
 
   it('reports nothing for a clean runbook with front matter cwd, cwd=, a JS step and -k .', async () => {
     expect(await checkRunbook(fixture('clean.md'), { env: {}, cache: false })).toEqual([]);
+  });
+
+  it('judges front matter cwd as the run does: missing, or not a directory', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'check-cwd-'));
+    writeFileSync(path.join(dir, 'a-file'), '');
+    const findingsFor = async (cwd: string) => {
+      writeFileSync(path.join(dir, 'r.md'), `---\ncwd: ${cwd}\n---\n\n\`\`\`bash\ntrue\n\`\`\`\n`);
+      return (await checkRunbook(path.join(dir, 'r.md'), { env: {}, cache: false, shellcheck: false })).map(
+        (f) => `${f.severity}: ${f.message}`,
+      );
+    };
+    expect(await findingsFor('a-file')).toEqual([`error: front matter cwd ${dir}/a-file is not a directory`]);
+    expect(await findingsFor('gone')).toEqual([`error: front matter cwd ${dir}/gone does not exist`]);
+    expect(await findingsFor('.')).toEqual([]);
   });
 
   it('turns invalid front matter into one finding at its line', async () => {

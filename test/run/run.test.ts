@@ -307,7 +307,7 @@ describe('runbook --yes', () => {
     const dir = scratch('run/cwd.md');
     const missing = await runCli(['--yes', 'cwd.md'], { cwd: dir });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/front matter cwd .*work is not usable/);
+    expect(missing.stderr).toMatch(/front matter cwd .*work does not exist/);
     const { mkdirSync } = await import('node:fs');
     mkdirSync(path.join(dir, 'work'));
     const r = await runCli(['--yes', path.join(dir, 'cwd.md')], { cwd: '/' });
