@@ -4,10 +4,12 @@
 // lock of an earlier one killed outright (SIGKILL, the OOM killer) first waits for that run's step server
 // to end what it left, ends the rest itself, and refuses to start while any of it still runs: no step
 // ever runs beside an earlier run's copy of itself.
+import { statSync } from 'node:fs';
 import { StateError } from '../core/errors.ts';
+import { isRunning, startedAt } from '../os/proc.ts';
 import { endProcesses, type RunProcess, runProcesses } from '../os/run-processes.ts';
-import { removeScratchDirs } from '../os/scratch.ts';
-import { scratchPrefix } from '../shell/session.ts';
+import { removeScratchDirs, removeScratchWhere } from '../os/scratch.ts';
+import { scratchOwner, scratchPrefix } from '../shell/session.ts';
 
 /** How long what a run left is given to end on SIGTERM before SIGKILL. */
 const GRACE_MS = 1000;
@@ -35,6 +37,30 @@ export async function endRunLeftovers(
         ? `runbook: ended ${describe(p)}, which a step left running\n`
         : `runbook: could not end ${describe(p)}, which a step left running; the run no longer waits for it\n`,
     );
+  }
+}
+
+/**
+ * Before a run: scratch directories of any runbook's run killed outright before its watch began (its
+ * runner gone, none of its processes left) are removed; the watch removes the others itself.
+ */
+export function removeOrphanScratch(env: NodeJS.ProcessEnv): void {
+  removeScratchWhere((name, dir) => {
+    const owner = scratchOwner(name);
+    if (!owner || owner.pid === process.pid) return false;
+    if (isRunning(owner.pid) && !startedAfter(owner.pid, dir)) return false;
+    return runProcesses(owner.run).length === 0;
+  }, env);
+}
+
+/** Whether `pid` started after `dir` was last written: its number was used again, by another process. */
+function startedAfter(pid: number, dir: string): boolean {
+  const started = startedAt(pid);
+  try {
+    // The boot time /proc gives is in whole seconds.
+    return started !== undefined && started > statSync(dir).mtimeMs + 1000;
+  } catch {
+    return false;
   }
 }
 

@@ -22,7 +22,7 @@ import type { OutputSink } from '../ui/web/output.ts';
 import { checkAttributes } from './attribute-check.ts';
 import { checkBeforeStepOne } from './before-step-one.ts';
 import { closeEngine, drive, walkthroughCode } from './drivers.ts';
-import { endEarlierRun, endRunLeftovers } from './leftovers.ts';
+import { endEarlierRun, endRunLeftovers, removeOrphanScratch } from './leftovers.ts';
 import { type Known, refusedRecords, stopCheck } from './refused.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
 import type { RunStart } from './run-basics.ts';
@@ -96,6 +96,7 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
   session?.warmUp(stepIO);
   try {
     if (lock?.earlier) await endEarlierRun(lock.earlier, env, io.stderr);
+    if (session) removeOrphanScratch(env);
     const setup = { file, place, options, io, runbook, text, baseDir, interactive, paint, known, env, lines };
     return await runLocked({ ...setup, session, stepIO, tap, sink, renderer });
   } finally {

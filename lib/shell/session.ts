@@ -63,8 +63,9 @@ export class ShellSession {
     /** The runbook, as bash's messages about a step's lines name it. */
     private readonly runbook = 'runbook.md',
   ) {
-    // Named after the run, so that a run finding this one killed outright can remove it (run/leftovers.ts).
-    this.dir = scratchDir(scratchPrefix(env[RUN_MARK]), env);
+    // Named after the run and its runner, so that a later run can remove it if this one is killed
+    // outright, whether or not it is of the same runbook (run/leftovers.ts).
+    this.dir = scratchDir(scratchPrefix(env[RUN_MARK], process.pid), env);
     try {
       this.files = new SessionFiles(this.dir);
       writeFileSync(this.files.path('server.sh'), SERVER, { mode: 0o600 });
@@ -338,9 +339,16 @@ export class ShellSession {
   }
 }
 
-/** The name a run's scratch directory starts with. */
-export function scratchPrefix(runId: string | undefined): string {
-  return runId ? `runbook-${runId}-` : 'runbook-';
+/** The name a run's scratch directory starts with: `runbook-RUN-pPID-`, or as much of it as is known. */
+export function scratchPrefix(runId: string | undefined, pid?: number): string {
+  if (!runId) return 'runbook-';
+  return pid === undefined ? `runbook-${runId}-` : `runbook-${runId}-p${pid}-`;
+}
+
+/** The run and runner a scratch directory's name says it belongs to. */
+export function scratchOwner(name: string): { run: string; pid: number } | undefined {
+  const m = /^runbook-([0-9a-f]{16})-p(\d+)-/.exec(name);
+  return m ? { run: m[1] as string, pid: Number(m[2]) } : undefined;
 }
 
 function removeDir(dir: string): void {

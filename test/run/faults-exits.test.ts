@@ -1,6 +1,7 @@
 // Every way out removes the run's scratch directory and leaves no process: input errors, refusals, and
 // a signal at any moment of the start, which also exits 130. What the runner writes is private: files 0600
 // in 0700 directories.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +75,24 @@ describe('early exits leave nothing', () => {
     const r = await run.done;
     expect(r.code).toBe(130);
     await expectNothingLeft(box);
+  }, 30_000);
+});
+
+describe('a runner killed outright before its watch began', () => {
+  it("leaves a scratch directory that the next run of any runbook removes, and none of another's", async () => {
+    const box = sandbox();
+    // One whose runner is gone (a pid that has ended), and one of a runner still alive (this test).
+    const ended = spawnSync('true').pid;
+    const orphan = path.join(box.runtime, `runbook-0123456789abcdef-p${ended}-AbC123`);
+    const live = path.join(box.runtime, `runbook-fedcba9876543210-p${process.pid}-XyZ789`);
+    for (const d of [orphan, live]) {
+      mkdirSync(path.join(d, 'step'), { recursive: true });
+      writeFileSync(path.join(d, 'server.sh'), '');
+    }
+    writeFileSync(path.join(box.dir, 'other.md'), steps('echo ran'));
+    const r = await bashCli(box, 'runbook --yes other.md');
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(box.runtime)).toEqual([path.basename(live)]);
   }, 30_000);
 });
 

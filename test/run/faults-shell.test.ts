@@ -224,7 +224,9 @@ describe("bash's own messages", { timeout: 60_000 }, () => {
     const [zero, line, dir, source] = read(b, 'where.txt').split('\n');
     expect([zero, line, dir]).toEqual([`dollar zero: ${file}`, 'line: 7', `dir: ${b.dir}`]);
     // The known limitation (README): bash takes BASH_SOURCE from the file it reads, the step's script.
-    expect(source).toMatch(new RegExp(`^source: ${b.runtime}/runbook-[0-9a-f]{16}-\\w+/step/where\\.sh$`));
+    expect(source).toMatch(
+      new RegExp(`^source: ${b.runtime}/runbook-[0-9a-f]{16}-p\\d+-\\w+/step/where\\.sh$`),
+    );
     await expectNothingLeft(b);
     // The record resumes at the failed step, and says the same again.
     const again = await run(b, ['--yes', '--resume', 'errors.md']);
