@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { validateContext } from '../core/context.ts';
 import { fsReason, StateError } from '../core/errors.ts';
+import { isIdentifier } from '../core/identifiers.ts';
 import { type Context, STEP_STATUSES, type Step, type StepResult } from '../core/types.ts';
 import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
 import { readValueFiles, valuesDir } from './record-json.ts';
@@ -97,7 +98,8 @@ export function loadRecord(place: RunbookPlace): RunRecord | undefined {
         throw new StateError('a step entry is malformed');
       }
     }
-    if (!Array.isArray(r.withheld)) throw new StateError('withheld list missing');
+    if (!Array.isArray(r.withheld) || !r.withheld.every((n) => typeof n === 'string' && isIdentifier(n)))
+      throw new StateError('withheld list missing or not of variable names');
     const vars = (r.context as { vars?: unknown } | undefined)?.vars;
     if (vars && typeof vars === 'object') readValueFiles(vars as Record<string, unknown>, valuesDir(file));
     validateContext(r.context);

@@ -23,6 +23,8 @@ export function readRunbook(file: string, where: Where): LoadedText {
   } catch (err) {
     throw new UsageError(`cannot read runbook ${file}: ${fsReason(err)}`);
   }
+  // Markdown holds no NUL byte: a binary file is not a runbook with no steps.
+  if (text.includes('\0')) throw new UsageError(`${file} is not a text file (it holds NUL bytes)`);
   return { text, place: placeOf(file, text, where) };
 }
 

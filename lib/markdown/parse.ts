@@ -1,5 +1,6 @@
 // Markdown runbook → steps. Pure: text in, steps out, no I/O.
 import type { Lexer, Token } from 'marked';
+import { InputError } from '../core/errors.ts';
 import type { ParseWarning, Runbook, Step, StepKind } from '../core/types.ts';
 import { isSkipped, parseInfo } from './attributes.ts';
 import { betweenBlocks } from './expectation.ts';
@@ -43,7 +44,7 @@ export function parseRunbook(text: string): Runbook {
   let proseStart = 0;
   /** The block before this one, and the step it made (if it made one). */
   let previous: { block: Block; step?: (typeof drafts)[number] } | undefined;
-  for (const block of findBlocks(body)) {
+  for (const block of lexedBlocks(body)) {
     const line = bodyLine + block.line + 1;
     const warn = (message: string) => warnings.push({ line, message });
     const marker = block.fence.char.repeat(block.fence.length);
@@ -122,6 +123,21 @@ function sortByLine(warnings: ParseWarning[]): ParseWarning[] {
 }
 
 const countNewlines = (text: string) => text.split('\n').length - 1;
+
+/**
+ * findBlocks, with the one way marked fails on text it accepts said as bad input: its block patterns
+ * recurse per line, and a paragraph of some hundreds of thousands of lines runs them out of stack.
+ */
+function lexedBlocks(body: string): Block[] {
+  try {
+    return findBlocks(body);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new InputError(
+      'the Markdown parser ran out of stack on this runbook (a paragraph of very many lines?); put blank lines between its paragraphs',
+    );
+  }
+}
 
 /** All fenced code blocks of `body`, in document order, wherever they are nested. */
 function findBlocks(body: string): Block[] {

@@ -63,6 +63,32 @@ describe('a runbook that cannot be read is named, in the same words by every com
   );
 
   it.each(commands)(
+    'runbook %s of a binary file',
+    async (command) => {
+      const box = sandbox();
+      writeFileSync(path.join(box.dir, 'blob.md'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 0]));
+      expectOneLine(
+        await bashCli(box, `runbook ${command} blob.md`),
+        /^runbook: .*\/blob\.md is not a text file \(it holds NUL bytes\)\n$/,
+      );
+    },
+    30_000,
+  );
+
+  it.each(['--list', 'check'])(
+    'runbook %s of a paragraph too long for the Markdown parser',
+    async (command) => {
+      const box = sandbox();
+      const paragraph = 'lorem ipsum dolor sit amet\n'.repeat(600_000);
+      writeFileSync(path.join(box.dir, 'long.md'), `# Long\n${paragraph}\n\`\`\`bash\ntrue\n\`\`\`\n`);
+      const r = await bashCli(box, `runbook ${command} long.md`);
+      expect(r.code).toBe(command === 'check' ? 1 : 2);
+      expect(r.stderr + r.stdout).toMatch(/the Markdown parser ran out of stack on this runbook/);
+    },
+    30_000,
+  );
+
+  it.each(commands)(
     'runbook %s of a file it may not read',
     async (command) => {
       const box = sandbox(true);

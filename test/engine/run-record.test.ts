@@ -138,6 +138,23 @@ describe('RecordWriter and long values', () => {
     writeFileSync(file, JSON.stringify(odd));
     expect(() => loadRecord(place)).toThrow(/is corrupt \(the value of BIG names a bad file/);
   });
+
+  it('calls a record whose withheld list is not of variable names corrupt', async () => {
+    const dir = scratch();
+    const file = recordFile(dir);
+    writeFileSync(path.join(dir, 'rb.md'), '');
+    const place = placeOf(path.join(dir, 'rb.md'), '', { cwd: dir, env: {} });
+    const writer = new RecordWriter(file, 0);
+    writer.save(() => withVars(dir, { A: '1' }));
+    await writer.flush();
+    expect(loadRecord(place)?.withheld).toEqual([]);
+    for (const withheld of [[{ name: 'X' }], ['not a name'], 'X']) {
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), withheld }));
+      expect(() => loadRecord(place)).toThrow(
+        /is corrupt \(withheld list missing or not of variable names\)/,
+      );
+    }
+  });
 });
 
 describe('scratchDir', () => {
