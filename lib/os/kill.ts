@@ -40,23 +40,45 @@ function alive(pgid: number, pids: number[]): boolean {
   return processIds().some((pid) => procStat(pid)?.pgid === pgid && isRunning(pid));
 }
 
+/** How long a spared group leader is given to end once the rest of its tree is killed. */
+const LEADER_MS = 1000;
+
 /**
  * Sends `sig` to the step's process group and its descendants; after `graceMs`, SIGKILL to the rest.
- * Resolves once nothing is left (or right away when graceMs is 0).
+ * Resolves once nothing is left (or right away when graceMs is 0). `spareLeader`: SIGKILL spares the
+ * group's leader at first, which then ends on its own (its TERM trap) as its child is killed: a leader
+ * killed outright is a job the step shell reports, with its whole command text, on the steps' terminal.
  */
-export async function killTree(pgid: number, sig: NodeJS.Signals, graceMs = 0): Promise<void> {
+export async function killTree(
+  pgid: number,
+  sig: NodeJS.Signals,
+  graceMs = 0,
+  spareLeader = false,
+): Promise<void> {
   const pids = descendants(pgid);
   signal(-pgid, sig);
   for (const p of pids) signal(p, sig);
   if (graceMs <= 0) return;
-  const deadline = Date.now() + graceMs;
-  while (alive(pgid, pids) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
+  const gone = (ms: number) => waitGone(pgid, pids, ms);
+  if (await gone(graceMs)) return;
+  if (spareLeader) {
+    for (const p of [...members(pgid), ...pids]) if (p !== pgid) signal(p, 'SIGKILL');
+    if (await gone(LEADER_MS)) return;
   }
-  if (alive(pgid, pids)) {
-    signal(-pgid, 'SIGKILL');
-    for (const p of pids) signal(p, 'SIGKILL');
-  }
+  signal(-pgid, 'SIGKILL');
+  for (const p of pids) signal(p, 'SIGKILL');
+}
+
+/** Whether the tree is gone within `ms`. */
+async function waitGone(pgid: number, pids: number[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pgid, pids) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  return !alive(pgid, pids);
+}
+
+/** The running members of process group `pgid`. */
+function members(pgid: number): number[] {
+  return processIds().filter((pid) => procStat(pid)?.pgid === pgid && isRunning(pid));
 }
 
 /** After a step's shell exits: end the background jobs it left in its group, without waiting for them. */

@@ -29,7 +29,8 @@ export async function waitForEnd(server: StepServer, launched: Launched, watch: 
   // Ending the tree of a step that is stopped; its end waits for that.
   let stopping: Promise<void> | undefined;
   const stop = () => {
-    if (pgid) stopping ??= killTree(pgid, 'SIGTERM', 3000);
+    // On the steps' terminal the subshell that leads the step's group ends on SIGTERM by itself.
+    if (pgid) stopping ??= killTree(pgid, 'SIGTERM', 3000, server.pty !== undefined);
   };
   const watching = watchStep(watch, stop);
   let escaped = false;

@@ -118,6 +118,23 @@ describe("a step's own terminal", { timeout: 60_000 }, () => {
     expect((await s.exit()).exitCode).toBe(130);
   });
 
+  it('ends a step that ignores SIGTERM too, and shows nothing of the step shell of its own', async () => {
+    const dir = scratch('notebook/stubborn-term.md');
+    const s = new PtySession(['stubborn-term.md'], { cwd: dir, env: { NO_COLOR: '1' } });
+    sessions.push(s);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await waitFor(() => existsSync(path.join(dir, 'started.txt')));
+    s.write('\x03');
+    await s.waitFor('^C');
+    s.write('\x03\x03');
+    // SIGTERM is ignored, so the tree is killed: the step shell once reported that job, whole, on the screen.
+    await s.waitFor('Step 1 interrupted: what now?');
+    expect(s.screen()).not.toMatch(/Killed|__rb_|server\.sh/);
+    s.write('q');
+    expect((await s.exit()).exitCode).toBe(130);
+  });
+
   it('keeps pipes under --yes', async () => {
     const dir = scratch('notebook/terminal.md');
     const r = await runCli(['--yes', '--set', 'API_TOKEN=x', 'terminal.md'], { cwd: dir });
