@@ -1,7 +1,7 @@
 // The run lock: one run of a runbook at a time (two would overwrite each other's record), in its state
 // directory beside the record. A lock whose process is gone is taken over, and the run that takes it is
 // told, so that what the earlier run left running is ended first.
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { RunnerError, StateError } from '../core/errors.ts';
 import { startedAt } from '../os/proc.ts';
 import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
@@ -22,6 +22,34 @@ function lockText(run: string, what: string): string {
   return [String(process.pid), run ? `run:${run}` : '', what].filter(Boolean).join(' ');
 }
 
+/**
+ * Creates `file` holding `text`, failing with EEXIST if it exists: written to a file of its own, then
+ * linked into place, so that no other run ever reads it empty (and takes it for a stale one).
+ */
+function createWith(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, text, { mode: 0o600 });
+    linkSync(temporary, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((err as NodeJS.ErrnoException).syscall !== 'link' || code === 'EEXIST') throw err;
+    // A file system without hard links: created and written in two moves.
+    writeFileSync(file, text, { flag: 'wx', mode: 0o600 });
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+function readLockIfThere(file: string): ReturnType<typeof readLock> | undefined {
+  try {
+    return readLock(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 function readLock(file: string): { pid: number; run?: string; who: string } {
   const [pid = '', ...rest] = readFileSync(file, 'utf8').trim().split(' ');
   const run = rest[0]?.startsWith('run:') ? (rest.shift() as string).slice(4) : undefined;
@@ -36,9 +64,11 @@ function readLock(file: string): { pid: number; run?: string; who: string } {
 export function lockRun(place: RunbookPlace, what = '', run = ''): RunLock {
   const file = lockPath(place);
   let earlier: RunLock['earlier'];
-  for (let attempt = 0; attempt < 2; attempt++) {
+  // A stale lock is taken over once; one released as it was looked at is tried for again, a bounded
+  // number of times (runs of the runbook starting and ending side by side).
+  for (let attempt = 0, vanished = 0; attempt < 2 && vanished < 100; attempt++) {
     try {
-      writeFileSync(file, lockText(run, what), { flag: 'wx', mode: 0o600 });
+      createWith(file, lockText(run, what));
       const release = () => {
         try {
           rmSync(file, { force: true });
@@ -49,11 +79,15 @@ export function lockRun(place: RunbookPlace, what = '', run = ''): RunLock {
       return { release, earlier };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        // Created but not written (a full disk): no empty lock is left to be taken for a stale one.
-        if ((err as NodeJS.ErrnoException).syscall === 'write') rmSync(file, { force: true });
         throw new RunnerError(writeFailure(file, err, 'cannot take the run lock'));
       }
-      const { pid: holder, run: held, who } = readLock(file);
+      const lock = readLockIfThere(file);
+      if (!lock) {
+        vanished++;
+        attempt--;
+        continue;
+      }
+      const { pid: holder, run: held, who } = lock;
       if (holder > 0 && holder !== process.pid && isAlive(holder) && !startedSince(holder, file)) {
         throw new StateError(
           `another run of this runbook (pid ${holder}${who ? `, ${who}` : ''}) is in progress; wait for it or stop it`,
