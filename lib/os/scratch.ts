@@ -23,14 +23,6 @@ export function scratchDir(prefix: string, env: NodeJS.ProcessEnv = process.env)
 
 /** Removes every scratch directory whose name starts with `prefix` (one of a run killed outright). */
 export function removeScratchDirs(prefix: string, env: NodeJS.ProcessEnv = process.env): void {
-  removeScratchWhere((name) => name.startsWith(prefix), env);
-}
-
-/** Removes every scratch directory `gone` says is no one's any more (given its name and full path). */
-export function removeScratchWhere(
-  gone: (name: string, dir: string) => boolean,
-  env: NodeJS.ProcessEnv = process.env,
-): void {
   for (const base of [...bases(env), tmpdir()]) {
     let names: string[];
     try {
@@ -39,8 +31,7 @@ export function removeScratchWhere(
       continue;
     }
     for (const name of names) {
-      const dir = path.join(base, name);
-      if (gone(name, dir)) rmSync(dir, { recursive: true, force: true });
+      if (name.startsWith(prefix)) rmSync(path.join(base, name), { recursive: true, force: true });
     }
   }
 }

@@ -5,10 +5,12 @@
 // to end what it left, ends the rest itself, and refuses to start while any of it still runs: no step
 // ever runs beside an earlier run's copy of itself.
 import { statSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { StateError } from '../core/errors.ts';
 import { isRunning, startedAt } from '../os/proc.ts';
 import { endProcesses, type RunProcess, runProcesses } from '../os/run-processes.ts';
-import { removeScratchDirs, removeScratchWhere } from '../os/scratch.ts';
+import { removeScratchDirs } from '../os/scratch.ts';
 import { scratchOwner, scratchPrefix } from '../shell/session.ts';
 
 /** How long what a run left is given to end on SIGTERM before SIGKILL. */
@@ -41,16 +43,24 @@ export async function endRunLeftovers(
 }
 
 /**
- * Before a run: scratch directories of any runbook's run killed outright before its watch began (its
- * runner gone, none of its processes left) are removed; the watch removes the others itself.
+ * As a run starts: scratch directories in `base` (where its own is) of any runbook's run killed outright
+ * before its watch began (its runner gone, none of its processes left) are removed; the watch removes the
+ * others itself. Off the run's way: `base` may be a temp directory of many thousands of entries.
  */
-export function removeOrphanScratch(env: NodeJS.ProcessEnv): void {
-  removeScratchWhere((name, dir) => {
+export async function removeOrphanScratch(base: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch {
+    return;
+  }
+  for (const name of names) {
     const owner = scratchOwner(name);
-    if (!owner || owner.pid === process.pid) return false;
-    if (isRunning(owner.pid) && !startedAfter(owner.pid, dir)) return false;
-    return runProcesses(owner.run).length === 0;
-  }, env);
+    if (!owner || owner.pid === process.pid) continue;
+    const dir = path.join(base, name);
+    if (isRunning(owner.pid) && !startedAfter(owner.pid, dir)) continue;
+    if (runProcesses(owner.run).length === 0) await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Whether `pid` started after `dir` was last written: its number was used again, by another process. */

@@ -1,5 +1,6 @@
 // One run of a runbook, from loading it to the exit code: checks, the run record, the selection, then the
 // unattended (--yes) or interactive driver over the same engine.
+import path from 'node:path';
 import { EXIT, RunbookError, UsageError } from '../core/errors.ts';
 import type { RunIO, RunOptions } from '../core/options.ts';
 import { declaredSecrets } from '../core/secrets.ts';
@@ -94,9 +95,10 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
     : undefined;
   const session = options.dryRun ? undefined : new ShellSession(fm.shell ?? DEFAULT_SHELL, env, file);
   session?.warmUp(stepIO);
+  let sweeping: Promise<void> | undefined;
   try {
     if (lock?.earlier) await endEarlierRun(lock.earlier, env, io.stderr);
-    if (session) removeOrphanScratch(env);
+    sweeping = session ? removeOrphanScratch(path.dirname(session.dir)).catch(() => {}) : undefined;
     const setup = { file, place, options, io, runbook, text, baseDir, interactive, paint, known, env, lines };
     return await runLocked({ ...setup, session, stepIO, tap, sink, renderer });
   } finally {
@@ -107,6 +109,7 @@ async function start(file: string, options: RunOptions, io: RunIO, known: Known)
       const own = (p: RunProcess) => session.owns(p.pid) || p.env.includes(`${SPARE_MARK}=1`);
       await endRunLeftovers(runId, session.heldOutputLinks, own, io.stderr);
     }
+    await sweeping;
     lock?.release();
   }
 }
