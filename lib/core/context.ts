@@ -121,6 +121,12 @@ export function validateContext(raw: unknown): Context {
   ) {
     return bad('shell options');
   }
+  if (
+    c.dirs !== undefined &&
+    (!Array.isArray(c.dirs) || !c.dirs.every((d) => typeof d === 'string' && d !== '' && !d.includes('\0')))
+  ) {
+    return bad('directory stack');
+  }
   if (typeof c.vars !== 'object' || c.vars === null) return bad('vars missing');
   for (const [name, v] of Object.entries(c.vars as Record<string, CarriedVar>)) {
     if (!IDENTIFIER.test(name)) bad(`variable name ${JSON.stringify(name)}`);

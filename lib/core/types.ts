@@ -110,6 +110,8 @@ export interface Context {
   cwd: string;
   /** The umask at the end of the last step ("0022"); absent until a shell step reported one. */
   umask?: string;
+  /** The directory stack below `cwd` (`pushd`), top first; absent when empty. */
+  dirs?: string[];
   /**
    * The shell options steps changed from the plain step shell, as bash's own lines (`shopt -s extglob`,
    * `set -o nounset`, one a line; see core/shell-options.ts); absent when none.

@@ -242,5 +242,6 @@ export function mergeJsResult(before: Context, after: JsStepResult, env: NodeJS.
     cwd: after.cwd,
     ...(umask ? { umask } : {}),
     ...(before.options ? { options: before.options } : {}),
+    ...(before.dirs ? { dirs: before.dirs } : {}),
   };
 }

@@ -18,6 +18,8 @@ export interface Snapshot {
   functions?: string;
   cwd: string;
   umask: string;
+  /** The directory stack below the working directory (`pushd`), top first. */
+  dirs: string[];
 }
 
 /** The shell could not write its snapshot (a full disk): bash's reason, e.g. "No space left on device". */
@@ -88,10 +90,10 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
     return undefined;
   }
   // Seven NUL-terminated fields: the shell options, variables, functions, the token, the directory, what
-  // was listed, the umask.
+  // was listed, the umask; then one for each directory of the stack below the working directory.
   const fields = text.split('\0');
   if (fields[0] === 'RBFAIL' && fields[1] === token) return { failed: fields[2] || 'write error' };
-  if (fields.length !== 8 || fields[7] !== '' || fields[3] !== token) return undefined;
+  if (fields.length < 8 || fields[fields.length - 1] !== '' || fields[3] !== token) return undefined;
   const listed = fields[5] as string;
   return {
     ...(/[vo]/.test(listed) ? { options: fields[0] as string } : {}),
@@ -100,6 +102,7 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
     ...(listed.includes('f') ? { functions: fields[2] as string } : {}),
     cwd: fields[4] as string,
     umask: (fields[6] as string).trim(),
+    dirs: fields.slice(7, -1),
   };
 }
 

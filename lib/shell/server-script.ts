@@ -83,7 +83,7 @@ ${RESTORE_FUNCTION}
 # then what is left with those unset, which is what is new (bash lists every variable in time quadratic in
 # their number, names it is given in linear time); else a file of the names the step can change.
 __rb_snapshot() {
-  builtin local __rb_what=vf
+  builtin local __rb_what=vf __rb_d
   builtin local -a __rb_names
   if [[ -n $1 && $1 != '*' ]]; then
     builtin mapfile -t __rb_names < "$__RB_DIR/$1"
@@ -110,6 +110,8 @@ __rb_snapshot() {
     builtin printf '\\0'
     if [[ $__rb_what == *f* ]]; then builtin declare -f; fi
     builtin printf '\\0%s\\0%s\\0%s\\0' "$__rb_token" "$PWD" "$__rb_what"; builtin umask; builtin printf '\\0'
+    # The directory stack below the working directory (pushd), one field each.
+    for __rb_d in "\${DIRSTACK[@]:1}"; do builtin printf '%s\\0' "$__rb_d"; done
   } >| "$__RB_DIR/snap"
 }
 # The snapshot could not be written: say so in its place, with bash's reason, once its space is freed.
@@ -176,12 +178,18 @@ while :; do
     [[ $__rb_list == "$__rb_file" ]] && __rb_list=
     __rb_file=$__RB_DIR/\${__rb_file%% *}
     __rb_take_over
-    __rb_opts=
-    { IFS= builtin read -r -d '' __rb_cwd; IFS= builtin read -r -d '' __rb_umask
-      IFS= builtin read -r -d '' __rb_opts; } < "$__RB_DIR/cwd.in"
+    # Where the step starts: directory, umask, shell options, then the directory stack below it.
+    builtin mapfile -d '' -t __rb_start < "$__RB_DIR/cwd.in"
+    __rb_cwd=\${__rb_start[0]-} __rb_umask=\${__rb_start[1]-} __rb_opts=\${__rb_start[2]-}
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1
+    fi
+    if (( \${#__rb_start[@]} > 3 )); then
+      builtin dirs -c
+      for (( __rb_i = \${#__rb_start[@]} - 1; __rb_i >= 3; __rb_i-- )); do
+        builtin pushd -n -- "\${__rb_start[__rb_i]}" >/dev/null
+      done
     fi
     if [[ -n $__rb_umask ]]; then builtin umask "$__rb_umask"; fi
     if (( __rb_pty )) && [[ ! -e $__RB_DIR/pipes ]]; then

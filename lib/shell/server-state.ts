@@ -52,6 +52,8 @@ export class ShellState {
   private functionSet = new Set<string>();
   cwd = '';
   umask?: string;
+  /** The directory stack below cwd (pushd), top first. */
+  dirs: string[] = [];
   /** The shell options as bash lists them, by option, and the lines that differ from the baseline's. */
   private optionLines = new Map<string, string>();
   private optionsText?: string;
@@ -156,6 +158,10 @@ export class ShellState {
       this.options = options;
       this.made = undefined;
     }
+    if (!sameDirs(snap.dirs, this.dirs)) {
+      this.dirs = snap.dirs;
+      this.made = undefined;
+    }
     const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
     if (this.functions !== before || (adopt.length && shadowed.length)) {
       // A step's own `declare` or `unset` function would take these lines over: define functions last.
@@ -184,6 +190,7 @@ export class ShellState {
       cwd: this.cwd,
       ...(this.umask ? { umask: this.umask } : {}),
       ...(this.options ? { options: this.options } : {}),
+      ...(this.dirs.length ? { dirs: this.dirs } : {}),
     };
     return this.made;
   }
@@ -200,6 +207,12 @@ export class ShellState {
     if (target.options) values.options = target.options;
     if ((target.options ?? '') !== this.options) {
       this.options = target.options ?? '';
+      this.made = undefined;
+    }
+    // The stack a step starts with is the target's too: the step's subshell builds it (cwd.in).
+    if (target.dirs) values.dirs = target.dirs;
+    if (!sameDirs(target.dirs ?? [], this.dirs)) {
+      this.dirs = target.dirs ?? [];
       this.made = undefined;
     }
     if (target.vars !== this.contextVars) {
@@ -237,6 +250,7 @@ export class ShellState {
     const umask = target.umask ?? this.umask;
     if (target.cwd !== this.cwd || umask !== this.umask) return false;
     if ((target.options ?? '') !== this.options) return false;
+    if (!sameDirs(target.dirs ?? [], this.dirs)) return false;
     if (target.functions.trim() !== this.functions.trim()) return false;
     if (target.unset.some((name) => this.vars.has(name))) return false;
     if (target.vars === this.contextVars) return true;
@@ -304,7 +318,12 @@ export class ShellState {
     state.functionSet = new Set(base.functionSet);
     state.cwd = base.cwd;
     state.umask = base.umask;
+    state.dirs = base.dirs;
     state.optionLines = base.optionLines;
     return state;
   }
+}
+
+function sameDirs(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

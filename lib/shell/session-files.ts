@@ -99,7 +99,8 @@ export class SessionFiles {
     };
     this.only('ctx.in', hasValues ? encodeContext(values, valueFile) : '');
     this.only('adopt.sh', adopt);
-    const start = `${values.cwd}\0${values.umask ?? ''}\0${values.options ?? ''}\0`;
+    const dirs = (values.dirs ?? []).map((d) => `${d}\0`).join('');
+    const start = `${values.cwd}\0${values.umask ?? ''}\0${values.options ?? ''}\0${dirs}`;
     if (start !== this.start) {
       this.write('cwd.in', start);
       this.start = start;

@@ -194,6 +194,7 @@ export class ShellSession {
       cwd: held.cwd,
       umask: held.umask,
       ...(held.options ? { options: held.options } : {}),
+      ...(held.dirs.length ? { dirs: held.dirs } : {}),
     };
     return { ...this.send(server, { ...step, context }, nothing, ''), context };
   }

@@ -50,4 +50,32 @@ describe('--resume brings back what bash held', { timeout: 60_000 }, () => {
     expect(resumed.stderr).toContain('all 2 steps done');
     expect(readFileSync(path.join(dir, 'state.txt')).toString('latin1')).toBe(expected.toString('latin1'));
   });
+
+  it('the directory stack (pushd in one step, popd in a later one), in the run and after a resume', async () => {
+    const dir = scratch();
+    const steps = [
+      'mkdir -p a/b c "d -x" && pushd a >/dev/null && pushd b >/dev/null && pushd -n "$OLDPWD/../c" >/dev/null',
+      'pushd -n "../../d -x" >/dev/null; dirs -v -l > "$TOP/stack.txt"',
+      'test -e "$TOP/flag"',
+      'popd >/dev/null; popd -n >/dev/null; { pwd; dirs -l -p; } >> "$TOP/stack.txt"',
+    ];
+    writeSteps(dir, 'stack.md', steps);
+    writeFileSync(path.join(dir, 'plain.sh'), `${steps.join('\n')}\n`);
+    writeFileSync(path.join(dir, 'flag'), '');
+    const env = { ...process.env, TOP: dir };
+    execFileSync('bash', ['plain.sh'], { cwd: dir, env });
+    const expected = readFileSync(path.join(dir, 'stack.txt'), 'utf8');
+    expect(expected.split('\n').length).toBeGreaterThan(6);
+    for (const resume of [false, true]) {
+      execFileSync('rm', ['-rf', 'stack.txt', 'a', 'c', 'd -x', '.runbook'], { cwd: dir });
+      if (resume) {
+        execFileSync('rm', ['flag'], { cwd: dir });
+        expect((await runCli(['--yes', 'stack.md'], { cwd: dir, env })).code).toBe(1);
+        writeFileSync(path.join(dir, 'flag'), '');
+      }
+      const r = await runCli(['--yes', ...(resume ? ['--resume'] : []), 'stack.md'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(path.join(dir, 'stack.txt'), 'utf8')).toBe(expected);
+    }
+  });
 });
