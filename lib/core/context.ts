@@ -127,6 +127,12 @@ export function validateContext(raw: unknown): Context {
   ) {
     return bad('directory stack');
   }
+  if (
+    c.args !== undefined &&
+    (!Array.isArray(c.args) || !c.args.every((a) => typeof a === 'string' && !a.includes('\0')))
+  ) {
+    return bad('positional parameters');
+  }
   if (typeof c.vars !== 'object' || c.vars === null) return bad('vars missing');
   for (const [name, v] of Object.entries(c.vars as Record<string, CarriedVar>)) {
     if (!IDENTIFIER.test(name)) bad(`variable name ${JSON.stringify(name)}`);

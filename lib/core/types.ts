@@ -112,6 +112,8 @@ export interface Context {
   umask?: string;
   /** The directory stack below `cwd` (`pushd`), top first; absent when empty. */
   dirs?: string[];
+  /** The positional parameters steps left (`set -- a b`); absent when none. */
+  args?: string[];
   /**
    * The shell options steps changed from the plain step shell, as bash's own lines (`shopt -s extglob`,
    * `set -o nounset`, one a line; see core/shell-options.ts); absent when none.

@@ -243,5 +243,6 @@ export function mergeJsResult(before: Context, after: JsStepResult, env: NodeJS.
     ...(umask ? { umask } : {}),
     ...(before.options ? { options: before.options } : {}),
     ...(before.dirs ? { dirs: before.dirs } : {}),
+    ...(before.args ? { args: before.args } : {}),
   };
 }

@@ -18,6 +18,8 @@ export interface Snapshot {
   functions?: string;
   cwd: string;
   umask: string;
+  /** The step's positional parameters as it left them (`set --`, `shift`). */
+  args: string[];
   /** The directory stack below the working directory (`pushd`), top first. */
   dirs: string[];
 }
@@ -90,10 +92,13 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
     return undefined;
   }
   // Seven NUL-terminated fields: the shell options, variables, functions, the token, the directory, what
-  // was listed, the umask; then one for each directory of the stack below the working directory.
+  // was listed, the umask; then the positional parameters (their count, then each) and one for each
+  // directory of the stack below the working directory.
   const fields = text.split('\0');
   if (fields[0] === 'RBFAIL' && fields[1] === token) return { failed: fields[2] || 'write error' };
-  if (fields.length < 8 || fields[fields.length - 1] !== '' || fields[3] !== token) return undefined;
+  const argc = Number(fields[7]);
+  if (!Number.isInteger(argc) || argc < 0 || fields.length < 9 + argc) return undefined;
+  if (fields[fields.length - 1] !== '' || fields[3] !== token) return undefined;
   const listed = fields[5] as string;
   return {
     ...(/[vo]/.test(listed) ? { options: fields[0] as string } : {}),
@@ -102,7 +107,8 @@ export function readSnapshot(dir: string, token: string): Snapshot | SnapshotFai
     ...(listed.includes('f') ? { functions: fields[2] as string } : {}),
     cwd: fields[4] as string,
     umask: (fields[6] as string).trim(),
-    dirs: fields.slice(7, -1),
+    args: fields.slice(8, 8 + argc),
+    dirs: fields.slice(8 + argc, -1),
   };
 }
 

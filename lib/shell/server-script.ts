@@ -27,13 +27,13 @@ const STEP = `    # The server's helpers are not the step's; its snapshot lists 
     builtin set -$__rb_flags
     if (( __rb_pipefail )); then builtin set -o pipefail; fi
     __rb_dumped=0
-    builtin trap '{ __rb_s=$?; ${ENDS}; __rb_on_exit "$__rb_s"; } 2>/dev/null' EXIT
+    builtin trap '{ __rb_s=$? __rb_argv=("$@"); ${ENDS}; __rb_on_exit "$__rb_s"; } 2>/dev/null' EXIT
     # The shell options earlier steps left (only option lines: the runner writes nothing else there).
     if [[ -n $__rb_opts ]]; then builtin eval "$__rb_opts" 2>/dev/null || :; fi
     builtin source "$__rb_file"
     # An EXIT trap the step set runs as the subshell ends, after its snapshot: at the end of the step, as
     # at the end of a script (GitHub Actions runs each step as one). Ours, if still set, does nothing now.
-    { ${ENDS}; __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; } 2>/dev/null`;
+    { __rb_argv=("$@"); ${ENDS}; __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; } 2>/dev/null`;
 
 /**
  * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in
@@ -110,8 +110,10 @@ __rb_snapshot() {
     builtin printf '\\0'
     if [[ $__rb_what == *f* ]]; then builtin declare -f; fi
     builtin printf '\\0%s\\0%s\\0%s\\0' "$__rb_token" "$PWD" "$__rb_what"; builtin umask; builtin printf '\\0'
-    # The directory stack below the working directory (pushd), one field each.
-    for __rb_d in "\${DIRSTACK[@]:1}"; do builtin printf '%s\\0' "$__rb_d"; done
+    # The step's positional parameters (set --, shift), counted; the directory stack below the working
+    # directory (pushd), one field each.
+    builtin printf '%s\\0' "\${#__rb_argv[@]}"
+    for __rb_d in "\${__rb_argv[@]}" "\${DIRSTACK[@]:1}"; do builtin printf '%s\\0' "$__rb_d"; done
   } >| "$__RB_DIR/snap"
 }
 # The snapshot could not be written: say so in its place, with bash's reason, once its space is freed.
@@ -178,16 +180,18 @@ while :; do
     [[ $__rb_list == "$__rb_file" ]] && __rb_list=
     __rb_file=$__RB_DIR/\${__rb_file%% *}
     __rb_take_over
-    # Where the step starts: directory, umask, shell options, then the directory stack below it.
+    # Where the step starts: directory, umask, shell options, the positional parameters (counted), then
+    # the directory stack below the directory.
     builtin mapfile -d '' -t __rb_start < "$__RB_DIR/cwd.in"
-    __rb_cwd=\${__rb_start[0]-} __rb_umask=\${__rb_start[1]-} __rb_opts=\${__rb_start[2]-}
+    __rb_cwd=\${__rb_start[0]-} __rb_umask=\${__rb_start[1]-} __rb_opts=\${__rb_start[2]-} __rb_argc=\${__rb_start[3]:-0}
+    builtin set -- "\${__rb_start[@]:4:__rb_argc}"
     if [[ $__rb_cwd != "$PWD" ]] && ! builtin cd -- "$__rb_cwd"; then
       builtin printf 'runbook: cannot start in %s\\n' "$__rb_cwd" >&$__rb_err
       builtin exit 1
     fi
-    if (( \${#__rb_start[@]} > 3 )); then
+    if (( \${#__rb_start[@]} > 4 + __rb_argc )); then
       builtin dirs -c
-      for (( __rb_i = \${#__rb_start[@]} - 1; __rb_i >= 3; __rb_i-- )); do
+      for (( __rb_i = \${#__rb_start[@]} - 1; __rb_i >= 4 + __rb_argc; __rb_i-- )); do
         builtin pushd -n -- "\${__rb_start[__rb_i]}" >/dev/null
       done
     fi

@@ -54,6 +54,8 @@ export class ShellState {
   umask?: string;
   /** The directory stack below cwd (pushd), top first. */
   dirs: string[] = [];
+  /** The positional parameters (set --). */
+  args: string[] = [];
   /** The shell options as bash lists them, by option, and the lines that differ from the baseline's. */
   private optionLines = new Map<string, string>();
   private optionsText?: string;
@@ -158,8 +160,9 @@ export class ShellState {
       this.options = options;
       this.made = undefined;
     }
-    if (!sameDirs(snap.dirs, this.dirs)) {
+    if (!sameList(snap.dirs, this.dirs) || !sameList(snap.args, this.args)) {
       this.dirs = snap.dirs;
+      this.args = snap.args;
       this.made = undefined;
     }
     const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
@@ -191,6 +194,7 @@ export class ShellState {
       ...(this.umask ? { umask: this.umask } : {}),
       ...(this.options ? { options: this.options } : {}),
       ...(this.dirs.length ? { dirs: this.dirs } : {}),
+      ...(this.args.length ? { args: this.args } : {}),
     };
     return this.made;
   }
@@ -209,10 +213,13 @@ export class ShellState {
       this.options = target.options ?? '';
       this.made = undefined;
     }
-    // The stack a step starts with is the target's too: the step's subshell builds it (cwd.in).
+    // The stack and the positional parameters a step starts with are the target's too: the step's
+    // subshell sets them (cwd.in).
     if (target.dirs) values.dirs = target.dirs;
-    if (!sameDirs(target.dirs ?? [], this.dirs)) {
+    if (target.args) values.args = target.args;
+    if (!sameList(target.dirs ?? [], this.dirs) || !sameList(target.args ?? [], this.args)) {
       this.dirs = target.dirs ?? [];
+      this.args = target.args ?? [];
       this.made = undefined;
     }
     if (target.vars !== this.contextVars) {
@@ -250,7 +257,7 @@ export class ShellState {
     const umask = target.umask ?? this.umask;
     if (target.cwd !== this.cwd || umask !== this.umask) return false;
     if ((target.options ?? '') !== this.options) return false;
-    if (!sameDirs(target.dirs ?? [], this.dirs)) return false;
+    if (!sameList(target.dirs ?? [], this.dirs) || !sameList(target.args ?? [], this.args)) return false;
     if (target.functions.trim() !== this.functions.trim()) return false;
     if (target.unset.some((name) => this.vars.has(name))) return false;
     if (target.vars === this.contextVars) return true;
@@ -319,11 +326,12 @@ export class ShellState {
     state.cwd = base.cwd;
     state.umask = base.umask;
     state.dirs = base.dirs;
+    state.args = base.args;
     state.optionLines = base.optionLines;
     return state;
   }
 }
 
-function sameDirs(a: string[], b: string[]): boolean {
+function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

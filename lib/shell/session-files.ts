@@ -99,8 +99,9 @@ export class SessionFiles {
     };
     this.only('ctx.in', hasValues ? encodeContext(values, valueFile) : '');
     this.only('adopt.sh', adopt);
-    const dirs = (values.dirs ?? []).map((d) => `${d}\0`).join('');
-    const start = `${values.cwd}\0${values.umask ?? ''}\0${values.options ?? ''}\0${dirs}`;
+    const fields = (list: string[] = []) => list.map((f) => `${f}\0`).join('');
+    const args = values.args ?? [];
+    const start = `${values.cwd}\0${values.umask ?? ''}\0${values.options ?? ''}\0${args.length}\0${fields(args)}${fields(values.dirs)}`;
     if (start !== this.start) {
       this.write('cwd.in', start);
       this.start = start;

@@ -195,6 +195,7 @@ export class ShellSession {
       umask: held.umask,
       ...(held.options ? { options: held.options } : {}),
       ...(held.dirs.length ? { dirs: held.dirs } : {}),
+      ...(held.args.length ? { args: held.args } : {}),
     };
     return { ...this.send(server, { ...step, context }, nothing, ''), context };
   }

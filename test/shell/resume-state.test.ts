@@ -78,4 +78,32 @@ describe('--resume brings back what bash held', { timeout: 60_000 }, () => {
       expect(readFileSync(path.join(dir, 'stack.txt'), 'utf8')).toBe(expected);
     }
   });
+
+  it('the positional parameters (set --, shift), in the run and after a resume', async () => {
+    const dir = scratch();
+    const steps = [
+      'set -- prod "eu west 1" "" -x "$(printf \'a\\nb\')"',
+      'printf "[%s]" "$#" "$@" > "$TOP/args.txt"; shift',
+      'test -e "$TOP/flag"',
+      'set -u; printf "[%s]" "$#" "$1" "${4}" >> "$TOP/args.txt"',
+    ];
+    writeSteps(dir, 'args.md', steps);
+    writeFileSync(path.join(dir, 'plain.sh'), `${steps.join('\n')}\n`);
+    writeFileSync(path.join(dir, 'flag'), '');
+    const env = { ...process.env, TOP: dir };
+    execFileSync('bash', ['plain.sh'], { cwd: dir, env });
+    const expected = readFileSync(path.join(dir, 'args.txt'), 'utf8');
+    expect(expected).toBe('[5][prod][eu west 1][][-x][a\nb][4][eu west 1][a\nb]');
+    for (const resume of [false, true]) {
+      execFileSync('rm', ['-rf', 'args.txt', '.runbook'], { cwd: dir });
+      if (resume) {
+        execFileSync('rm', ['flag'], { cwd: dir });
+        expect((await runCli(['--yes', 'args.md'], { cwd: dir, env })).code).toBe(1);
+        writeFileSync(path.join(dir, 'flag'), '');
+      }
+      const r = await runCli(['--yes', ...(resume ? ['--resume'] : []), 'args.md'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(path.join(dir, 'args.txt'), 'utf8')).toBe(expected);
+    }
+  });
 });

@@ -73,7 +73,10 @@ const readyPid = async (h: Harness) => {
   return Number((event as string).slice(6));
 };
 
-/** The snapshot's fields after the shell options: variables, functions, token, directory, listed, umask. */
+/**
+ * The snapshot's fields after the shell options: variables, functions, token, directory, listed, umask,
+ * then the positional parameters (counted) and the directory stack.
+ */
 const snapFields = (h: { dir: string }) =>
   readFileSync(path.join(h.dir, 'snap'), 'utf8').split('\0').slice(1);
 
@@ -90,6 +93,8 @@ describe('step server', () => {
       h.dir,
       'vf',
       `${(process.umask() & 0o777).toString(8).padStart(4, '0')}\n`,
+      // No positional parameters, and no directory stack below the directory.
+      '0',
       '',
     ]);
     await readyPid(h);
