@@ -26,84 +26,62 @@ const NAMES = 'E EMPTY_MAP CFG COUNT LATER LIST REF PLAIN_DECLARED LAT1 RAW MIXE
 // What bash holds after the later steps fill some in: printed to a file, bytes as they are.
 const CHECK = [
   'CFG[alpha]=1; CFG[beta]=2; COUNT="2+3"; LIST+=(x)',
-  `declare -p ${NAMES} > state.txt`,
-  'set -u; echo "${#E[@]} ${#EMPTY_MAP[@]}" >> state.txt; bash -c \'echo "${LATER-NOTSET}"\' >> state.txt',
-  'LATER=now; bash -c \'echo "$LATER"\' >> state.txt',
+  `declare -p ${NAMES} > "$TOP/state.txt"`,
+  'set -u; echo "${#E[@]} ${#EMPTY_MAP[@]}" >> "$TOP/state.txt"; bash -c \'echo "${LATER-NOTSET}"\' >> "$TOP/state.txt"',
+  'LATER=now; bash -c \'echo "$LATER"\' >> "$TOP/state.txt"',
 ].join('\n');
+
+/**
+ * Runs `steps` as one plain bash script, then with the runner, straight through and resumed at the step
+ * that fails until `$TOP/flag` exists; each writes `out`, which must come out the same, byte for byte.
+ * `made`: what the steps make in their directory, removed before each run.
+ */
+async function sameAsPlainBash(steps: string[], out: string, made: string[] = []): Promise<Buffer> {
+  const dir = scratch();
+  const all = [steps[0] as string, 'test -e "$TOP/flag"', ...steps.slice(1)];
+  writeSteps(dir, 'steps.md', all);
+  writeFileSync(path.join(dir, 'plain.sh'), `${all.join('\n')}\n`);
+  writeFileSync(path.join(dir, 'flag'), '');
+  const env = { ...process.env, TOP: dir };
+  execFileSync('bash', ['plain.sh'], { cwd: dir, env });
+  const expected = readFileSync(path.join(dir, out));
+  for (const resume of [false, true]) {
+    execFileSync('rm', ['-rf', out, '.runbook', ...made], { cwd: dir });
+    if (resume) {
+      execFileSync('rm', ['flag'], { cwd: dir });
+      expect((await runCli(['--yes', 'steps.md'], { cwd: dir, env })).code).toBe(1);
+      writeFileSync(path.join(dir, 'flag'), '');
+    }
+    const r = await runCli(['--yes', ...(resume ? ['--resume'] : []), 'steps.md'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, out)).toString('latin1')).toBe(expected.toString('latin1'));
+  }
+  return expected;
+}
 
 describe('--resume brings back what bash held', { timeout: 60_000 }, () => {
   it('empty arrays, variables declared with no value, and bytes that are not UTF-8', async () => {
-    const dir = scratch();
-    const steps = [SETUP, 'echo two', 'test -e flag', CHECK];
-    writeSteps(dir, 'kinds.md', steps);
-    writeFileSync(path.join(dir, 'plain.sh'), `${steps.join('\n')}\n`);
-    writeFileSync(path.join(dir, 'flag'), '');
-    execFileSync('bash', ['plain.sh'], { cwd: dir });
-    const expected = readFileSync(path.join(dir, 'state.txt'));
+    const expected = await sameAsPlainBash([SETUP, CHECK], 'state.txt');
     expect(expected.toString('latin1')).toContain('declare -A CFG=([alpha]="1" [beta]="2" )');
-
-    execFileSync('rm', ['flag', 'state.txt'], { cwd: dir });
-    const failed = await runCli(['--yes', 'kinds.md'], { cwd: dir });
-    expect(failed.code).toBe(1);
-    writeFileSync(path.join(dir, 'flag'), '');
-    const resumed = await runCli(['--yes', '--resume', 'kinds.md'], { cwd: dir });
-    expect(resumed.stderr).toContain('all 2 steps done');
-    expect(readFileSync(path.join(dir, 'state.txt')).toString('latin1')).toBe(expected.toString('latin1'));
   });
 
   it('the directory stack (pushd in one step, popd in a later one), in the run and after a resume', async () => {
-    const dir = scratch();
     const steps = [
       'mkdir -p a/b c "d -x" && pushd a >/dev/null && pushd b >/dev/null && pushd -n "$OLDPWD/../c" >/dev/null',
       'pushd -n "../../d -x" >/dev/null; dirs -v -l > "$TOP/stack.txt"',
-      'test -e "$TOP/flag"',
       'popd >/dev/null; popd -n >/dev/null; { pwd; dirs -l -p; } >> "$TOP/stack.txt"',
     ];
-    writeSteps(dir, 'stack.md', steps);
-    writeFileSync(path.join(dir, 'plain.sh'), `${steps.join('\n')}\n`);
-    writeFileSync(path.join(dir, 'flag'), '');
-    const env = { ...process.env, TOP: dir };
-    execFileSync('bash', ['plain.sh'], { cwd: dir, env });
-    const expected = readFileSync(path.join(dir, 'stack.txt'), 'utf8');
-    expect(expected.split('\n').length).toBeGreaterThan(6);
-    for (const resume of [false, true]) {
-      execFileSync('rm', ['-rf', 'stack.txt', 'a', 'c', 'd -x', '.runbook'], { cwd: dir });
-      if (resume) {
-        execFileSync('rm', ['flag'], { cwd: dir });
-        expect((await runCli(['--yes', 'stack.md'], { cwd: dir, env })).code).toBe(1);
-        writeFileSync(path.join(dir, 'flag'), '');
-      }
-      const r = await runCli(['--yes', ...(resume ? ['--resume'] : []), 'stack.md'], { cwd: dir, env });
-      expect(r.code, r.stderr).toBe(0);
-      expect(readFileSync(path.join(dir, 'stack.txt'), 'utf8')).toBe(expected);
-    }
+    const expected = await sameAsPlainBash(steps, 'stack.txt', ['a', 'c', 'd -x']);
+    expect(expected.toString().split('\n').length).toBeGreaterThan(6);
   });
 
   it('the positional parameters (set --, shift), in the run and after a resume', async () => {
-    const dir = scratch();
     const steps = [
       'set -- prod "eu west 1" "" -x "$(printf \'a\\nb\')"',
       'printf "[%s]" "$#" "$@" > "$TOP/args.txt"; shift',
-      'test -e "$TOP/flag"',
       'set -u; printf "[%s]" "$#" "$1" "${4}" >> "$TOP/args.txt"',
     ];
-    writeSteps(dir, 'args.md', steps);
-    writeFileSync(path.join(dir, 'plain.sh'), `${steps.join('\n')}\n`);
-    writeFileSync(path.join(dir, 'flag'), '');
-    const env = { ...process.env, TOP: dir };
-    execFileSync('bash', ['plain.sh'], { cwd: dir, env });
-    const expected = readFileSync(path.join(dir, 'args.txt'), 'utf8');
-    expect(expected).toBe('[5][prod][eu west 1][][-x][a\nb][4][eu west 1][a\nb]');
-    for (const resume of [false, true]) {
-      execFileSync('rm', ['-rf', 'args.txt', '.runbook'], { cwd: dir });
-      if (resume) {
-        execFileSync('rm', ['flag'], { cwd: dir });
-        expect((await runCli(['--yes', 'args.md'], { cwd: dir, env })).code).toBe(1);
-        writeFileSync(path.join(dir, 'flag'), '');
-      }
-      const r = await runCli(['--yes', ...(resume ? ['--resume'] : []), 'args.md'], { cwd: dir, env });
-      expect(r.code, r.stderr).toBe(0);
-      expect(readFileSync(path.join(dir, 'args.txt'), 'utf8')).toBe(expected);
-    }
+    const expected = await sameAsPlainBash(steps, 'args.txt');
+    expect(expected.toString()).toBe('[5][prod][eu west 1][][-x][a\nb][4][eu west 1][a\nb]');
   });
 });

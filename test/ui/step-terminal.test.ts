@@ -102,38 +102,30 @@ describe("a step's own terminal", { timeout: 60_000 }, () => {
     expect(JSON.parse(read(dir, '.runbook/timeout.state.json')).steps[0].tail).toBe('slow started\n');
   });
 
-  it('ends a step that ignores Ctrl-C when Ctrl-C comes three times', async () => {
-    const dir = scratch('notebook/stubborn.md');
-    const s = new PtySession(['stubborn.md'], { cwd: dir, env: { NO_COLOR: '1' } });
-    sessions.push(s);
-    await s.waitFor('Step 1: run it?');
-    s.write('r');
-    await waitFor(() => existsSync(path.join(dir, 'started.txt')));
-    // One Ctrl-C is the step's to handle, and this one ignores it; three in a row end it.
-    s.write('\x03');
-    await s.waitFor('^C');
-    s.write('\x03\x03');
-    await s.waitFor('Step 1 interrupted: what now?');
-    s.write('q');
-    expect((await s.exit()).exitCode).toBe(130);
-  });
-
-  it('ends a step that ignores SIGTERM too, and shows nothing of the step shell of its own', async () => {
-    const dir = scratch('notebook/stubborn-term.md');
-    const s = new PtySession(['stubborn-term.md'], { cwd: dir, env: { NO_COLOR: '1' } });
-    sessions.push(s);
-    await s.waitFor('Step 1: run it?');
-    s.write('r');
-    await waitFor(() => existsSync(path.join(dir, 'started.txt')));
-    s.write('\x03');
-    await s.waitFor('^C');
-    s.write('\x03\x03');
-    // SIGTERM is ignored, so the tree is killed: the step shell once reported that job, whole, on the screen.
-    await s.waitFor('Step 1 interrupted: what now?');
-    expect(s.screen()).not.toMatch(/Killed|__rb_|server\.sh/);
-    s.write('q');
-    expect((await s.exit()).exitCode).toBe(130);
-  });
+  // A step that ignores SIGTERM too has its tree killed: the step shell once reported that job, its whole
+  // command text (the runner's own script), on the screen.
+  it.each([
+    ['Ctrl-C', 'stubborn.md'],
+    ['Ctrl-C and SIGTERM', 'stubborn-term.md'],
+  ])(
+    'ends a step that ignores %s when Ctrl-C comes three times, showing nothing of the step shell',
+    async (_what, file) => {
+      const dir = scratch(`notebook/${file}`);
+      const s = new PtySession([file], { cwd: dir, env: { NO_COLOR: '1' } });
+      sessions.push(s);
+      await s.waitFor('Step 1: run it?');
+      s.write('r');
+      await waitFor(() => existsSync(path.join(dir, 'started.txt')));
+      // One Ctrl-C is the step's to handle, and this one ignores it; three in a row end it.
+      s.write('\x03');
+      await s.waitFor('^C');
+      s.write('\x03\x03');
+      await s.waitFor('Step 1 interrupted: what now?');
+      expect(s.screen()).not.toMatch(/Killed|__rb_|server\.sh/);
+      s.write('q');
+      expect((await s.exit()).exitCode).toBe(130);
+    },
+  );
 
   it('keeps pipes under --yes', async () => {
     const dir = scratch('notebook/terminal.md');
