@@ -10,7 +10,7 @@ import { replaceFile } from '../os/replace-file.ts';
 import type { VariableAnalysis } from './variables.ts';
 
 /** Bump when the analysis itself changes, so cached results from older rules are not reused. */
-const CACHE_VERSION = 5;
+const CACHE_VERSION = 6;
 
 interface AnalysisCache {
   version: number;

@@ -50,6 +50,7 @@ const SOFT_TEXT: Record<SoftReason, string> = {
   'set +u': 'the step runs set +u',
   array: 'a whole array, empty when unset',
   'may be set by the step': 'read after a source or eval in the same step',
+  branch: 'read only in a branch that may not run',
 };
 
 function describeStep(step: Step): string {

@@ -151,8 +151,18 @@ class Walker extends AssignmentWalk {
           this.visit(this.child(scope), node.Y);
           return;
         }
+        // `a && b`, `a || b`: b may not run.
         this.visit(scope, node.X);
-        this.visit(scope, node.Y);
+        this.visit(this.branch(scope), node.Y);
+        return;
+      case 'IfClause':
+        this.visitAll(scope, node.Cond);
+        this.visitAll(this.branch(scope), node.Then);
+        this.visit(this.branch(scope), node.Else);
+        return;
+      case 'CaseClause':
+        this.visit(scope, node.Word);
+        for (const item of (node.Items ?? []) as ShNode[]) this.visit(this.branch(scope), item);
         return;
       case 'ForClause':
         this.visitFor(scope, node);
@@ -188,7 +198,13 @@ class Walker extends AssignmentWalk {
       this.visitArith(scope, loop.Cond);
       this.visitArith(scope, loop.Post);
     }
+    // A loop's body almost always runs (most loop over written words): its reads stay certain.
     this.visitAll(scope, node.Do);
+  }
+
+  /** A scope for code that may not run (an if's or case's branch, after && or ||): reads not certain. */
+  private branch(scope: Scope): Scope {
+    return scope.soft ? scope : { ...scope, soft: 'branch' };
   }
 
   private visitCall(scope: Scope, node: ShNode): void {

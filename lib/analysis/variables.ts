@@ -16,7 +16,9 @@ export type SoftReason =
   /** `"${A[@]}"`: an unset array expands to nothing, even under `set -u`. */
   | 'array'
   /** Read after a source, eval or assignment to a computed name in the same step. */
-  | 'may be set by the step';
+  | 'may be set by the step'
+  /** In a branch that may not run: an if's or case's body, after `&&` or `||`. */
+  | 'branch';
 
 /** A function a step defines, as a later call sees it. */
 export interface FunctionInfo {

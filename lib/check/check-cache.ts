@@ -10,7 +10,7 @@ import path from 'node:path';
 import which from 'which';
 import { replaceFile } from '../os/replace-file.ts';
 
-const VERSION = 2;
+const VERSION = 3;
 
 interface Stored {
   version: number;

@@ -115,6 +115,26 @@ describe('analyzeShell', () => {
     expect((await analyzeShell('echo "$@"; x=$("$@")')).maySetAny).toBeUndefined();
   });
 
+  it('takes a read in a branch that may not run as uncertain; a loop body and a condition stay certain', async () => {
+    const r = await analyzeShell(
+      [
+        'if [ "$MODE" = prod ]; then echo "$PROD_URL"; elif [ "$MODE" = x ]; then echo "$X_URL"; else :; fi',
+        'case "$KIND" in a) echo "$A_ONLY";; esac',
+        'ping -c1 "$HOST" && echo "$UP" || echo "down: $REASON"',
+        'for c in 0 1; do echo "$PREFIX-$c"; done',
+      ].join('\n'),
+    );
+    expect(r.needs).toEqual(['KIND', 'HOST', 'PREFIX']);
+    expect(r.mayNeed).toEqual({
+      MODE: 'test',
+      PROD_URL: 'branch',
+      X_URL: 'branch',
+      A_ONLY: 'branch',
+      UP: 'branch',
+      REASON: 'branch',
+    });
+  });
+
   it('reads here-documents only when their delimiter is unquoted', async () => {
     const r = await analyzeShell(
       'cat <<EOF\n$EXPANDED\nEOF\ncat <<\'EOF\'\n$LITERAL\nEOF\ncat <<"EOF"\n$ALSO\nEOF',

@@ -37,6 +37,18 @@ describe('runs that must not be refused', () => {
     expect(r.stderr).not.toContain('EXPORTED');
   });
 
+  it('reads only in a branch that does not run (if, case, after || or &&): warned, not refused', {
+    timeout: 60_000,
+  }, async () => {
+    const r = await runYes('branches.md');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('deployed to staging\n');
+    for (const name of ['PRODUCTION_URL', 'ONCALL', 'FAILURE_REASON'])
+      expect(r.stderr).toMatch(
+        new RegExp(`^  ${name} +read by step 2 .*read only in a branch that may not run`, 'm'),
+      );
+  });
+
   it('100 steps counting with V1=$((V0 + 1)) under set +u', { timeout: 60_000 }, async () => {
     const r = await runYes('counting.md');
     expect(r.code, r.stderr).toBe(0);
