@@ -12,7 +12,26 @@ export interface CommandAssignments {
 }
 
 const NONE: CommandAssignments = { names: [], dynamic: [] };
-const COMPUTED: CommandAssignments = { names: [], dynamic: [], computedOptions: true };
+
+/** The builtins that assign through their arguments, and which of their options take an argument. */
+const WITH_ARGUMENT: Record<string, string> = {
+  read: 'adinNptu',
+  mapfile: 'dnOsuCc',
+  readarray: 'dnOsuCc',
+  printf: 'v',
+  wait: 'p',
+  getopts: '',
+  unset: '',
+};
+
+/** The declaration builtins, which the parser reads as commands when written so (`builtin export A=1`). */
+export const DECLARATION_BUILTINS: ReadonlySet<string> = new Set([
+  'declare',
+  'typeset',
+  'local',
+  'export',
+  'readonly',
+]);
 
 /**
  * `words` are the command's words, undefined where a word expands something. `starts`, when given, holds
@@ -20,48 +39,35 @@ const COMPUTED: CommandAssignments = { names: [], dynamic: [], computedOptions: 
  * and does not start with literal text other than `-`, is then reported as computed options.
  */
 export function assignedByCommand(words: Array<string | undefined>, starts?: string[]): CommandAssignments {
-  const split = (withArgument: string) => {
-    const parts = splitOptions(words, withArgument);
-    const at = parts.operands[0]?.at ?? words.length;
-    const start = parts.ended || words[at] !== undefined ? undefined : starts?.[at];
-    return { ...parts, computed: start !== undefined && (start === '' || start.startsWith('-')) };
-  };
-  return assignedBy(words[0], split);
-}
-
-type Split = (withArgument: string) => ReturnType<typeof splitOptions> & { computed: boolean };
-
-function assignedBy(command: string | undefined, splitOptions: Split): CommandAssignments {
+  const [command] = words;
+  const withArgument = command === undefined ? undefined : WITH_ARGUMENT[command];
+  if (withArgument === undefined) return NONE;
+  const { options, flags, operands, ended } = splitOptions(words, withArgument);
+  const at = operands[0]?.at ?? words.length;
+  const start = ended || words[at] !== undefined ? undefined : starts?.[at];
+  if (start !== undefined && (start === '' || start.startsWith('-')))
+    return { names: [], dynamic: [], computedOptions: true };
   switch (command) {
     case 'read': {
-      const { options, operands, computed } = splitOptions('adinNptu');
-      if (computed) return COMPUTED;
       const array = options.get('a');
       if (array) return fromOperands([array]);
       if (options.has('a')) return fromOperands([]);
       return operands.length ? fromOperands(operands) : { names: ['REPLY'], dynamic: [] };
     }
     case 'mapfile':
-    case 'readarray': {
-      const { operands, computed } = splitOptions('dnOsuCc');
-      if (computed) return COMPUTED;
+    case 'readarray':
       return operands.length ? fromOperands(operands.slice(0, 1)) : { names: ['MAPFILE'], dynamic: [] };
-    }
     case 'printf':
-      return optionTarget(splitOptions('v'), 'v');
-    case 'wait':
-      return optionTarget(splitOptions('p'), 'p');
-    case 'getopts': {
-      const { operands, computed } = splitOptions('');
-      return computed ? COMPUTED : fromOperands(operands.slice(1, 2));
+    case 'wait': {
+      // The argument of `printf -v NAME`, `wait -p NAME`.
+      const target = options.get(withArgument);
+      return fromOperands(target ? [target] : []);
     }
-    case 'unset': {
-      const { operands, flags, computed } = splitOptions('');
-      if (computed) return COMPUTED;
-      return flags.has('f') ? NONE : fromOperands(operands);
-    }
+    case 'getopts':
+      return fromOperands(operands.slice(1, 2));
     default:
-      return NONE;
+      // unset
+      return flags.has('f') ? NONE : fromOperands(operands);
   }
 }
 
@@ -79,13 +85,6 @@ function fromOperands(operands: Operand[]): CommandAssignments {
     else if (/^[A-Za-z_]/.test(word)) names.push(word);
   }
   return { names, dynamic };
-}
-
-/** The argument of option `-flag` (`printf -v NAME`, `wait -p NAME`). */
-function optionTarget(split: ReturnType<Split>, flag: string): CommandAssignments {
-  if (split.computed) return COMPUTED;
-  const target = split.options.get(flag);
-  return fromOperands(target ? [target] : []);
 }
 
 /**

@@ -15,15 +15,12 @@
 //   function, which are the caller's arguments.
 
 import { forEachChild, literalWord, type OperatorCodes, type ShNode } from './bash-parser.ts';
-import { assignedByCommand } from './builtin-assignments.ts';
+import { assignedByCommand, DECLARATION_BUILTINS } from './builtin-assignments.ts';
 
 import { AssignmentWalk } from './shell-assignments.ts';
 import { SHELL_BUILTINS } from './shell-builtins.ts';
 import { Findings, type Scope } from './shell-scope.ts';
 import type { FunctionInfo, VariableAnalysis } from './variables.ts';
-
-/** The declaration builtins, when the parser reads one as a command (`builtin export A=1`). */
-const DECLARES = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 
 export function analyzeShellTree(ops: OperatorCodes, file: ShNode): VariableAnalysis {
   const defs = new Map<string, ShNode>();
@@ -228,7 +225,7 @@ class Walker extends AssignmentWalk {
       if (start < args.length) this.mayAny(scope, 'a computed command');
       return;
     }
-    if (DECLARES.has(command)) {
+    if (DECLARATION_BUILTINS.has(command)) {
       this.visitDeclWords(scope, command, args.slice(start + 1));
       return;
     }

@@ -16,7 +16,7 @@ import {
   type OperatorCodes,
   type ShNode,
 } from './bash-parser.ts';
-import { assignedByCommand } from './builtin-assignments.ts';
+import { assignedByCommand, DECLARATION_BUILTINS } from './builtin-assignments.ts';
 
 /** Either the names a step may change, or why the runner must compare everything. */
 export type StepChanges =
@@ -205,14 +205,7 @@ export function stepChanges(ops: OperatorCodes, file: ShNode): StepChanges {
       if (name !== 'trap' || trapRunsCode(rest)) fx.open = `runs ${name}`;
       return;
     }
-    if (
-      name === 'declare' ||
-      name === 'typeset' ||
-      name === 'local' ||
-      name === 'export' ||
-      name === 'readonly'
-    )
-      return declareWords(fx, name, rest);
+    if (DECLARATION_BUILTINS.has(name)) return declareWords(fx, name, rest);
     if (name === 'shopt' && rest.some((w) => /lastpipe|expand_aliases/.test(literal(w) ?? '$'))) {
       fx.open = 'shopt lastpipe or expand_aliases';
       return;
