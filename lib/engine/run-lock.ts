@@ -1,9 +1,9 @@
 // The run lock: one run of a runbook at a time (two would overwrite each other's record), in its state
 // directory beside the record. A lock whose process is gone is taken over, and the run that takes it is
 // told, so that what the earlier run left running is ended first.
-import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { RunnerError, StateError } from '../core/errors.ts';
-import { startedAt } from '../os/proc.ts';
+import { startedAfter } from '../os/proc.ts';
 import { type RunbookPlace, stateFile } from '../os/state-dir.ts';
 import { writeFailure } from '../os/write-error.ts';
 
@@ -88,7 +88,7 @@ export function lockRun(place: RunbookPlace, what = '', run = ''): RunLock {
         continue;
       }
       const { pid: holder, run: held, who } = lock;
-      if (holder > 0 && holder !== process.pid && isAlive(holder) && !startedSince(holder, file)) {
+      if (holder > 0 && holder !== process.pid && isAlive(holder) && !startedAfter(holder, file)) {
         throw new StateError(
           `another run of this runbook (pid ${holder}${who ? `, ${who}` : ''}) is in progress; wait for it or stop it`,
         );
@@ -108,21 +108,6 @@ export function describeLock(place: RunbookPlace, what: string): void {
     if (pid === process.pid) writeFileSync(file, lockText(run ?? '', what), { mode: 0o600 });
   } catch {
     // The lock is only a courtesy to the next run's message here; it still holds.
-  }
-}
-
-/**
- * Whether process `pid` started after the lock was written: then it cannot be the run that wrote it (its
- * pid was used again, after the run was killed outright or the machine restarted).
- */
-function startedSince(pid: number, lock: string): boolean {
-  const started = startedAt(pid);
-  if (started === undefined) return false;
-  try {
-    // The boot time /proc gives is in whole seconds.
-    return started > statSync(lock).mtimeMs + 1000;
-  } catch {
-    return false;
   }
 }
 

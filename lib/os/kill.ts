@@ -37,7 +37,7 @@ function alive(pgid: number, pids: number[]): boolean {
   if (pids.some(isRunning)) return true;
   if (!signal(-pgid, 0)) return false;
   // Members answer kill -0 until they are reaped; only one still running counts.
-  return processIds().some((pid) => procStat(pid)?.pgid === pgid && isRunning(pid));
+  return processIds().some(runningIn(pgid));
 }
 
 /** How long a spared group leader is given to end once the rest of its tree is killed. */
@@ -78,7 +78,12 @@ async function waitGone(pgid: number, pids: number[], ms: number): Promise<boole
 
 /** The running members of process group `pgid`. */
 function members(pgid: number): number[] {
-  return processIds().filter((pid) => procStat(pid)?.pgid === pgid && isRunning(pid));
+  return processIds().filter(runningIn(pgid));
+}
+
+/** Whether a process is in group `pgid` and has not ended. */
+function runningIn(pgid: number): (pid: number) => boolean {
+  return (pid) => procStat(pid)?.pgid === pgid && isRunning(pid);
 }
 
 /** After a step's shell exits: end the background jobs it left in its group, without waiting for them. */

@@ -1,7 +1,7 @@
 // What Linux's /proc says of a process: its parent, its process group, whether it has ended. A process that
 // has ended but not been reaped (a zombie, until its parent or init waits for it) still answers kill -0,
 // yet holds nothing and runs nothing: for ending a tree it counts as gone.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 export interface ProcStat {
   ppid: number;
@@ -45,6 +45,20 @@ export function startedAt(pid: number): number | undefined {
     return Number.isFinite(ticks) && boot > 0 ? boot * 1000 + (ticks * 1000) / TICKS : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether process `pid` started after `file` was last written, so it is not what wrote it: its number was
+ * used again (the writer killed outright, a restart). False when either cannot be looked at.
+ */
+export function startedAfter(pid: number, file: string): boolean {
+  const started = startedAt(pid);
+  try {
+    // The boot time /proc gives is in whole seconds.
+    return started !== undefined && started > statSync(file).mtimeMs + 1000;
+  } catch {
+    return false;
   }
 }
 

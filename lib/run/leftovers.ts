@@ -4,11 +4,10 @@
 // lock of an earlier one killed outright (SIGKILL, the OOM killer) first waits for that run's step server
 // to end what it left, ends the rest itself, and refuses to start while any of it still runs: no step
 // ever runs beside an earlier run's copy of itself.
-import { statSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '../core/errors.ts';
-import { isRunning, startedAt } from '../os/proc.ts';
+import { isRunning, startedAfter } from '../os/proc.ts';
 import { endProcesses, type RunProcess, runProcesses } from '../os/run-processes.ts';
 import { removeScratchDirs } from '../os/scratch.ts';
 import { scratchOwner, scratchPrefix } from '../shell/session.ts';
@@ -60,17 +59,6 @@ export async function removeOrphanScratch(base: string): Promise<void> {
     const dir = path.join(base, name);
     if (isRunning(owner.pid) && !startedAfter(owner.pid, dir)) continue;
     if (runProcesses(owner.run).length === 0) await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** Whether `pid` started after `dir` was last written: its number was used again, by another process. */
-function startedAfter(pid: number, dir: string): boolean {
-  const started = startedAt(pid);
-  try {
-    // The boot time /proc gives is in whole seconds.
-    return started !== undefined && started > statSync(dir).mtimeMs + 1000;
-  } catch {
-    return false;
   }
 }
 
