@@ -156,15 +156,15 @@ class Reader {
 
 /** One line of `declare -p` output. */
 export function parseDeclaration(line: string): Declaration {
+  const unreadable = () => new Error(`unreadable declare -p line: ${JSON.stringify(line.slice(0, 40))}`);
   const head = HEAD.exec(line);
-  if (!head) throw new Error(`unreadable declare -p line: ${JSON.stringify(line.slice(0, 40))}`);
+  if (!head) throw unreadable();
   const [, rawFlags = '', name = '', eq] = head;
   const flags = rawFlags.replace(/-/g, '');
   const attrs = flags.replace(/[aAr]/g, '');
   if (!eq) {
     // Declared with no value yet (`declare -A M`, `declare -i N`, `export X`): its kind and attributes.
-    if (line.length !== head[0].length)
-      throw new Error(`unreadable declare -p line: ${JSON.stringify(line.slice(0, 40))}`);
+    if (line.length !== head[0].length) throw unreadable();
     const type = flags.includes('a') ? 'indexed' : flags.includes('A') ? 'assoc' : 'scalar';
     return {
       name,

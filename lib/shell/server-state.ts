@@ -160,11 +160,7 @@ export class ShellState {
       this.options = options;
       this.made = undefined;
     }
-    if (!sameList(snap.dirs, this.dirs) || !sameList(snap.args, this.args)) {
-      this.dirs = snap.dirs;
-      this.args = snap.args;
-      this.made = undefined;
-    }
+    this.setStack(snap.dirs, snap.args);
     const shadowed = [...this.functionSet].filter((n) => SHADOWS.has(n));
     if (this.functions !== before || (adopt.length && shadowed.length)) {
       // A step's own `declare` or `unset` function would take these lines over: define functions last.
@@ -217,11 +213,7 @@ export class ShellState {
     // subshell sets them (cwd.in).
     if (target.dirs) values.dirs = target.dirs;
     if (target.args) values.args = target.args;
-    if (!sameList(target.dirs ?? [], this.dirs) || !sameList(target.args ?? [], this.args)) {
-      this.dirs = target.dirs ?? [];
-      this.args = target.args ?? [];
-      this.made = undefined;
-    }
+    this.setStack(target.dirs ?? [], target.args ?? []);
     if (target.vars !== this.contextVars) {
       for (const [name, v] of Object.entries(target.vars)) {
         if (sameVar(this.contextVars[name], v)) continue;
@@ -279,6 +271,14 @@ export class ShellState {
       this.dropLine(name);
     }
     this.note(name);
+  }
+
+  /** The directory stack and positional parameters the server's steps start with. */
+  private setStack(dirs: string[], args: string[]): void {
+    if (sameList(dirs, this.dirs) && sameList(args, this.args)) return;
+    this.dirs = dirs;
+    this.args = args;
+    this.made = undefined;
   }
 
   private setLine(name: string, line: string | undefined): void {

@@ -186,17 +186,8 @@ export class ShellSession {
    * nothing of the runner's to hand over, only what that step changed.
    */
   private launchAhead(server: StepServer, step: StepCode, context: Context): Launched {
-    const held = this.held as ShellState;
-    const nothing = {
-      vars: {},
-      unset: [],
-      functions: '',
-      cwd: held.cwd,
-      umask: held.umask,
-      ...(held.options ? { options: held.options } : {}),
-      ...(held.dirs.length ? { dirs: held.dirs } : {}),
-      ...(held.args.length ? { args: held.args } : {}),
-    };
+    // Where the server's shell is (directory, umask, options, stack), with no values of the runner's.
+    const nothing = { ...context, vars: {}, unset: [], functions: '' };
     return { ...this.send(server, { ...step, context }, nothing, ''), context };
   }
 
