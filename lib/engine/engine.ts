@@ -105,8 +105,10 @@ export class Engine extends RunState {
     const once = () =>
       this.launcher.once(step, code, this.context, signal, timeoutMs, tap !== undefined).then(
         (outcome) => {
-          // A failed attempt's secrets (never carried) are hidden in all that is written about it.
-          if (outcome.leftVars) this.secrets.failed(this.context, outcome.leftVars);
+          // Secrets an attempt set that may not be carried (it failed, or its output is still to be
+          // checked) are hidden in all that is written about it, the check's diff included.
+          const left = outcome.leftVars ?? (expectation ? setBy(outcome) : undefined);
+          if (left) this.secrets.left(this.context, left);
           return outcome;
         },
         (err) => {
@@ -136,16 +138,6 @@ export class Engine extends RunState {
         result.setVars = after.setVars;
         result.setValues = this.secrets.values(after.context, result.setVars);
       }
-    }
-    if (status !== 'done' && outcome.exitCode === 0 && outcome.context && outcome.changed) {
-      // Exit 0 but failed its check: what it set is not carried either, and its secrets are hidden too.
-      const vars = outcome.context.vars;
-      this.secrets.failed(
-        this.context,
-        Object.fromEntries(outcome.changed.filter((n) => vars[n]).map((n) => [n, vars[n] as CarriedVar])),
-      );
-      if (result.message) result.message = this.redact(result.message);
-      if (result.output?.diff) result.output.diff = this.redact(result.output.diff);
     }
     const why = (outcome as BackgroundOutcome).why;
     if (why && status === 'failed') result.message = why;
@@ -207,4 +199,11 @@ export class Engine extends RunState {
     await this.background.endAll();
     await this.flush();
   }
+}
+
+/** The variables a step that exited 0 set, as its shell reported them. */
+function setBy(outcome: StepOutcome): Record<string, CarriedVar> | undefined {
+  const vars = outcome.context?.vars;
+  if (!vars || !outcome.changed) return undefined;
+  return Object.fromEntries(outcome.changed.filter((n) => vars[n]).map((n) => [n, vars[n] as CarriedVar]));
 }

@@ -81,10 +81,10 @@ export class RunSecrets {
   }
 
   /**
-   * A step that failed left `vars` (not carried): the values among them that are secret, by name or made
-   * from a secret value, are hidden from now on, in what is written about that step too.
+   * A step left `vars`, which may not be carried (it failed): the values among them that are secret, by
+   * name or made from a secret value, are hidden from now on, in what is written about that step too.
    */
-  failed(context: Context, vars: Record<string, CarriedVar>): void {
+  left(context: Context, vars: Record<string, CarriedVar>): void {
     this.refresh(context);
     const left = { ...context, vars };
     const found = secretValues(left, this.byName);
