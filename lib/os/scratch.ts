@@ -35,3 +35,15 @@ export function removeScratchDirs(prefix: string, env: NodeJS.ProcessEnv = proce
     }
   }
 }
+
+/** The name a run's scratch directory starts with: `runbook-RUN-pPID-`, or as much of it as is known. */
+export function scratchPrefix(runId: string | undefined, pid?: number): string {
+  if (!runId) return 'runbook-';
+  return pid === undefined ? `runbook-${runId}-` : `runbook-${runId}-p${pid}-`;
+}
+
+/** The run and runner a scratch directory's name says it belongs to. */
+export function scratchOwner(name: string): { run: string; pid: number } | undefined {
+  const m = /^runbook-([0-9a-f]{16})-p(\d+)-/.exec(name);
+  return m ? { run: m[1] as string, pid: Number(m[2]) } : undefined;
+}

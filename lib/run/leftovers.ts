@@ -9,8 +9,7 @@ import path from 'node:path';
 import { StateError } from '../core/errors.ts';
 import { isRunning, startedAfter } from '../os/proc.ts';
 import { endProcesses, type RunProcess, runProcesses } from '../os/run-processes.ts';
-import { removeScratchDirs } from '../os/scratch.ts';
-import { scratchOwner, scratchPrefix } from '../shell/session.ts';
+import { removeScratchDirs, scratchOwner, scratchPrefix } from '../os/scratch.ts';
 
 /** How long what a run left is given to end on SIGTERM before SIGKILL. */
 const GRACE_MS = 1000;
