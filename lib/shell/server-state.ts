@@ -6,33 +6,19 @@ import { sameVar } from '../core/context.ts';
 import { NOT_CARRIED_PATTERN } from '../core/not-carried.ts';
 import { optionChanges, parseOptions } from '../core/shell-options.ts';
 import type { CarriedVar, Context } from '../core/types.ts';
-import { adoptableLine, declarationLines, parseDeclaration, plainScalar } from './declare-p.ts';
+import {
+  declareAgain,
+  functionNames,
+  replaceFunctions,
+  SHADOWS,
+  unsetLine,
+  userFunctions,
+} from './adopt-lines.ts';
+import { declarationLines, parseDeclaration, plainScalar } from './declare-p.ts';
 import type { Snapshot } from './events.ts';
 
-const INTERNAL_FUNCTION = /^__rb_/;
-/** Commands the lines handed to the server use as keywords, which a function of the same name would shadow. */
-const SHADOWS = new Set(['declare', 'unset']);
 /** A scalar whose line is longer goes back to bash as data: bash reads its own quoting of it slowly. */
 const LONG_LINE = 64 * 1024;
-
-/** Splits `declare -f` output into functions by name, leaving out the server's own. */
-export function userFunctions(text: string): string {
-  const blocks = text.split(/\n(?=[^\s}][^\n]* \(\) \n)/);
-  return blocks
-    .filter((b) => b.trim() && !INTERNAL_FUNCTION.test(b))
-    .join('\n')
-    .trim();
-}
-
-export function functionNames(text: string): string[] {
-  return [...text.matchAll(/^(\S+) \(\) $/gm)].map((m) => m[1] as string);
-}
-
-/** Lines that replace the functions defined by `from` with those in `to`. */
-function replaceFunctions(from: string, to: string): string[] {
-  const drop = functionNames(from);
-  return [...(drop.length ? [`builtin unset -f -- ${drop.join(' ')}`] : []), ...(to ? [to] : [])];
-}
 
 /** What a snapshot changed, and what the server must take over to hold the same. */
 export interface Absorbed {
@@ -127,20 +113,13 @@ export class ShellState {
         values[name] = value;
         continue;
       }
-      // `declare` adds attributes but never takes one away (`export -n X`, `declare +i N`), nor turns an
-      // array into a scalar: such a variable is unset first, and then declared as the step left it.
-      const dropped = before !== undefined && [...before.attrs].some((a) => !value?.attrs.includes(a));
-      const fresh = !before || dropped || before.type !== value?.type;
-      if (before && fresh) adopt.push(`builtin unset ${before.attrs.includes('n') ? '-n' : '-v'} ${name}`);
-      adopt.push(adoptableLine(line, (fresh || !before.attrs) && value?.type === 'scalar' && !value.attrs));
+      adopt.push(...declareAgain(name, before, value, line));
     }
     const gone = snap.complete
       ? [...this.lines.keys()].filter((n) => !next.has(n))
       : asked.filter((n) => this.lines.has(n) && !next.has(n));
     for (const name of gone) {
-      // unset -n leaves a plain variable alone; -v would unset a nameref's target instead of it.
-      const isRef = this.vars.get(name)?.attrs.includes('n');
-      adopt.push(`builtin unset ${isRef ? '-n' : '-v'} ${name}`);
+      adopt.push(unsetLine(name, this.vars.get(name)));
       this.dropLine(name);
       this.vars.delete(name);
       changed.push(name);
