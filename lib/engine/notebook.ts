@@ -10,6 +10,7 @@ import type { Runbook, Step, StepResult, StepStatus } from '../core/types.ts';
 import { replaceFile } from '../os/replace-file.ts';
 import { watchFile } from '../os/watch-file.ts';
 import type { Engine, StepRun } from './engine.ts';
+import { placeIn, readVersion } from './new-version.ts';
 import { isStale } from './run-record.ts';
 import { type DocumentChange, describeChanges, diffRunbooks } from './step-match.ts';
 
@@ -207,58 +208,21 @@ export class Notebook {
 
   /** Uses `text` as the runbook's new version, if it reads well. */
   private async take(text: string): Promise<Reload> {
-    const { parseRunbook } = await import('../markdown/parse.ts');
-    let fresh: Runbook;
-    try {
-      fresh = parseRunbook(text);
-    } catch (err) {
-      return this.report((err as Error).message, text);
-    }
-    const unterminated = (r: Runbook) =>
-      r.warnings.filter((w) => w.message.startsWith('unterminated')).length;
-    const newFence = fresh.warnings.find(
-      (w) => w.message.startsWith('unterminated') && unterminated(fresh) > unterminated(this.runbook),
-    );
-    if (newFence) return this.report(`line ${newFence.line}: ${newFence.message}`, text);
-    if (fresh.steps.length === 0) return this.report('it has no steps', text);
-    const invalid = this.opts.validate?.(fresh);
-    if (invalid) return this.report(invalid, text);
+    const version = await readVersion(text, this.runbook, this.opts.validate);
+    if ('why' in version) return this.report(version.why, text);
+    const { fresh } = version;
     const { oldOf, changes } = diffRunbooks(this.runbook, fresh);
-    this.adopt(fresh, oldOf);
+    const place = placeIn(fresh, oldOf, { current: this.current, walk: this.walk, edits: this.edits });
+    this.engine.replaceSteps(fresh.steps, oldOf);
+    this.runbook = fresh;
+    this.walk = place.walk;
+    this.edits.clear();
+    for (const [name, code] of place.edits) this.edits.set(name, code);
+    this.at = place.at;
     this.text = text;
     this.brokenText = undefined;
     const warnings = fresh.warnings.map((w) => `${this.name}:${w.line}: ${w.message}`);
     return { changed: true, changes, notice: describeChanges(this.name, changes), warnings };
-  }
-
-  /** Moves the walk, the edits and the record over to the new version's steps. */
-  private adopt(fresh: Runbook, oldOf: Map<number, Step>): void {
-    const current = this.current;
-    const walk = new Set<string>();
-    const edits = new Map<string, string>();
-    let at = current ? Math.min(current.index, fresh.steps.length) : fresh.steps.length + 1;
-    for (const step of fresh.steps) {
-      const old = oldOf.get(step.index);
-      if (old && current && old.name === current.name) at = step.index;
-      if (old) {
-        if (this.walk.has(old.name)) walk.add(step.name);
-        const edit = this.edits.get(old.name);
-        // The file's new code for a step replaces an edit made for this run.
-        if (edit !== undefined && old.code === step.code) edits.set(step.name, edit);
-      } else {
-        const before = fresh.steps[step.index - 2];
-        const after = fresh.steps[step.index];
-        const inside = (s: Step | undefined) =>
-          !s || walk.has(s.name) || this.walk.has(oldOf.get(s.index)?.name ?? '');
-        if (inside(before) && inside(after)) walk.add(step.name);
-      }
-    }
-    this.engine.replaceSteps(fresh.steps, oldOf);
-    this.runbook = fresh;
-    this.walk = walk;
-    this.edits.clear();
-    for (const [name, code] of edits) this.edits.set(name, code);
-    this.at = at;
   }
 
   private report(why: string, text: string): Reload {
