@@ -1,53 +1,19 @@
-// The step server as a process: bash started through zx with the runbook's interpreter line, its output
-// forwarded live with a bounded tail, its events read, and ended with its process group. What it runs
-// and what it holds is ShellSession's business (session.ts); the script it runs is server-script.ts.
-import { type ChildProcess, type SpawnOptions, spawn as spawnChild } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// The step server as a process (started by server-spawn.ts): the steps sent to it, the markers that end
+// each one's output, a bounded tail, its events, and its end with its process group. What it runs and what
+// it holds is ShellSession's business (session.ts); the script it runs is server-script.ts.
+import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { InputError } from '../core/errors.ts';
-import type { StepIO } from '../core/types.ts';
 import { endLeftovers } from '../os/kill.ts';
 import type { Pty } from '../os/pty.ts';
 import { outputSockets } from '../os/run-processes.ts';
-import { discardingStore, TailBuffer } from '../os/tail.ts';
+import { TailBuffer } from '../os/tail.ts';
 import { EventReader } from './events.ts';
-import { type OutputHolder, offerTerminal, stepOutput } from './server-output.ts';
-import { shellArgv, startFailure } from './shell-line.ts';
-import type { MarkerFilter } from './sync-marker.ts';
+import type { OutputHolder } from './server-output.ts';
+import { type ServerOptions, type Start, spawnShell } from './server-spawn.ts';
+import { startFailure } from './shell-line.ts';
 
-export interface ServerOptions {
-  /** The interpreter line, `{0}` where the script goes. */
-  shellLine: string;
-  script: string;
-  env: NodeJS.ProcessEnv;
-  dir: string;
-  /** Marks the end of a step's output on stdout and stderr; unguessable, so no output looks like it. */
-  nonce: string;
-  io: StepIO;
-  /** Whether the line is the default one, not the front matter's (for messages). */
-  defaultShell: boolean;
-  /** The runbook, as bash's messages about a step's lines name it. */
-  runbook: string;
-}
-
-/** What is known of the start: the filters holding what the shell printed before its marker, a spawn error. */
-interface Start {
-  filters: MarkerFilter[];
-  /** Every stream of the output's way to the person, in order: what is in them has not reached the tail. */
-  streams: Array<{ readableLength: number; writableLength: number }>;
-  /** How /proc names the server's ends of its output pipes, once it is up. */
-  links?: string[];
-  /** Why the process could not be started (ENOENT for a shell that is not installed). */
-  spawnError?: string;
-}
-
-let zx: typeof import('zx/core') | undefined;
-/** zx's CommonJS build loads in about half the time of its ESM entry, which re-exports the same code. */
-function loadZx(): typeof import('zx/core') {
-  zx ??= createRequire(import.meta.url)('zx/core') as typeof import('zx/core');
-  return zx;
-}
+export type { ServerOptions } from './server-spawn.ts';
 
 export class StepServer {
   readonly events: EventReader;
@@ -107,64 +73,8 @@ export class StepServer {
 
   /** Starts the process; its first event says whether the shell came up (see `started`). */
   static async spawn(opts: ServerOptions): Promise<StepServer> {
-    const { $ } = loadZx();
-    const argv = shellArgv(opts.shellLine, opts.script, path.dirname(opts.runbook));
-    const marker = Buffer.from(`\0RBSYNC${opts.nonce}`);
     const holder: OutputHolder & { server?: StepServer } = {};
-    const start: Start = { filters: [], streams: [] };
-    const offered = opts.io.terminal ? await offerTerminal(opts, marker, holder) : undefined;
-    const ttyEnv = offered ? { __RB_TTY: offered.pty.path, __RB_TTY_FDS: offered.pty.fds.join(' ') } : {};
-    // zx starts the process through this hook: we choose the interpreter's argv ourselves instead of
-    // `sh -c` with zx's prefix, add the command, event and life pipes, and forward output with
-    // backpressure. Nothing passes before the server's marker "0": what a shell prints starting up is ours.
-    const spawn = ((_cmd: string, _args: readonly string[], spawnOpts: SpawnOptions) => {
-      const [file, ...args] = argv as [string, ...string[]];
-      const child = spawnChild(file, args, {
-        ...spawnOpts,
-        shell: false,
-        stdio: [opts.io.stdin, 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-      });
-      child.once('error', (err) => {
-        start.spawnError = (err as NodeJS.ErrnoException).code ?? err.message;
-      });
-      for (const [from, to, stream] of [
-        [child.stdout, opts.io.stdout, 'out'],
-        [child.stderr, opts.io.stderr, 'err'],
-      ] as const) {
-        const { filter, out } = stepOutput(opts, marker, (r) => holder.server?.marked(stream, r), '0');
-        start.filters.push(filter);
-        start.streams.push(filter, out);
-        out.on('data', (d: Buffer) => {
-          holder.server?.tail.push(d);
-          opts.io.saw?.(stream, d);
-        });
-        from?.pipe(filter);
-        out.pipe(to, { end: false });
-      }
-      return child;
-    }) as typeof spawnChild;
-    const done = $({
-      cwd: opts.dir,
-      env: {
-        ...opts.env,
-        ...ttyEnv,
-        __RB_DIR: opts.dir,
-        __RB_NONCE: opts.nonce,
-        __RB_RUNBOOK: opts.runbook,
-      },
-      spawn,
-      detached: true,
-      nothrow: true,
-      quiet: true,
-      verbose: false,
-      // biome-ignore lint/suspicious/noExplicitAny: zx types its store as array-like; ours keeps nothing
-      store: discardingStore() as any,
-    })`${'server'}`;
-    const child = await waitForChild(done);
-    if (!child) {
-      offered?.stop();
-      throw new InputError(`cannot start the step shell (${opts.shellLine})`);
-    }
+    const { child, done, start, offered } = await spawnShell(opts, holder);
     holder.server = new StepServer(child, done, opts, start);
     holder.server.offered = offered;
     return holder.server;
@@ -289,10 +199,4 @@ export class StepServer {
     this.held ||= held;
     return held;
   }
-}
-
-/** zx creates the child on the next turn; its ProcessPromise exposes it once running. */
-async function waitForChild(p: { child?: ChildProcess }): Promise<ChildProcess | undefined> {
-  for (let i = 0; i < 100 && !p.child; i++) await new Promise((r) => setImmediate(r));
-  return p.child;
 }
