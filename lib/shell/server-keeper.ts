@@ -47,9 +47,16 @@ export class ServerKeeper {
   /** Starts the server ahead of the first step: bash starts up while the runner finishes its own start. */
   warmUp(io: StepIO): void {
     if (this.server || this.starting) return;
-    this.starting = this.start(io);
-    // A failure to start is reported to the step that waits for the server.
-    this.starting.catch(() => {});
+    const starting = this.start(io);
+    this.starting = starting;
+    // Once up, the server is asked for as `server`: a start kept past that would hand out this server
+    // again after a step took it down. A failure to start is kept, for the step that waits to report.
+    starting.then(
+      () => {
+        if (this.starting === starting) this.starting = undefined;
+      },
+      () => {},
+    );
   }
 
   /** The server, once up; throws the reason (an InputError) when the shell cannot run steps. */
@@ -65,6 +72,7 @@ export class ServerKeeper {
   /** The server ended under a step: let go, for the next step to start another. */
   lost(server: StepServer): void {
     if (this.server === server) this.server = undefined;
+    this.starting = undefined;
     void server.end();
     void server.release(RELEASE_MS);
   }
