@@ -46,6 +46,8 @@ export class Cell {
   private editing = false;
   /** The file's code the edit started from. */
   private base?: string;
+  /** The file's code for the step changed while it was edited: what it is now, until Save is refused once. */
+  private newer?: string;
   /** The step running anywhere on the page, if one is. */
   private busy?: string;
   private status: CellView['status'] = 'pending';
@@ -79,9 +81,7 @@ export class Cell {
     button('run-all', 'Run all from here', () => this.run('runAll'));
     button('skip', 'Skip', () => this.actions_.send({ t: 'skip', step: this.view.name }));
     button('edit', 'Edit', () => this.startEdit());
-    button('save', 'Save', () =>
-      this.actions_.send({ t: 'save', step: this.view.name, code: this.editor.value, base: this.base }),
-    );
+    button('save', 'Save', () => this.save());
     button('use', 'Use for this run only', () => {
       this.actions_.send({ t: 'edit', step: this.view.name, code: this.editor.value });
       this.stopEdit();
@@ -148,12 +148,10 @@ export class Cell {
       this.prose.replaceChildren(safeHtml(view.proseHtml));
       highlightBlocks(this.prose);
     }
-    if (this.editing && this.base !== undefined && view.fileCode !== this.base) {
-      this.base = view.fileCode;
-      this.note(
-        'warn',
-        'This step changed in the file while you were editing it; your text is kept, and Save replaces the new code.',
-      );
+    if (this.editing && this.base !== undefined && view.fileCode !== (this.newer ?? this.base)) {
+      this.newer = view.fileCode === this.base ? undefined : view.fileCode;
+      if (this.newer !== undefined)
+        this.note('warn', 'This step changed in the file while you were editing it; your text is kept.');
     }
     if (view.code !== this.lastCode) {
       this.lastCode = view.code;
@@ -204,8 +202,26 @@ export class Cell {
     (b.stop as HTMLButtonElement).hidden = status !== 'running';
   }
 
+  /**
+   * Saves the edit into the file, unless the file's code for the step changed since the edit began: then
+   * nothing is saved, once, and a second Save replaces the file's new code with the edit, knowingly.
+   */
+  private save(): void {
+    if (this.newer !== undefined) {
+      this.base = this.newer;
+      this.newer = undefined;
+      this.note(
+        'error',
+        'Not saved: this step changed in the file since you began editing it. Your text is kept; Save again to replace the file\'s new code with it, or Cancel to see the new code.',
+      );
+      return;
+    }
+    this.actions_.send({ t: 'save', step: this.view.name, code: this.editor.value, base: this.base });
+  }
+
   startEdit(): void {
     this.editing = true;
+    this.newer = undefined;
     this.base = this.view.fileCode;
     this.editor.value = this.view.code;
     this.editor.rows = Math.min(30, Math.max(3, this.view.code.split('\n').length + 1));

@@ -77,7 +77,7 @@ export class WebController {
       case 'edit': {
         const step = this.find(message.step);
         if (!step || typeof message.code !== 'string') return;
-        if (this.runs.busy?.step === step.name) {
+        if (this.runs.occupied === step.name) {
           this.notice('error', `${step.name} is running; edit it when it has ended`, step.name);
           return;
         }
@@ -107,7 +107,7 @@ export class WebController {
       case 'save': {
         const step = this.find(message.step);
         if (!step || typeof message.code !== 'string') return;
-        if (this.runs.busy?.step === step.name) {
+        if (this.runs.occupied === step.name) {
           this.notice('error', `${step.name} is running; save the edit when it has ended`, step.name);
           return;
         }
@@ -119,7 +119,7 @@ export class WebController {
           );
           return;
         }
-        await this.save(step, message.code);
+        await this.save(ws, step, message.code);
         return;
       }
     }
@@ -170,9 +170,9 @@ export class WebController {
   }
 
   private refuseWhileBusy(what: string, step: Step): boolean {
-    const { busy } = this.runs;
+    const busy = this.runs.occupied;
     if (!busy) return false;
-    this.notice('error', `cannot ${what} ${step.name}: ${busy.step} is running`, step.name);
+    this.notice('error', `cannot ${what} ${step.name}: ${busy} is running`, step.name);
     return true;
   }
 
@@ -186,14 +186,15 @@ export class WebController {
     this.runs.skipped(step, later);
   }
 
-  private async save(step: Step, code: string): Promise<void> {
+  /** Saves an edit into the file; only the page that saved it closes its editor (others may be editing). */
+  private async save(ws: WebSocket, step: Step, code: string): Promise<void> {
     const saved = await this.notebook.save(step, code);
     if ('error' in saved) {
       this.notice('error', saved.error, step.name);
       await this.pages.broadcastDoc();
       return;
     }
-    this.hub.broadcast({ t: 'saved', step: step.name });
+    this.hub.send(ws, { t: 'saved', step: step.name });
     this.notice('info', `${step.name} saved into ${this.notebook.name}`, step.name);
     await this.pages.broadcastDoc();
   }
@@ -201,7 +202,7 @@ export class WebController {
   /** Reads the file again; a change goes to every page with its one-line notice. */
   async reload(): Promise<void> {
     if (this.runs.closed) return;
-    if (this.runs.busy) {
+    if (this.runs.occupied) {
       this.reloadPending = true;
       return;
     }

@@ -15,6 +15,8 @@ import type { Busy } from './protocol.ts';
 export class Runs {
   /** The step running now, and the run it is. */
   busy?: Busy;
+  /** A run asked for and not ended: it may still be reading what its first step needs, not yet `busy`. */
+  private requested?: string;
   /** Closed: nothing more starts. */
   closed = false;
   private runs = 0;
@@ -35,10 +37,16 @@ export class Runs {
     private readonly onIdle: () => void,
   ) {}
 
+  /** The step being run, or a run asked for that has not started its step yet (one run at a time). */
+  get occupied(): string | undefined {
+    return this.busy?.step ?? this.requested;
+  }
+
   /** Run (or, `all`, run all from) `step`; a run all paused at it goes on. `values`: what it asked for. */
   request(step: Step, all: boolean, values?: Record<string, string>): void {
     const auto = all || this.pausedAll === step.name;
     this.pausedAll = undefined;
+    this.requested = step.name;
     this.start(this.runFrom(step, auto, values));
   }
 
@@ -54,7 +62,9 @@ export class Runs {
     if (this.pausedAll !== step.name) return;
     this.pausedAll = undefined;
     const next = later[0];
-    if (next) this.start(this.runFrom(next, true));
+    if (!next) return;
+    this.requested = next.name;
+    this.start(this.runFrom(next, true));
   }
 
   /** Nothing more starts; the running step's tree is ended. Whether a step was running. */
@@ -68,6 +78,7 @@ export class Runs {
   private start(work: Promise<void>): void {
     this.running = work.finally(() => {
       this.running = undefined;
+      this.requested = undefined;
       this.busy = undefined;
       this.hub.broadcast({ t: 'idle' });
       this.onIdle();

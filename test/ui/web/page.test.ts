@@ -251,6 +251,42 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     await shows(page, 'two', 'two, edited in the page');
   });
 
+  it('a step changed on disk, or saved from another page, while it is edited: Save refused once, the text kept', async () => {
+    const { dir, s, page } = await open('web/edit.md');
+    const file = path.join(dir, 'edit.md');
+    const other = await browser.context.newPage();
+    pages.push(other);
+    await other.goto(s.url);
+    await other.waitForSelector('[data-step="three"]');
+    await button(page, 'three', 'edit').click();
+    const editor = cell(page, 'three').locator('[data-editor]');
+    await editor.fill('echo "three, from this page"');
+    // Another page saves the same step: this page's editor stays open with its text.
+    await button(other, 'three', 'edit').click();
+    await cell(other, 'three').locator('[data-editor]').fill('echo "three, from the other page"');
+    await button(other, 'three', 'save').click();
+    await waitFor(() => read(dir, 'edit.md').includes('from the other page'), 10_000, 'the other save');
+    await cell(page, 'three')
+      .locator('[data-notes]', { hasText: 'changed in the file while you were editing' })
+      .waitFor({ timeout: 10_000 });
+    expect(await editor.isVisible()).toBe(true);
+    expect(await editor.inputValue()).toBe('echo "three, from this page"');
+    // Then on disk too: the first Save is refused, and nothing is written.
+    writeFileSync(file, read(dir, 'edit.md').replace('from the other page', 'from the disk'));
+    await expect.poll(() => cell(page, 'three').locator('[data-notes]').innerText()).toContain('changed');
+    await new Promise((r) => setTimeout(r, 1500));
+    const onDisk = read(dir, 'edit.md');
+    await button(page, 'three', 'save').click();
+    await cell(page, 'three').locator('[data-notes]', { hasText: 'Not saved' }).waitFor();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(read(dir, 'edit.md')).toBe(onDisk);
+    expect(await editor.inputValue()).toBe('echo "three, from this page"');
+    // A second Save replaces the file's new code, knowingly.
+    await button(page, 'three', 'save').click();
+    await waitFor(() => read(dir, 'edit.md').includes('from this page'), 10_000, 'the second save');
+    expect(read(dir, 'edit.md')).not.toContain('from the disk');
+  });
+
   it('an edit for this run only runs without touching the file', async () => {
     const { dir, page } = await open('web/edit.md');
     const before = read(dir, 'edit.md');

@@ -116,6 +116,26 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     byQuery.ws?.close();
   });
 
+  it('one run at a time: a second run asked for at once, before the first has started its step, is refused', async () => {
+    const dir = scratch('web/twice.md');
+    const s = await start(['twice.md'], dir);
+    const ok = await live(s, { origin: `http://${host(s)}`, cookie: cookieOf(s) });
+    const seen: Array<{ t: string; step?: string; text?: string }> = [];
+    ok.ws?.on('message', (d) => seen.push(JSON.parse(String(d))));
+    // Code the analysis has not seen, so that the first run spends a while reading what it needs; then a
+    // double click, and a run of another step, sent together.
+    const code = 'echo "a $BASHPID" >> runs.log\nsleep 1 # edited';
+    ok.ws?.send(JSON.stringify({ t: 'edit', step: 'a', code }));
+    for (const step of ['a', 'a', 'b']) ok.ws?.send(JSON.stringify({ t: 'run', step }));
+    await waitFor(() => seen.some((m) => m.t === 'idle'), 20_000, 'the run to end');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.filter((m) => m.t === 'started').map((m) => m.step)).toEqual(['a']);
+    expect(readFileSync(path.join(dir, 'runs.log'), 'utf8').trim().split('\n')).toHaveLength(1);
+    const refused = seen.filter((m) => m.t === 'notice' && /^cannot run \w: a is running$/.test(m.text ?? ''));
+    expect(refused).toHaveLength(2);
+    ok.ws?.close();
+  });
+
   it('--port picks the port; a port in use is one line and exit 2', async () => {
     const dir = scratch('web/page.md');
     const first = await start(['page.md'], dir);
