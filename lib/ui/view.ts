@@ -6,6 +6,7 @@ import { IDENTIFIER_SOURCE } from '../core/identifiers.ts';
 import { REDACTED } from '../core/secrets.ts';
 import { formatDuration, type Paint, painter } from '../core/style.ts';
 import type { BackgroundState, CarriedVar, Runbook, Step, StepResult } from '../core/types.ts';
+import { isFlagSet } from '../markdown/attributes.ts';
 import { describeExpectation, expectationOf } from '../markdown/expectation.ts';
 import { isBackground } from '../markdown/step-options.ts';
 import { header } from './status.ts';
@@ -184,11 +185,23 @@ export function summaryTable(results: StepResult[], total: number, paint: Paint)
   return `${head}\n${lines.map((l) => l.trimEnd()).join('\n')}\n`;
 }
 
-/** "3 done, 1 skipped": the end of a run in a few words. */
-export function tally(results: StepResult[]): string {
-  const count = (status: StepResult['status']) => results.filter((r) => r.status === status).length;
+/**
+ * "3 done, 1 skipped, 1 failed": the end of a run in a few words. `allowed` names the steps whose failure
+ * does not fail the run (continue-on-error); their failures are counted apart.
+ */
+export function tally(results: StepResult[], allowed: ReadonlySet<string> = new Set()): string {
+  const count = (status: StepResult['status'], allow?: boolean) =>
+    results.filter((r) => r.status === status && (allow === undefined || allowed.has(r.name) === allow))
+      .length;
   const parts = [`${count('done')} done`];
   if (count('skipped')) parts.push(`${count('skipped')} skipped`);
-  if (count('failed')) parts.push(`${count('failed')} failed (allowed)`);
+  if (count('failed', false)) parts.push(`${count('failed', false)} failed`);
+  if (count('failed', true)) parts.push(`${count('failed', true)} failed (allowed)`);
+  if (count('interrupted')) parts.push(`${count('interrupted')} interrupted`);
   return parts.join(', ');
+}
+
+/** The names of the steps whose failure is allowed (continue-on-error), for tally. */
+export function allowedToFail(steps: Step[]): Set<string> {
+  return new Set(steps.filter((s) => isFlagSet(s, 'continue-on-error')).map((s) => s.name));
 }

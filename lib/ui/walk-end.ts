@@ -8,7 +8,7 @@ import { EXIT } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Notebook } from '../engine/notebook.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
-import { summaryTable, tally } from './view.ts';
+import { allowedToFail, summaryTable, tally } from './view.ts';
 import type { WalkScreen } from './walk-screen.ts';
 
 /** 1 when a step's last run failed (and was not allowed to), else 130: quitting part-way. */
@@ -47,7 +47,7 @@ export function stopWalk(
 export function finishWalk(book: Notebook, engine: Engine, screen: WalkScreen): number {
   const walked = book.steps.filter((s) => book.inWalk(s));
   const results = walked.map((s) => engine.result(s));
-  outro(`Finished: ${tally(results)}`, { output: screen.output });
+  outro(`Finished: ${tally(results, allowedToFail(walked))}`, { output: screen.output });
   const failed = walked.filter(
     (s) => engine.result(s).status === 'failed' && !isFlagSet(s, 'continue-on-error'),
   );

@@ -15,7 +15,7 @@ import { chooseStepAction } from './prompts.ts';
 import { Renderer } from './renderer.ts';
 import { StepVariables } from './step-vars.ts';
 import { terminalRenderOptions } from './text.ts';
-import { firstShowing, summaryTable, tally } from './view.ts';
+import { allowedToFail, firstShowing, summaryTable, tally } from './view.ts';
 import { finishWalk, quitCode, stopWalk } from './walk-end.ts';
 import { StepMoves } from './walk-moves.ts';
 import { Questions } from './walk-questions.ts';
@@ -221,7 +221,7 @@ class Walk {
       }
       this.write(`\n${summaryTable(results, this.book.steps.length, this.paint)}`);
     }
-    const message = `End of the runbook (${tally(results)}): Enter or q finishes`;
+    const message = `End of the runbook (${tally(results, allowedToFail(walked))}): Enter or q finishes`;
     const choice = await this.questions.ask((pio) => chooseStepAction(message, 'end', pio), true);
     if (this.questions.fileChanged) return undefined;
     if (choice === 'finish' || this.questions.stopRequested) {

@@ -214,8 +214,18 @@ describe('titles, step views and summaries', () => {
       ].join('\n'),
     );
     expect(tally(results)).toBe('2 done, 1 skipped');
-    expect(tally([{ ...base, index: 1, name: 'x', status: 'failed', durationMs: 0, attempts: 1 }])).toBe(
-      '0 done, 1 failed (allowed)',
-    );
+    const failed = { ...base, status: 'failed' as const, durationMs: 0, attempts: 1 };
+    expect(tally([{ ...failed, index: 1, name: 'x' }])).toBe('0 done, 1 failed');
+    expect(tally([{ ...failed, index: 1, name: 'x' }], new Set(['x']))).toBe('0 done, 1 failed (allowed)');
+    expect(
+      tally(
+        [
+          { ...failed, index: 1, name: 'x' },
+          { ...failed, index: 2, name: 'y' },
+          { ...base, index: 3, name: 'z', status: 'interrupted', durationMs: 0, attempts: 1 },
+        ],
+        new Set(['x']),
+      ),
+    ).toBe('0 done, 1 failed, 1 failed (allowed), 1 interrupted');
   });
 });
