@@ -113,9 +113,22 @@ export class StepVariables {
     return found;
   }
 
-  async views(step: Step, code: string): Promise<VarView[]> {
+  /**
+   * The variables the step's code uses, as views. One not set says that `asker` asks for it before the
+   * step runs, and which earlier step sets it, if one does (not run yet, or skipped).
+   */
+  async views(step: Step, code: string, asker = 'you will be asked'): Promise<VarView[]> {
     const analysis = await this.analysis(step, code);
-    return usedVars(analysis, code, this.sources(), () => 'not set; you will be asked before it runs');
+    const earlier = this.steps.filter((s) => s.index < step.index);
+    const sets = await Promise.all(earlier.map((s) => this.analysis(s)));
+    return usedVars(analysis, code, this.sources(), (name) => {
+      let by: Step | undefined;
+      sets.forEach((a, i) => {
+        if (a.sets.includes(name)) by = earlier[i];
+      });
+      const setter = by ? ` (step ${by.index} ${by.name} sets it)` : '';
+      return `not set${setter}; ${asker} before it runs`;
+    });
   }
 
   /** What to ask for before the step runs: only what its absence certainly breaks. */

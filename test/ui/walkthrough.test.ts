@@ -292,7 +292,9 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     expect(s.screen()).toContain(
       'first would have set VALUE, which step 2 second reads; you will be asked for it',
     );
-    expect(s.after('▶ Step 2/3 · second')).toMatch(/VALUE\s+not set; you will be asked before it runs/);
+    expect(s.after('▶ Step 2/3 · second')).toMatch(
+      /VALUE\s+not set \(step 1 first sets it\); you will be asked before it runs/,
+    );
     s.write('q');
     expect((await s.exit()).exitCode).toBe(130);
   });

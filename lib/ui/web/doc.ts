@@ -67,7 +67,7 @@ export class DocBuilder {
 
   async cell(state: CellState, code: string): Promise<CellView> {
     const { step, result } = state;
-    const vars = await this.vars.views(step, code);
+    const vars = await this.vars.views(step, code, 'the page asks for it');
     const view: CellView = {
       index: step.index,
       name: step.name,
@@ -82,9 +82,7 @@ export class DocBuilder {
       attempts: result.attempts,
       durationMs: result.durationMs,
       exitCode: result.exitCode,
-      vars: vars.map((v) =>
-        v.note ? { ...v, note: 'not set; the page asks for it before the step runs' } : v,
-      ),
+      vars,
       current: state.current,
     };
     if (result.message) view.message = result.message;

@@ -39,6 +39,16 @@ export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/**
+ * The host of the URL serve prints: the bound address, or for a wildcard one that names no machine (a
+ * browser cannot open `0.0.0.0`) this machine's loopback address, which the server answers as well.
+ */
+export function printedHost(bound: string): string {
+  if (bound === '0.0.0.0') return '127.0.0.1';
+  if (bound === '::' || bound === '[::]') return '[::1]';
+  return urlHost(bound);
+}
+
 /** The names a browser may use to reach a server bound to `bound` (a wildcard: every local address). */
 export function reachableNames(bound: string): string[] {
   const names = new Set<string>([urlHost(bound.toLowerCase())]);

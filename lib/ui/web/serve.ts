@@ -83,9 +83,10 @@ export async function serve(setup: ServeSetup): Promise<number> {
         ),
       );
     }
-    io.stdout.write(
-      `runbook: ${runbookTitle(runbook, file)} is served at\n\n  ${server.url}\n\nrunbook: Ctrl-C stops the server and any step it runs\n`,
-    );
+    // Only the URL goes to stdout (`runbook serve x.md | head -1` is the URL); the words around it to stderr.
+    io.stderr.write(`runbook: ${runbookTitle(runbook, file)} is served at\n`);
+    io.stdout.write(`${server.url}\n`);
+    io.stderr.write('runbook: Ctrl-C stops the server and any step it runs\n');
     if (options.open) openBrowser(server.url, io);
     const sig = await stop;
     // The reader of stdout went away (`| true`): said on stderr, if it is still there.

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { InputError } from '../../core/errors.ts';
-import { check, type Guard, makeGuard, securityHeaders, urlHost } from './guard.ts';
+import { check, type Guard, makeGuard, printedHost, securityHeaders } from './guard.ts';
 import { pageHtml } from './page.ts';
 
 /** The most pages open at once: each costs an output window. */
@@ -59,7 +59,7 @@ export class WebServer {
   ) {
     this.port = port;
     this.guard = makeGuard(opts.host, port, opts.token);
-    this.url = `http://${urlHost(opts.host)}:${port}/?token=${this.guard.token}`;
+    this.url = `http://${printedHost(opts.host)}:${port}/?token=${this.guard.token}`;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
   }
 

@@ -1,6 +1,13 @@
 // The door of runbook serve, as one-line expectations: which requests are answered, and how.
 import { describe, expect, it } from 'vitest';
-import { check, cookieValue, makeGuard, reachableNames, securityHeaders } from '../../../lib/ui/web/guard.ts';
+import {
+  check,
+  cookieValue,
+  makeGuard,
+  printedHost,
+  reachableNames,
+  securityHeaders,
+} from '../../../lib/ui/web/guard.ts';
 
 const guard = makeGuard('127.0.0.1', 4321, 'tok-en');
 const cookie = 'runbook-4321=tok-en';
@@ -74,6 +81,15 @@ describe('guard', () => {
     expect(reachableNames('0.0.0.0')).not.toContain('0.0.0.0');
     expect(makeGuard('::1', 80, 't').hosts.has('[::1]')).toBe(true);
   });
+  it('prints a URL a browser can open, and the server answers it', () => {
+    for (const bound of ['0.0.0.0', '::', '127.0.0.1', '::1', '192.168.7.7']) {
+      const host = printedHost(bound);
+      expect(host).not.toMatch(/^(0\.0\.0\.0|\[?::\]?)$/);
+      expect(makeGuard(bound, 8080).hosts.has(`${host}:8080`)).toBe(true);
+    }
+    expect(printedHost('::1')).toBe('[::1]');
+  });
+
   it('reads one cookie out of a header', () => {
     expect(cookieValue('a=1; runbook-1=x=y; b=2', 'runbook-1')).toBe('x=y');
     expect(cookieValue(undefined, 'runbook-1')).toBeUndefined();

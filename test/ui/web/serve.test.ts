@@ -75,6 +75,10 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
     // Nothing from outside: the bundle names no remote address to load.
     expect(script.body).not.toMatch(/(src|href)\s*=\s*["']https?:/);
+    // stdout holds the URL alone (`runbook serve x.md | head -1`); the words around it are on stderr.
+    const ended = await s.stop();
+    expect(ended.stdout).toBe(`${s.url}\n`);
+    expect(ended.stderr).toContain('Web notebook fixture is served at');
   });
 
   it('answers 403 without the token, with a wrong one, a foreign Host or a foreign Origin', async () => {
@@ -159,7 +163,8 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
 
   it('warns when --host is not a loopback address', async () => {
     const s = await start(['--host', '0.0.0.0', 'page.md'], scratch('web/page.md'));
-    expect(s.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+\//);
+    // A browser cannot open 0.0.0.0: the URL names the loopback address, which the server answers.
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     await waitFor(() => s.run.output().includes('warning: serving on 0.0.0.0'), 5000, 'the warning');
     // Reached by its loopback name, the page still answers; by a made-up name, not.
     expect((await get(s.port, '/', { host: host(s), cookie: cookieOf(s) })).status).toBe(200);
