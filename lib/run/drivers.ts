@@ -12,6 +12,7 @@ import { describeLock } from '../engine/run-lock.ts';
 import type { Renderer } from '../ui/renderer.ts';
 import type { OutputSink } from '../ui/web/output.ts';
 import { invalidAttributes } from './attribute-check.ts';
+import type { Provide } from './resume-withheld.ts';
 import type { RunBasics } from './run-basics.ts';
 
 /** The walkthrough's code and the notebook it drives, loaded (once asked for) while the run goes on. */
@@ -22,7 +23,15 @@ export function walkthroughCode() {
   return code;
 }
 
+/**
+ * What a resumed run does before its first step and after the declared inputs are given: makes withheld
+ * values again and starts background steps again (run.ts). An exit code when that fails. `provide` sets
+ * what a step run again needs that nothing has set (the walkthrough asks for it).
+ */
+export type Ready = (provide?: Provide) => Promise<number | undefined>;
+
 export interface Drive extends RunBasics {
+  ready: Ready;
   text: string;
   selection: Selection;
   /** Declared inputs the person is asked for. */
@@ -42,15 +51,28 @@ export async function drive(engine: Engine, d: Drive): Promise<{ exitCode: numbe
     const { serve } = await import('../ui/web/serve.ts');
     const { sink } = d;
     const onListening = (address: string) => describeLock(place, `runbook serve on http://${address}/`);
-    const served = { engine, runbook, text, file, selection, io, sink, onListening, inputs: toAsk };
+    const served = {
+      engine,
+      runbook,
+      text,
+      file,
+      selection,
+      io,
+      sink,
+      onListening,
+      inputs: toAsk,
+      ready: d.ready,
+    };
     return { exitCode: await serve({ ...served, options: options.serve }) };
   }
   if (d.interactive) {
     const [{ walkthrough }, { Notebook }] = await (d.walkCode ?? walkthroughCode());
     const validate = (r: Runbook) => invalidAttributes(r, file)[0];
     const book = new Notebook({ file, text, runbook, engine, selection, validate });
-    return { exitCode: await walkthrough(book, engine, io, toAsk, d.renderer), book };
+    return { exitCode: await walkthrough(book, engine, io, toAsk, d.renderer, d.ready), book };
   }
+  const failed = await d.ready();
+  if (failed !== undefined) return { exitCode: failed };
   const { runUnattended } = await import('./unattended.ts');
   return { exitCode: await runUnattended(engine, selection, io) };
 }

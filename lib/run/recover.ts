@@ -3,8 +3,8 @@
 // again by running that step once more before the first step to run, keeping only the withheld values
 // from it (everything else stays as the record has it). A withheld value nobody made (given with --set,
 // an answer, an input) must be given again: the environment, --set, --env-file, or the walkthrough asks.
-// Only values a remaining step may read are made again; a step that may read anything (source, eval,
-// code the analysis cannot read) counts as reading them all.
+// Only values a remaining step may read are made again, and those the steps that make them read in turn;
+// a step that may read anything (source, eval, code the analysis cannot read) counts as reading them all.
 import { readsAt } from '../analysis/certainty.ts';
 import type { VariableAnalysis } from '../analysis/variables.ts';
 import type { Selection } from '../core/select.ts';
@@ -29,24 +29,37 @@ export function planRecovery(
   analyses: Map<number, VariableAnalysis>,
 ): RecoveryPlan {
   const all = steps.map((s) => analyses.get(s.index) ?? { sets: [], needs: [] });
-  const read = new Set<string>();
-  let readsAnything = false;
-  for (const step of selection.selected) {
+  /** What a step may read of the withheld values: all of them when it may read anything. */
+  const readsOf = (step: Step): string[] => {
     const analysis = all[step.index - 1] as VariableAnalysis;
-    if (analysis.maySetAny || analysis.error) readsAnything = true;
-    for (const name of readsAt(analysis, all.slice(0, step.index - 1))) read.add(name);
-  }
-  const byStep = new Map<string, string[]>();
-  const given: string[] = [];
-  for (const name of withheld) {
-    const makers = results
+    if (analysis.maySetAny || analysis.error) return withheld;
+    const reads = new Set(readsAt(analysis, all.slice(0, step.index - 1)));
+    return withheld.filter((n) => reads.has(n));
+  };
+  const makerOf = (name: string): Step | undefined => {
+    const last = results
       .filter((r) => r.status === 'done' && r.setVars.includes(name) && steps.some((s) => s.name === r.name))
-      .sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
-    const maker = makers.at(-1);
-    if (!maker) given.push(name);
-    else if (readsAnything || read.has(name))
-      byStep.set(maker.name, [...(byStep.get(maker.name) ?? []), name]);
+      .sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''))
+      .at(-1);
+    return last && steps.find((s) => s.name === last.name);
+  };
+  const byStep = new Map<string, string[]>();
+  // The values the remaining steps read; then, for each step that runs again, the withheld values it reads
+  // itself (`HDR="Bearer $TOKEN"` made again needs TOKEN made again first), and so on.
+  const wanted = [...new Set(selection.selected.flatMap(readsOf))];
+  const seen = new Set(wanted);
+  for (let i = 0; i < wanted.length; i++) {
+    const name = wanted[i] as string;
+    const maker = makerOf(name);
+    if (!maker) continue;
+    byStep.set(maker.name, [...(byStep.get(maker.name) ?? []), name]);
+    for (const more of readsOf(maker)) {
+      if (seen.has(more) || makerOf(more) === maker) continue;
+      seen.add(more);
+      wanted.push(more);
+    }
   }
+  const given = withheld.filter((name) => !makerOf(name));
   const remake = steps
     .filter((s) => byStep.has(s.name))
     .map((step) => ({ step, names: byStep.get(step.name) as string[] }));

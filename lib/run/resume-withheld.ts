@@ -4,11 +4,14 @@ import { analyzeAll } from '../analysis/needs.ts';
 import { EXIT } from '../core/errors.ts';
 import type { RunIO } from '../core/options.ts';
 import type { Selection } from '../core/select.ts';
-import type { Runbook } from '../core/types.ts';
+import type { Runbook, Step } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { RunRecord } from '../engine/run-record.ts';
 import type { RunbookPlace } from '../os/state-dir.ts';
 import { keepOnly, planRecovery, type RecoveryPlan, type Remake } from './recover.ts';
+
+/** Sets what a step needs that nothing has set before it runs; false when the person stopped instead. */
+export type Provide = (step: Step) => Promise<boolean>;
 
 /** Says what --resume does about values the record does not hold (see recover.ts for the rule). */
 export async function recoveryPlan(
@@ -32,13 +35,19 @@ export async function recoveryPlan(
   return plan;
 }
 
-/** Runs again the steps that made withheld values, keeping only those values; an exit code if one fails. */
+/**
+ * Runs again the steps that made withheld values, keeping only those values; an exit code if one fails.
+ * `provide` gets what a step needs that nothing has set, just before it runs (the walkthrough asks); false
+ * when the person stopped instead.
+ */
 export async function remakeWithheld(
   engine: Engine,
   remake: Remake[],
   io: RunIO,
+  provide?: Provide,
 ): Promise<number | undefined> {
   for (const { step, names } of remake) {
+    if (provide && !(await provide(step))) return EXIT.interrupted;
     const before = engine.context;
     io.stderr.write(`runbook: running step ${step.index} ${step.name} again to make ${names.join(', ')}\n`);
     const run = await engine.run(step);

@@ -22,7 +22,7 @@ import { terminalRenderOptions } from '../ui/text.ts';
 import type { OutputSink } from '../ui/web/output.ts';
 import { checkAttributes } from './attribute-check.ts';
 import { checkBeforeStepOne } from './before-step-one.ts';
-import { closeEngine, drive, walkthroughCode } from './drivers.ts';
+import { closeEngine, drive, type Ready, walkthroughCode } from './drivers.ts';
 import { endEarlierRun, endRunLeftovers, removeOrphanScratch } from './leftovers.ts';
 import { type Known, refusedRecords, stopCheck } from './refused.ts';
 import { backgroundToRestart, restartBackground } from './resume-background.ts';
@@ -182,21 +182,21 @@ async function runLocked(setup: RunSetup): Promise<number> {
     engine.save();
     await engine.flush();
     running = true;
-    // Withheld values first: a background step started again may read them.
-    let failed = plan?.remake.length
-      ? await (await import('./resume-withheld.ts')).remakeWithheld(engine, plan.remake, io)
-      : undefined;
-    const restart =
-      options.resume && failed === undefined
-        ? backgroundToRestart(engine, runbook.steps, selection.selected[0]?.index ?? 1)
-        : [];
-    if (restart.length) failed = await restartBackground(engine, restart, io, paint);
-    if (failed !== undefined) exitCode = failed;
-    else {
-      const driven = await drive(engine, { ...setup, selection, toAsk, walkCode });
-      exitCode = driven.exitCode;
-      book = driven.book;
-    }
+    // What --resume makes again before the first step, once the driver has what was given (the inputs
+    // form): withheld values first, since a background step started again may read them.
+    const ready: Ready = async (provide) => {
+      const failed = plan?.remake.length
+        ? await (await import('./resume-withheld.ts')).remakeWithheld(engine, plan.remake, io, provide)
+        : undefined;
+      const restart =
+        options.resume && failed === undefined
+          ? backgroundToRestart(engine, runbook.steps, selection.selected[0]?.index ?? 1)
+          : [];
+      return restart.length ? restartBackground(engine, restart, io, paint) : failed;
+    };
+    const driven = await drive(engine, { ...setup, selection, toAsk, walkCode, ready });
+    exitCode = driven.exitCode;
+    book = driven.book;
   } catch (err) {
     await closeEngine(engine, io).catch(() => {});
     throw err;

@@ -112,7 +112,7 @@ export class StepMoves {
   }
 
   /** Asks for each variable the step reads that nothing has set, just before it runs. */
-  private async provideMissing(step: Step, code: string): Promise<boolean> {
+  async provideMissing(step: Step, code: string): Promise<boolean> {
     for (const name of await this.vars.missing(step, code)) {
       const why = `Step ${step.index} reads ${name}, which is not set.`;
       const value = await this.questions.ask((pio) => askValue(name, this.engine.secret(name), pio, why));

@@ -29,9 +29,14 @@ export async function walkthrough(
   inputs: ResolvedInput[] = [],
   /** With the runbook's render cache (run.ts); else one that renders everything. */
   renderer = new Renderer(terminalRenderOptions(io.stdout, io.env)),
+  /**
+   * What a resumed run does once the inputs are given, before the first step (steps run again to make
+   * withheld values; each is given what it needs first, asked for here): an exit code when that fails.
+   */
+  ready?: (provide: (step: Step) => Promise<boolean>) => Promise<number | undefined>,
 ): Promise<number> {
   try {
-    return await new Walk(book, engine, io, inputs, renderer).run();
+    return await new Walk(book, engine, io, inputs, renderer, ready).run();
   } finally {
     // What the runbook shows as it is now, for the next walk's first screen.
     const pieces = book.steps.flatMap((s) => firstShowing(s));
@@ -58,6 +63,7 @@ class Walk {
     private readonly io: RunIO,
     private readonly inputs: ResolvedInput[],
     private readonly renderer: Renderer,
+    private readonly ready?: (provide: (step: Step) => Promise<boolean>) => Promise<number | undefined>,
   ) {
     const width = renderer.opts.width - 20;
     this.vars = new StepVariables(
@@ -85,6 +91,8 @@ class Walk {
       this.screen.opening();
       if (this.inputs.length && !(await this.moves.askInputs(this.inputs)))
         return this.stop(EXIT.interrupted);
+      const failed = await this.ready?.((step) => this.moves.provideMissing(step, step.code));
+      if (failed !== undefined) return this.stop(failed);
       for (;;) {
         if (this.questions.stopRequested) return this.stop(EXIT.interrupted);
         await this.refresh();

@@ -77,6 +77,24 @@ describe('values made from secrets', () => {
     expectClean(dir);
   });
 
+  it('--resume makes again, first, the withheld values the steps that make one again read themselves', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = scratch('secrets/chain.md');
+    writeFileSync(path.join(dir, 'fail-once'), '');
+    const first = await runCli(['--yes', 'chain.md'], { cwd: dir });
+    expect(first.code, first.stderr).toBe(1);
+    const record = JSON.parse(readFileSync(path.join(dir, '.runbook/chain.state.json'), 'utf8'));
+    expect(record.withheld.sort()).toEqual(['HDR', 'MY_TOKEN']);
+    const resumed = await runCli(['--yes', '--resume', 'chain.md'], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('running step 1 mk-token again to make MY_TOKEN');
+    expect(resumed.stderr).toContain('running step 2 mk-header again to make HDR');
+    expect(readFileSync(path.join(dir, 'used.txt'), 'utf8')).toBe(
+      'header: Bearer tok-12345\nheader: Bearer tok-12345\n',
+    );
+  });
+
   it('is not made again when no step left to run reads it', { timeout: 60_000 }, async () => {
     const dir = scratch('secrets/unneeded.md');
     writeFileSync(path.join(dir, 'fail-once'), '');

@@ -283,6 +283,23 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     expect(s.screen()).not.toContain('hunter2-secret');
   });
 
+  it('--resume asks for a secret a step run again to remake a value needs, before running it', async () => {
+    const dir = scratch('interactive/resume-ask.md');
+    writeFileSync(path.join(dir, 'fail-once'), '');
+    const first = await runCli(['--yes', '--set', 'API_TOKEN=abc', 'resume-ask.md'], { cwd: dir });
+    expect(first.code, first.stderr).toBe(1);
+    const s = start(['--resume', 'resume-ask.md'], dir, { API_TOKEN: undefined });
+    await s.waitFor('Value for API_TOKEN:');
+    expect(s.screen()).toContain('Step 1 reads API_TOKEN, which is not set.');
+    s.write('abcdef\r');
+    await s.waitFor('Step 2: run it?');
+    s.write('r');
+    expect((await finish(s)).exitCode).toBe(0);
+    // "Bearer abcdef": made again with the token typed, not with none.
+    expect(read(dir, 'log.txt')).toBe('auth of 10 characters\nauth of 13 characters\n');
+    expect(s.screen()).not.toContain('abcdef');
+  });
+
   it('warns, when a step is skipped, about the variables later steps needed from it', async () => {
     const dir = scratch('interactive/walk.md');
     const s = start(['walk.md'], dir);

@@ -31,6 +31,8 @@ export class WebController {
     private readonly docs: DocBuilder,
     /** Declared inputs the run was not given: asked for in one form before any step runs. */
     private inputs: ResolvedInput[] = [],
+    /** Run once the inputs are taken, before any step can (a resumed run making withheld values). */
+    private readonly ready?: () => Promise<number | undefined>,
   ) {
     this.pages = new PageSync(notebook, hub, sink, docs, () => ({
       busy: this.runs.busy,
@@ -152,6 +154,13 @@ export class WebController {
       let context = this.engine.context;
       for (const [name, value] of taken) context = withValue(context, name, value);
       this.engine.setContext(context);
+      // Steps stay refused (the inputs are not cleared) until what the resume makes again is made.
+      const failed = await this.ready?.();
+      if (failed !== undefined)
+        this.notice(
+          'error',
+          "a value the run makes again could not be made (see the server's terminal); steps that read it find it unset",
+        );
       this.inputs = [];
     }
     await this.pages.broadcastDoc();

@@ -37,6 +37,11 @@ export interface ServeSetup {
   options: ServeOptions;
   /** Declared inputs the run was not given: the page asks for them before any step runs. */
   inputs?: ResolvedInput[];
+  /**
+   * What a resumed run does before the first step (steps run again to make withheld values): once the
+   * inputs are given, when there are any; an exit code when that fails.
+   */
+  ready?: () => Promise<number | undefined>;
   /** Called with the address once the server listens (the run lock says who holds it). */
   onListening?: (address: string) => void;
 }
@@ -59,7 +64,19 @@ export async function serve(setup: ServeSetup): Promise<number> {
     redact: (text) => engine.redact(text),
     width: 160,
   }));
-  const controller = new WebController(notebook, engine, hub, sink, docs, setup.inputs ?? []);
+  const inputs = setup.inputs ?? [];
+  // With no inputs to wait for, before the page is served (as an unattended run does it).
+  if (inputs.length === 0) {
+    const failed = await setup.ready?.();
+    if (failed !== undefined) return failed;
+  }
+  // Once, however many pages send the form.
+  let readied: Promise<number | undefined> | undefined;
+  const ready =
+    inputs.length && setup.ready
+      ? () => (readied ??= (setup.ready as () => Promise<number | undefined>)())
+      : undefined;
+  const controller = new WebController(notebook, engine, hub, sink, docs, inputs, ready);
   engine.background.onNotice = (notice) => controller.backgroundEnded(notice);
   let signalled: (sig: Stop) => void = () => {};
   const stop = new Promise<Stop>((resolve) => {

@@ -135,8 +135,30 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(seen.filter((m) => m.t === 'started').map((m) => m.step)).toEqual(['a']);
     expect(readFileSync(path.join(dir, 'runs.log'), 'utf8').trim().split('\n')).toHaveLength(1);
-    const refused = seen.filter((m) => m.t === 'notice' && /^cannot run \w: a is running$/.test(m.text ?? ''));
+    const refused = seen.filter(
+      (m) => m.t === 'notice' && /^cannot run \w: a is running$/.test(m.text ?? ''),
+    );
     expect(refused).toHaveLength(2);
+    ok.ws?.close();
+  });
+
+  it('--resume makes a value again from an input only once the page has given the input', async () => {
+    const dir = scratch('web/resume-inputs.md');
+    writeFileSync(path.join(dir, 'fail-once'), '');
+    const first = await runCli(['--yes', '--set', 'API_TOKEN=abc', 'resume-inputs.md'], { cwd: dir });
+    expect(first.code, first.stderr).toBe(1);
+    const s = await start(['--resume', 'resume-inputs.md'], dir);
+    const ok = await live(s, { origin: `http://${host(s)}`, cookie: cookieOf(s) });
+    const seen: Array<{ t: string }> = [];
+    ok.ws?.on('message', (d) => seen.push(JSON.parse(String(d))));
+    ok.ws?.send(JSON.stringify({ t: 'inputs', values: { API_TOKEN: 'abcdef' } }));
+    await waitFor(() => seen.some((m) => m.t === 'doc'), 20_000, 'the inputs to be taken');
+    ok.ws?.send(JSON.stringify({ t: 'run', step: 'show' }));
+    await waitFor(() => seen.some((m) => m.t === 'idle'), 20_000, 'the step to end');
+    // "Bearer abcdef" the first run made with "abc" is made again with the token the page gave.
+    expect(readFileSync(path.join(dir, 'log.txt'), 'utf8')).toBe(
+      'auth of 10 characters\nauth of 13 characters\n',
+    );
     ok.ws?.close();
   });
 
