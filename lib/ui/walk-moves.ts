@@ -127,8 +127,12 @@ export class StepMoves {
     this.write(this.paint('dim', `── ${step.name} is running; Ctrl-C stops it ──\n`));
     const run = await this.book.run(step, (attempt, outcome) => {
       const why = outcome.exitCode ?? outcome.signal;
-      this.write(this.paint('yellow', `↻ ${step.name} failed (exit ${why}), retry ${attempt}\n`));
+      this.write(
+        `${this.engine.lineBreak()}${this.paint('yellow', `↻ ${step.name} failed (exit ${why}), retry ${attempt}\n`)}`,
+      );
     });
+    // Output that did not end its last line: the runner's own lines start on one of their own.
+    this.write(this.engine.lineBreak());
     for (const note of run.notes) this.write(this.paint('dim', `■ ${note}\n`));
     for (const w of run.warnings) this.write(this.paint('yellow', `runbook: warning: ${step.name}: ${w}\n`));
     this.write(statusLine(run, this.paint));

@@ -300,6 +300,17 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     expect(s.screen()).not.toContain('abcdef');
   });
 
+  it('starts its own line after a step whose output did not end its last one', async () => {
+    const dir = scratch('interactive/no-newline.md');
+    const s = start(['no-newline.md'], dir);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await s.waitFor('nonl done');
+    expect(s.screen()).toMatch(/^no newline at end\s*\n✔ nonl done/m);
+    s.write('q');
+    await s.exit();
+  });
+
   it('warns, when a step is skipped, about the variables later steps needed from it', async () => {
     const dir = scratch('interactive/walk.md');
     const s = start(['walk.md'], dir);
