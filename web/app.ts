@@ -50,7 +50,7 @@ class Page {
         this.main,
       ),
     );
-    this.ws = new WebSocket(`ws://${location.host}/live`);
+    this.ws = new WebSocket(`ws://${location.host}/live?token=${encodeURIComponent(pageToken())}`);
     this.ws.binaryType = 'arraybuffer';
     this.ws.addEventListener('open', () => this.setConnection('open', 'connected'));
     this.ws.addEventListener('close', () => {
@@ -285,3 +285,20 @@ class Page {
 allowTerminalStyles();
 const root = document.getElementById('app');
 if (root) new Page(root);
+
+/**
+ * The token the printed URL carries: kept in this tab's session storage (its origin's alone, port and all;
+ * a cookie would go to every port of the host) and taken out of the address bar and the history, so that
+ * a reload still has it and the URL shown holds no secret.
+ */
+function pageToken(): string {
+  const key = 'runbook-token';
+  const url = new URL(location.href);
+  const given = url.searchParams.get('token');
+  if (given) {
+    sessionStorage.setItem(key, given);
+    url.searchParams.delete('token');
+    history.replaceState(null, '', `${url.pathname}${url.search}${url.hash}`);
+  }
+  return sessionStorage.getItem(key) ?? '';
+}

@@ -212,7 +212,7 @@ export class Cell {
       this.newer = undefined;
       this.note(
         'error',
-        'Not saved: this step changed in the file since you began editing it. Your text is kept; Save again to replace the file\'s new code with it, or Cancel to see the new code.',
+        "Not saved: this step changed in the file since you began editing it. Your text is kept; Save again to replace the file's new code with it, or Cancel to see the new code.",
       );
       return;
     }

@@ -1,14 +1,15 @@
 // The door of `runbook serve`: a page that runs shell commands must open only for the person who started
-// it. Every request needs the token (from the printed URL, then an HttpOnly SameSite=Strict cookie), a Host
-// that is the server's own address (DNS rebinding), and no foreign Origin or cross-site fetch (another page
-// in the same browser). Pure: a request's method, URL and headers in, a verdict out.
+// it. The live channel, which carries the runbook and runs its steps, needs the token in its URL (the page
+// takes it from the printed URL into its tab's session storage; never a cookie: a browser sends a host's
+// cookies to every port of it, so any other server on 127.0.0.1 would get it); the page's shell, script and
+// style hold nothing of the runbook's and need none. Every request needs a Host that is the server's own
+// address (DNS rebinding), and no foreign Origin or cross-site fetch (another page in the same browser);
+// a wrong token is refused anywhere. Pure: a request's method, URL and headers in, a verdict out.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 
 export interface Guard {
   token: string;
-  /** Per port: browsers send a host's cookies to all its ports. */
-  cookieName: string;
   /** `host:port` forms a request may name in Host, lower-case. */
   hosts: Set<string>;
   /** `http://host:port` forms an Origin may have. */
@@ -21,11 +22,7 @@ export interface RequestLike {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type Verdict =
-  | { ok: true }
-  /** The token came in the URL: set the cookie and send the browser to the same page without it. */
-  | { ok: true; setCookie: string; location: string }
-  | { ok: false; status: 403 | 405; why: string };
+export type Verdict = { ok: true } | { ok: false; status: 403 | 405; why: string };
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
@@ -72,7 +69,7 @@ export function makeGuard(bound: string, port: number, token = randomBytes(32).t
     if (port === 80) hosts.add(name);
   }
   const origins = new Set([...hosts].map((h) => `http://${h}`));
-  return { token, cookieName: `runbook-${port}`, hosts, origins };
+  return { token, hosts, origins };
 }
 
 function header(req: RequestLike, name: string): string | undefined {
@@ -87,19 +84,8 @@ function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function cookieValue(cookieHeader: string | undefined, name: string): string | undefined {
-  for (const part of (cookieHeader ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-/**
- * Whether a request may be answered. `upgrade` is the live channel's WebSocket handshake, where the token
- * is accepted from the cookie or the URL alike (a script driving the page from outside a browser).
- */
-export function check(req: RequestLike, guard: Guard, upgrade = false): Verdict {
+/** Whether a request may be answered. `open`: one that needs no token (the page, its script and style). */
+export function check(req: RequestLike, guard: Guard, open = false): Verdict {
   const host = header(req, 'host')?.toLowerCase();
   if (!host || !guard.hosts.has(host)) return { ok: false, status: 403, why: 'foreign Host' };
   const origin = header(req, 'origin');
@@ -114,19 +100,10 @@ export function check(req: RequestLike, guard: Guard, upgrade = false): Verdict 
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') return { ok: false, status: 405, why: 'only GET is served' };
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const fromUrl = url.searchParams.get('token') ?? undefined;
-  if (fromUrl !== undefined) {
-    if (!sameToken(fromUrl, guard.token)) return { ok: false, status: 403, why: 'wrong token' };
-    if (upgrade) return { ok: true };
-    url.searchParams.delete('token');
-    const location = `${url.pathname}${url.search}`;
-    const setCookie = `${guard.cookieName}=${guard.token}; HttpOnly; SameSite=Strict; Path=/`;
-    return { ok: true, setCookie, location };
-  }
-  const fromCookie = cookieValue(header(req, 'cookie'), guard.cookieName);
-  if (!sameToken(fromCookie, guard.token)) {
-    return { ok: false, status: 403, why: fromCookie === undefined ? 'no token' : 'wrong token' };
-  }
+  const token = url.searchParams.get('token') ?? undefined;
+  if (token !== undefined && !sameToken(token, guard.token))
+    return { ok: false, status: 403, why: 'wrong token' };
+  if (token === undefined && !open) return { ok: false, status: 403, why: 'no token' };
   return { ok: true };
 }
 

@@ -14,14 +14,15 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
 }
 
-export function pageHtml(title: string, styleNonce: string): string {
+/** The page before its live channel opens: the runbook's title and all the rest come over the channel. */
+export function pageHtml(styleNonce: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="runbook-style-nonce" content="${escapeHtml(styleNonce)}">
-<title>${escapeHtml(title)} · runbook</title>
+<title>runbook</title>
 <link rel="stylesheet" href="/assets/app.css">
 <script src="/assets/app.js" defer></script>
 </head>

@@ -87,7 +87,6 @@ export async function serve(setup: ServeSetup): Promise<number> {
     const server = await WebServer.start({
       host: options.host,
       port: options.port,
-      title: () => runbookTitle(notebook.runbook, file),
       onPage: (ws) => void controller.connect(ws),
     });
     setup.onListening?.(`${urlHost(options.host)}:${server.port}`);

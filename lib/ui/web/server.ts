@@ -17,8 +17,6 @@ export interface WebServerOptions {
   host: string;
   /** 0: a free one. */
   port: number;
-  /** The page's title. */
-  title: () => string;
   /** A page opened the live channel. */
   onPage: (ws: WebSocket) => void;
   /** The token, when the caller chooses it (tests); else a random one. */
@@ -78,7 +76,10 @@ export class WebServer {
     res: ServerResponse,
     assets: Map<string, { body: Buffer; type: string }>,
   ): void {
-    const verdict = check(req, this.guard);
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const asset = assets.get(pathname);
+    // Only the live channel needs the token: the page is a shell that holds nothing of the runbook's.
+    const verdict = check(req, this.guard, true);
     const host = req.headers.host ?? '';
     if (!verdict.ok) {
       res.writeHead(verdict.status, {
@@ -90,17 +91,6 @@ export class WebServer {
       );
       return;
     }
-    if ('setCookie' in verdict) {
-      res.writeHead(303, {
-        ...securityHeaders(host),
-        'set-cookie': verdict.setCookie,
-        location: verdict.location,
-      });
-      res.end();
-      return;
-    }
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const asset = assets.get(pathname);
     if (asset) {
       res.writeHead(200, { ...securityHeaders(host), 'content-type': asset.type });
       res.end(req.method === 'HEAD' ? undefined : asset.body);
@@ -109,7 +99,7 @@ export class WebServer {
     if (pathname === '/') {
       const nonce = randomBytes(16).toString('base64');
       res.writeHead(200, { ...securityHeaders(host, nonce), 'content-type': 'text/html; charset=utf-8' });
-      res.end(req.method === 'HEAD' ? undefined : pageHtml(this.opts.title(), nonce));
+      res.end(req.method === 'HEAD' ? undefined : pageHtml(nonce));
       return;
     }
     res.writeHead(pathname === '/favicon.ico' ? 204 : 404, securityHeaders(host));
@@ -117,7 +107,7 @@ export class WebServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const verdict = check(req, this.guard, true);
+    const verdict = check(req, this.guard);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);

@@ -1,57 +1,49 @@
 // The door of runbook serve, as one-line expectations: which requests are answered, and how.
 import { describe, expect, it } from 'vitest';
-import {
-  check,
-  cookieValue,
-  makeGuard,
-  printedHost,
-  reachableNames,
-  securityHeaders,
-} from '../../../lib/ui/web/guard.ts';
+import { check, makeGuard, printedHost, reachableNames, securityHeaders } from '../../../lib/ui/web/guard.ts';
 
 const guard = makeGuard('127.0.0.1', 4321, 'tok-en');
-const cookie = 'runbook-4321=tok-en';
-const req = (headers: Record<string, string>, url = '/', method = 'GET') => ({ method, url, headers });
+const url = '/?token=tok-en';
+const req = (headers: Record<string, string>, path = url, method = 'GET') => ({ method, url: path, headers });
 
 describe('guard', () => {
-  it('answers the token in the URL by setting the cookie and sending the browser on without it', () => {
-    expect(check(req({ host: '127.0.0.1:4321' }, '/?token=tok-en'), guard)).toEqual({
-      ok: true,
-      setCookie: 'runbook-4321=tok-en; HttpOnly; SameSite=Strict; Path=/',
-      location: '/',
-    });
+  it('answers the page and the live channel with the token in their URL, and sets no cookie', () => {
+    expect(check(req({ host: '127.0.0.1:4321' }), guard)).toEqual({ ok: true });
+    expect(check(req({ host: 'localhost:4321' }, '/live?token=tok-en'), guard)).toEqual({ ok: true });
   });
-  it('answers a request with the cookie', () => {
-    expect(check(req({ host: '127.0.0.1:4321', cookie }), guard)).toEqual({ ok: true });
-    expect(check(req({ host: 'localhost:4321', cookie: `a=b; ${cookie}; c=d` }), guard)).toEqual({
-      ok: true,
-    });
-  });
-  it('refuses a request without the token, or with a wrong one', () => {
-    expect(check(req({ host: '127.0.0.1:4321' }), guard)).toMatchObject({
+  it('refuses a request without the token, or with a wrong one; a cookie is no token', () => {
+    expect(check(req({ host: '127.0.0.1:4321' }, '/'), guard)).toMatchObject({
       ok: false,
       status: 403,
       why: 'no token',
     });
-    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4321=tok-em' }), guard)).toMatchObject({
+    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4321=tok-en' }, '/'), guard)).toMatchObject({
       status: 403,
     });
-    expect(check(req({ host: '127.0.0.1:4321' }, '/?token=nope'), guard)).toMatchObject({ status: 403 });
-    // Another server's cookie (another port) is not this one's.
-    expect(check(req({ host: '127.0.0.1:4321', cookie: 'runbook-4322=tok-en' }), guard)).toMatchObject({
+    expect(check(req({ host: '127.0.0.1:4321' }, '/?token=nope'), guard)).toMatchObject({
+      status: 403,
+      why: 'wrong token',
+    });
+  });
+  it('answers the packaged script and style without the token, but never with a wrong one', () => {
+    expect(check(req({ host: '127.0.0.1:4321' }, '/assets/app.js'), guard, true)).toEqual({ ok: true });
+    expect(check(req({ host: '127.0.0.1:4321' }, '/assets/app.js?token=x'), guard, true)).toMatchObject({
+      status: 403,
+    });
+    expect(check(req({ host: 'evil.example:4321' }, '/assets/app.js'), guard, true)).toMatchObject({
       status: 403,
     });
   });
   it('refuses a foreign Host, as a DNS-rebinding page would send, even with the token', () => {
-    expect(check(req({ host: 'evil.example:4321', cookie }), guard)).toMatchObject({
+    expect(check(req({ host: 'evil.example:4321' }), guard)).toMatchObject({
       status: 403,
       why: 'foreign Host',
     });
-    expect(check(req({ host: '127.0.0.1:4322', cookie }), guard)).toMatchObject({ status: 403 });
-    expect(check(req({ cookie }), guard)).toMatchObject({ status: 403 });
+    expect(check(req({ host: '127.0.0.1:4322' }), guard)).toMatchObject({ status: 403 });
+    expect(check(req({}), guard)).toMatchObject({ status: 403 });
   });
   it('refuses a foreign Origin and cross-site fetches', () => {
-    const h = { host: '127.0.0.1:4321', cookie };
+    const h = { host: '127.0.0.1:4321' };
     expect(check(req({ ...h, origin: 'http://evil.example' }), guard)).toMatchObject({
       status: 403,
       why: 'foreign Origin',
@@ -66,13 +58,8 @@ describe('guard', () => {
     expect(check(req({ ...h, 'sec-fetch-site': 'none' }), guard)).toEqual({ ok: true });
   });
   it('serves only GET and HEAD: every action goes over the live channel', () => {
-    expect(check(req({ host: '127.0.0.1:4321', cookie }, '/', 'POST'), guard)).toMatchObject({ status: 405 });
-    expect(check(req({ host: '127.0.0.1:4321', cookie }, '/', 'OPTIONS'), guard)).toMatchObject({
-      status: 405,
-    });
-  });
-  it('takes the token from the URL on the live channel without a redirect', () => {
-    expect(check(req({ host: '127.0.0.1:4321' }, '/live?token=tok-en'), guard, true)).toEqual({ ok: true });
+    expect(check(req({ host: '127.0.0.1:4321' }, url, 'POST'), guard)).toMatchObject({ status: 405 });
+    expect(check(req({ host: '127.0.0.1:4321' }, url, 'OPTIONS'), guard)).toMatchObject({ status: 405 });
   });
   it('knows the names a server is reached by', () => {
     expect(reachableNames('127.0.0.1').sort()).toEqual(['127.0.0.1', '[::1]', 'localhost']);
@@ -90,10 +77,6 @@ describe('guard', () => {
     expect(printedHost('::1')).toBe('[::1]');
   });
 
-  it('reads one cookie out of a header', () => {
-    expect(cookieValue('a=1; runbook-1=x=y; b=2', 'runbook-1')).toBe('x=y');
-    expect(cookieValue(undefined, 'runbook-1')).toBeUndefined();
-  });
   it('sends a policy that lets nothing in from outside', () => {
     const h = securityHeaders('127.0.0.1:4321', 'n0nce');
     expect(h['content-security-policy']).toContain("default-src 'none'");

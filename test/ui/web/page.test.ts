@@ -59,7 +59,10 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
 
   it('shows the runbook: title, prose sanitised, code highlighted, a cell per step, an outline', async () => {
     const { page } = await open('web/page.md');
+    // The token went from the address bar into the tab's session storage: a reload still connects.
     expect(page.url()).not.toContain('token=');
+    await page.reload();
+    await page.waitForSelector('[data-connection="open"]');
     expect(await page.locator('[data-title]').innerText()).toBe('Web notebook fixture');
     expect(await page.title()).toBe('Web notebook fixture · runbook');
     const main = page.locator('[data-doc]');
@@ -395,9 +398,12 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     expect(heapMiB).toBeLessThan(100);
   });
 
-  it('a page of another site cannot reach the server, though the browser holds its cookie', async () => {
+  it('a page of another server on 127.0.0.1 learns no token and cannot reach the server', async () => {
     const { s, page } = await open('web/sleep.md');
-    const evil: Server = createServer((_req, res) => {
+    // What the browser sends the other server: a host's cookies go to every port of it.
+    const sent: string[] = [];
+    const evil: Server = createServer((req, res) => {
+      sent.push(JSON.stringify(req.headers));
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>elsewhere</title>');
     });
@@ -408,21 +414,33 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
       const other = await browser.context.newPage();
       pages.push(other);
       await other.goto(`http://127.0.0.1:${port}/`);
-      const attempt = await other.evaluate(async (target) => {
-        const channel = await new Promise<string>((resolve) => {
-          const ws = new WebSocket(`ws://${target}/live`);
-          ws.onopen = () => {
-            ws.send(JSON.stringify({ t: 'run', step: 'long' }));
-            resolve('open');
-          };
-          ws.onerror = () => resolve('refused');
-        });
-        const page = await fetch(`http://${target}/`, { credentials: 'include', mode: 'no-cors' })
-          .then(() => 'fetched')
-          .catch(() => 'failed');
-        return { channel, page };
-      }, `127.0.0.1:${s.port}`);
+      const attempt = await other.evaluate(
+        async ({ target, token }) => {
+          const channel = await new Promise<string>((resolve) => {
+            const ws = new WebSocket(`ws://${target}/live`);
+            ws.onopen = () => {
+              ws.send(JSON.stringify({ t: 'run', step: 'long' }));
+              resolve('open');
+            };
+            ws.onerror = () => resolve('refused');
+          });
+          const page = await fetch(`http://${target}/`, { credentials: 'include', mode: 'no-cors' })
+            .then(() => 'fetched')
+            .catch(() => 'failed');
+          // Even with the token, a page of another origin is refused.
+          const withToken = await new Promise<string>((resolve) => {
+            const ws = new WebSocket(`ws://${target}/live?token=${token}`);
+            ws.onopen = () => resolve('open');
+            ws.onerror = () => resolve('refused');
+          });
+          return { channel, page, withToken };
+        },
+        { target: `127.0.0.1:${s.port}`, token: s.token },
+      );
       expect(attempt.channel).toBe('refused');
+      expect(attempt.withToken).toBe('refused');
+      expect(sent.length).toBeGreaterThan(0);
+      for (const headers of sent) expect(headers).not.toContain(s.token);
       // The browser's own refusal of the WebSocket is a console error on that page, not ours.
       browser.errors.splice(0);
       expect(await cell(page, 'long').getAttribute('data-status')).toBe('pending');

@@ -1,4 +1,4 @@
-// runbook serve from outside a browser: the URL it prints, the door (token, cookie, Host, Origin: 403),
+// runbook serve from outside a browser: the URL it prints, the door (token, Host, Origin: 403; no cookie),
 // the live channel's handshake, --port, --host, --open, the run lock, and Ctrl-C ending every step tree.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -52,27 +52,29 @@ function live(s: Served, headers: Record<string, string>, query = '') {
 }
 
 const host = (s: Served) => `127.0.0.1:${s.port}`;
-const cookieOf = (s: Served) => `runbook-${s.port}=${s.token}`;
 
 describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
-  it('prints a URL on 127.0.0.1 with a token; the token becomes an HttpOnly SameSite=Strict cookie', async () => {
+  it('prints a URL on 127.0.0.1 with a token; the page is served at it, and no cookie is set', async () => {
     const s = await start(['page.md'], scratch('web/page.md'));
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{40,}$/);
     expect(s.run.output()).toContain('Web notebook fixture is served at');
-    const entry = await get(s.port, `/?token=${s.token}`, { host: host(s) });
-    expect(entry.status).toBe(303);
-    expect(entry.headers.location).toBe('/');
-    expect(entry.headers['set-cookie']).toEqual([`${cookieOf(s)}; HttpOnly; SameSite=Strict; Path=/`]);
-    const page = await get(s.port, '/', { host: host(s), cookie: cookieOf(s) });
+    const page = await get(s.port, `/?token=${s.token}`, { host: host(s) });
     expect(page.status).toBe(200);
+    // A browser sends a host's cookies to every port of it: another server on 127.0.0.1 would get one.
+    expect(page.headers['set-cookie']).toBeUndefined();
     expect(page.body).toContain('<script src="/assets/app.js" defer></script>');
-    expect(page.body).toContain('<title>Web notebook fixture · runbook</title>');
+    // The shell holds nothing of the runbook's (its title comes over the live channel).
+    expect(page.body).toContain('<title>runbook</title>');
+    expect(page.body).not.toContain('Web notebook fixture');
+    expect((await get(s.port, '/', { host: host(s) })).status).toBe(200);
     const csp = page.headers['content-security-policy'] as string;
     expect(csp).toMatch(/default-src 'none'; script-src 'self'; style-src 'self' 'nonce-[^']+'/);
     expect(Object.keys(page.headers).filter((h) => h.startsWith('access-control'))).toEqual([]);
-    const script = await get(s.port, '/assets/app.js', { host: host(s), cookie: cookieOf(s) });
+    // The packaged script holds nothing of the runbook's: it needs no token.
+    const script = await get(s.port, '/assets/app.js', { host: host(s) });
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(script.headers['set-cookie']).toBeUndefined();
     // Nothing from outside: the bundle names no remote address to load.
     expect(script.body).not.toMatch(/(src|href)\s*=\s*["']https?:/);
     // stdout holds the URL alone (`runbook serve x.md | head -1`); the words around it are on stderr.
@@ -81,22 +83,21 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     expect(ended.stderr).toContain('Web notebook fixture is served at');
   });
 
-  it('answers 403 without the token, with a wrong one, a foreign Host or a foreign Origin', async () => {
+  it('answers 403 with a wrong token, a foreign Host or a foreign Origin', async () => {
     const s = await start(['page.md'], scratch('web/page.md'));
-    const cookie = cookieOf(s);
+    const token = `/?token=${s.token}`;
     const refused = [
-      await get(s.port, '/', { host: host(s) }),
-      await get(s.port, '/assets/app.js', { host: host(s) }),
-      await get(s.port, '/', { host: host(s), cookie: `runbook-${s.port}=wrong` }),
       await get(s.port, '/?token=wrong', { host: host(s) }),
-      await get(s.port, '/', { host: `rebound.example:${s.port}`, cookie }),
-      await get(s.port, `/?token=${s.token}`, { host: `rebound.example:${s.port}` }),
-      await get(s.port, '/', { host: host(s), cookie, origin: 'http://evil.example' }),
-      await get(s.port, '/', { host: host(s), cookie, 'sec-fetch-site': 'cross-site' }),
+      await get(s.port, '/assets/app.js?token=wrong', { host: host(s) }),
+      await get(s.port, token, { host: `rebound.example:${s.port}` }),
+      await get(s.port, '/assets/app.js', { host: `rebound.example:${s.port}` }),
+      await get(s.port, token, { host: host(s), origin: 'http://evil.example' }),
+      await get(s.port, token, { host: host(s), 'sec-fetch-site': 'cross-site' }),
+      await get(s.port, '/assets/app.js', { host: host(s), 'sec-fetch-site': 'same-site' }),
     ];
-    expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403, 403, 403]);
-    expect(refused[0]?.body).toContain('no token');
-    const options = await get(s.port, '/', { host: host(s), cookie, origin: `http://${host(s)}` }, 'OPTIONS');
+    expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403, 403]);
+    expect(refused[0]?.body).toContain('wrong token');
+    const options = await get(s.port, token, { host: host(s), origin: `http://${host(s)}` }, 'OPTIONS');
     expect(options.status).toBe(405);
     expect(Object.keys(options.headers).filter((h) => h.startsWith('access-control'))).toEqual([]);
   });
@@ -104,26 +105,26 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
   it('opens the live channel only with the token and from its own origin', async () => {
     const s = await start(['page.md'], scratch('web/page.md'));
     const origin = `http://${host(s)}`;
+    const token = `?token=${s.token}`;
     expect((await live(s, { origin })).status).toBe(403);
-    expect((await live(s, { origin, cookie: `runbook-${s.port}=wrong` })).status).toBe(403);
-    expect((await live(s, { origin: 'http://evil.example', cookie: cookieOf(s) })).status).toBe(403);
-    expect((await live(s, { origin, host: `rebound.example:${s.port}`, cookie: cookieOf(s) })).status).toBe(
-      403,
-    );
-    const ok = await live(s, { origin, cookie: cookieOf(s) });
+    expect((await live(s, { origin, cookie: `runbook-${s.port}=${s.token}` })).status).toBe(403);
+    expect((await live(s, { origin }, '?token=wrong')).status).toBe(403);
+    expect((await live(s, { origin: 'http://evil.example' }, token)).status).toBe(403);
+    expect((await live(s, { origin, host: `rebound.example:${s.port}` }, token)).status).toBe(403);
+    const ok = await live(s, { origin }, token);
     expect(ok.status).toBe(101);
     expect(ok.first?.t).toBe('doc');
     expect(ok.first?.doc?.title).toBe('Web notebook fixture');
     ok.ws?.close();
-    const byQuery = await live(s, {}, `?token=${s.token}`);
-    expect(byQuery.status).toBe(101);
-    byQuery.ws?.close();
+    const noOrigin = await live(s, {}, token);
+    expect(noOrigin.status).toBe(101);
+    noOrigin.ws?.close();
   });
 
   it('one run at a time: a second run asked for at once, before the first has started its step, is refused', async () => {
     const dir = scratch('web/twice.md');
     const s = await start(['twice.md'], dir);
-    const ok = await live(s, { origin: `http://${host(s)}`, cookie: cookieOf(s) });
+    const ok = await live(s, { origin: `http://${host(s)}` }, `?token=${s.token}`);
     const seen: Array<{ t: string; step?: string; text?: string }> = [];
     ok.ws?.on('message', (d) => seen.push(JSON.parse(String(d))));
     // Code the analysis has not seen, so that the first run spends a while reading what it needs; then a
@@ -148,7 +149,7 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     const first = await runCli(['--yes', '--set', 'API_TOKEN=abc', 'resume-inputs.md'], { cwd: dir });
     expect(first.code, first.stderr).toBe(1);
     const s = await start(['--resume', 'resume-inputs.md'], dir);
-    const ok = await live(s, { origin: `http://${host(s)}`, cookie: cookieOf(s) });
+    const ok = await live(s, { origin: `http://${host(s)}` }, `?token=${s.token}`);
     const seen: Array<{ t: string }> = [];
     ok.ws?.on('message', (d) => seen.push(JSON.parse(String(d))));
     ok.ws?.send(JSON.stringify({ t: 'inputs', values: { API_TOKEN: 'abcdef' } }));
@@ -189,10 +190,8 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
     await waitFor(() => s.run.output().includes('warning: serving on 0.0.0.0'), 5000, 'the warning');
     // Reached by its loopback name, the page still answers; by a made-up name, not.
-    expect((await get(s.port, '/', { host: host(s), cookie: cookieOf(s) })).status).toBe(200);
-    expect((await get(s.port, '/', { host: `rebound.example:${s.port}`, cookie: cookieOf(s) })).status).toBe(
-      403,
-    );
+    expect((await get(s.port, `/?token=${s.token}`, { host: host(s) })).status).toBe(200);
+    expect((await get(s.port, `/?token=${s.token}`, { host: `rebound.example:${s.port}` })).status).toBe(403);
   });
 
   it('--open starts $BROWSER with the URL', async () => {
@@ -250,7 +249,7 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
   it('Ctrl-C ends the step running from the page with its whole tree, then the server: exit 130', async () => {
     const dir = scratch('web/sleep.md');
     const s = await start(['sleep.md'], dir);
-    const ok = await live(s, { origin: `http://${host(s)}`, cookie: cookieOf(s) });
+    const ok = await live(s, { origin: `http://${host(s)}` }, `?token=${s.token}`);
     ok.ws?.send(JSON.stringify({ t: 'run', step: 'long' }));
     let bg = 0;
     await waitFor(
