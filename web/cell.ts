@@ -101,7 +101,9 @@ export class Cell {
     return this.view.name;
   }
 
-  private run(kind: 'run' | 'runAll'): void {
+  private run(asked: 'run' | 'runAll'): void {
+    // Run with these values carries on a run all that stopped to ask, as Enter in a field does.
+    const kind = asked === 'run' && this.asking?.auto ? 'runAll' : asked;
     const values = this.asking ? this.answers() : undefined;
     if (values === null) return;
     // The step's terminal is sized like this cell's before the step starts (`tput cols` sees it).

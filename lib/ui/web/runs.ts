@@ -93,6 +93,13 @@ export class Runs {
     let given = values;
     for (const step of queue) {
       if (this.stopped || this.closed) return;
+      // As `a` in the walkthrough: after the first, a step done (its code unchanged since) or skipped is
+      // passed over.
+      const cell = this.notebook.cell(step);
+      if (step !== first && ((cell.status === 'done' && !cell.stale) || cell.status === 'skipped')) {
+        this.pages.notice('info', `${step.name} is ${cell.status}; passed over`, step.name);
+        continue;
+      }
       if (!(await this.provide(step, auto, given))) return;
       given = undefined;
       const run = await this.runOne(step, auto);

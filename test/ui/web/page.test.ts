@@ -156,6 +156,24 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     expect(read(dir, 'log.txt')).toBe('after ran\n');
   });
 
+  it('Run all from here passes over done and skipped steps, and goes on after Run with these values', async () => {
+    const { dir, page } = await open('web/run-all.md');
+    await button(page, 'two', 'run').click();
+    await status(page, 'two', 'done');
+    await button(page, 'four', 'skip').click();
+    await status(page, 'four', 'skipped');
+    await button(page, 'one', 'run-all').click();
+    const ask = cell(page, 'asks').locator('[data-ask]');
+    await ask.waitFor();
+    await ask.locator('[data-ask-name="WHO"]').fill('ada');
+    await button(page, 'asks', 'run').click();
+    await status(page, 'asks', 'done');
+    // two was done and four skipped: passed over, as `a` does in the walkthrough.
+    await page.locator('[data-notice]', { hasText: 'four is skipped; passed over' }).waitFor();
+    expect(read(dir, 'log.txt')).toBe('two\none\nasked ada\n');
+    expect(await cell(page, 'four').getAttribute('data-status')).toBe('skipped');
+  });
+
   it('asks for variables nothing has set before the step runs, a secret one masked', async () => {
     const { dir, page } = await open('web/needs.md');
     await button(page, 'uses-vars', 'run').click();
