@@ -3,6 +3,7 @@
 // changed since it was last sent, and notices. The pages draw only what they are sent.
 import type { ResolvedInput } from '../../core/inputs.ts';
 import type { Notebook } from '../../engine/notebook.ts';
+import { DEFAULT_TAIL_BYTES } from '../../os/tail.ts';
 import type { Hub } from './channel.ts';
 import type { DocBuilder } from './doc.ts';
 import { inputField } from './inputs.ts';
@@ -43,9 +44,11 @@ export class PageSync {
         continue;
       }
       if (state.result.tail) tails[name] = state.result.tail;
+      // Dropped only when the record's tail is full: what it keeps is redacted and has LF line ends, so it
+      // is shorter than what was printed even when it holds all of it.
       const printed = this.printed.get(name) ?? 0;
       const kept = Buffer.byteLength(state.result.tail);
-      if (printed > kept) dropped[name] = printed - kept;
+      if (printed > DEFAULT_TAIL_BYTES && printed > kept) dropped[name] = printed - kept;
     }
     const message: ServerMessage = { t: 'doc', doc, busy, tails, dropped };
     if (inputs.length) message.inputs = inputs.map(inputField);

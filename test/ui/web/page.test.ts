@@ -172,6 +172,12 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     await page.locator('[data-notice]', { hasText: 'four is skipped; passed over' }).waitFor();
     expect(read(dir, 'log.txt')).toBe('two\none\nasked ada\n');
     expect(await cell(page, 'four').getAttribute('data-status')).toBe('skipped');
+    // Drawn again from the record: nothing was dropped, and nothing says so.
+    await page.reload();
+    await page.waitForSelector('[data-connection="open"]');
+    await status(page, 'asks', 'done');
+    await shows(page, 'asks', 'asked ada');
+    expect(await page.locator('body').innerText()).not.toContain('not shown');
   });
 
   it('asks for variables nothing has set before the step runs, a secret one masked', async () => {
