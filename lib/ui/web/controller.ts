@@ -70,9 +70,14 @@ export class WebController {
       case 'ack':
         this.hub.ack(ws, message.bytes);
         return;
-      case 'input':
-        if (this.runs.busy && typeof message.data === 'string') this.sink.type(message.data);
+      case 'input': {
+        // Keys for a shell step only: a JavaScript step reads no input, and keys typed meanwhile would
+        // wait in the steps' terminal for the next step that reads (a `Delete? [y/N]` answered unseen).
+        const running = this.runs.busy && this.notebook.step(this.runs.busy.step);
+        if (running && running.kind !== 'js' && typeof message.data === 'string')
+          this.sink.type(message.data);
         return;
+      }
       case 'resize':
         this.sink.resize(message.cols, message.rows);
         return;

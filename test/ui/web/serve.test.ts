@@ -163,6 +163,20 @@ describe('runbook serve, from outside a browser', { timeout: 60_000 }, () => {
     ok.ws?.close();
   });
 
+  it('keys typed while a JavaScript step runs are not kept for the next step that reads', async () => {
+    const dir = scratch('web/typed-ahead.md');
+    const s = await start(['typed-ahead.md'], dir);
+    const ok = await live(s, { origin: `http://${host(s)}` }, `?token=${s.token}`);
+    const seen: Array<{ t: string }> = [];
+    ok.ws?.on('message', (d) => seen.push(JSON.parse(String(d))));
+    ok.ws?.send(JSON.stringify({ t: 'runAll', step: 'wait' }));
+    await waitFor(() => seen.some((m) => m.t === 'started'), 10_000, 'the JavaScript step to start');
+    ok.ws?.send(JSON.stringify({ t: 'input', data: 'typed-during-js\r' }));
+    await waitFor(() => existsSync(path.join(dir, 'log.txt')), 20_000, 'the second step');
+    expect(readFileSync(path.join(dir, 'log.txt'), 'utf8')).toBe('got []\n');
+    ok.ws?.close();
+  });
+
   it('--port picks the port; a port in use is one line and exit 2', async () => {
     const dir = scratch('web/page.md');
     const first = await start(['page.md'], dir);
