@@ -92,15 +92,41 @@ export function stepKeys(moment: StepMoment): Key<StepChoice>[] {
   }
 }
 
-/** One keypress picks; Enter picks the first key. Cancelled (Ctrl-C, Escape, aborted): `cancelled`. */
-async function chooseKey<A>(message: string, keys: Key<A>[], io: PromptIO, cancelled: A): Promise<A> {
-  const picked = await selectKey({
-    message,
-    options: keys.map((k) => ({ value: k.key, label: k.label })),
-    input: io.input,
-    output: io.output,
-    signal: io.signal,
-  });
+/**
+ * One keypress picks; Enter picks the first key. Cancelled (Ctrl-C, aborted): `cancelled`; Escape too,
+ * unless `escapeStays`, when it asks again (one Escape too many must not end a walkthrough).
+ */
+async function chooseKey<A>(
+  message: string,
+  keys: Key<A>[],
+  io: PromptIO,
+  cancelled: A,
+  escapeStays = false,
+): Promise<A> {
+  let last = '';
+  const seen = (d: Buffer | string) => {
+    last = String(d);
+  };
+  let picked: string | symbol | undefined;
+  try {
+    for (;;) {
+      last = '';
+      const asking = selectKey({
+        message,
+        options: keys.map((k) => ({ value: k.key, label: k.label })),
+        input: io.input,
+        output: io.output,
+        signal: io.signal,
+      });
+      // Listened to once clack listens, so that nothing reaches this listener alone.
+      io.input.off('data', seen);
+      io.input.on('data', seen);
+      picked = await asking;
+      if (!(escapeStays && isCancel(picked) && last === '\u001b' && !io.signal?.aborted)) break;
+    }
+  } finally {
+    io.input.off('data', seen);
+  }
   releaseInput(io.input);
   if (isCancel(picked)) return cancelled;
   // clack's key prompt submits without a value on Enter.
@@ -109,7 +135,7 @@ async function chooseKey<A>(message: string, keys: Key<A>[], io: PromptIO, cance
 }
 
 export function chooseStepAction(message: string, moment: StepMoment, io: PromptIO): Promise<StepChoice> {
-  return chooseKey(message, stepKeys(moment), io, moment === 'end' ? 'finish' : 'quit');
+  return chooseKey(message, stepKeys(moment), io, moment === 'end' ? 'finish' : 'quit', true);
 }
 
 export type EditScope = 'run' | 'save' | 'discard';

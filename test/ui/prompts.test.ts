@@ -60,6 +60,15 @@ describe('chooseStepAction at a step not run', () => {
     expect(await answer).toBe(action);
   });
 
+  it('asks again on Escape at a step: only Ctrl-C quits', async () => {
+    const h = harness();
+    const answer = chooseStepAction('Step 1: run it?', 'new', h.io);
+    await press(h, '\u001b');
+    await new Promise((r) => setTimeout(r, 700));
+    h.input.write('s');
+    expect(await answer).toBe('skip');
+  });
+
   it('ignores keys that are not choices', async () => {
     const h = harness();
     const answer = chooseStepAction('Step 1: run it?', 'new', h.io);
