@@ -7,6 +7,7 @@ import { outro } from '@clack/prompts';
 import { EXIT } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Notebook } from '../engine/notebook.ts';
+import { resumePoint } from '../engine/run-record.ts';
 import { isFlagSet } from '../markdown/attributes.ts';
 import { allowedToFail, summaryTable, tally } from './view.ts';
 import type { WalkScreen } from './walk-screen.ts';
@@ -32,7 +33,11 @@ export function stopWalk(
   const touched = engine.record.steps.filter((r) => r.status !== 'pending');
   const step = book.current ?? book.steps.find((s) => engine.result(s).status !== 'done');
   const where = step ? `stopped at step ${step.index} ${step.name}` : 'stopped';
-  const line = `runbook: ${where}; continue with: runbook --resume ${relativeFile(engine)}\n`;
+  // Where --resume picks up: the first step not done or skipped, which may not be where the walk is.
+  const { from } = resumePoint(engine.record, book.steps);
+  const next = book.steps[from - 1];
+  const resumes = next && next !== step ? `; --resume continues at step ${next.index} ${next.name}` : '';
+  const line = `runbook: ${where}${resumes}; continue with: runbook --resume ${relativeFile(engine)}\n`;
   // The reader of stdout went away (`| head`): the one line that is left to say goes to stderr.
   if (screen.closed) {
     stderr.write(line.replace('runbook: ', 'runbook: output closed; '));

@@ -222,6 +222,21 @@ describe('the interactive walkthrough', { timeout: 30_000 }, () => {
     expect(existsSync(path.join(dir, 'log.txt'))).toBe(false);
   });
 
+  it('quitting at a done step says where --resume continues, which is not there', async () => {
+    const dir = scratch('interactive/walk.md');
+    const s = start(['walk.md'], dir);
+    await s.waitFor('Step 1: run it?');
+    s.write('r');
+    await s.waitFor('Step 2: run it?');
+    s.write('b');
+    await s.waitFor('Step 1 is done');
+    s.write('q');
+    await s.exit();
+    expect(s.screen()).toContain(
+      'stopped at step 1 first; --resume continues at step 2 second; continue with: runbook --resume walk.md',
+    );
+  });
+
   it('quits on Ctrl-C at a prompt with 130, and --resume continues at that step with the values carried', async () => {
     const dir = scratch('interactive/walk.md');
     const s = start(['walk.md'], dir);
