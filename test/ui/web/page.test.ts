@@ -355,6 +355,16 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     expect(await page.locator('[data-step]').count()).toBe(4);
   });
 
+  it('a narrow window (360 px) does not scroll sideways: long lines scroll in their cell', async () => {
+    const { page } = await open('web/page.md');
+    await page.setViewportSize({ width: 360, height: 700 });
+    await button(page, 'greet', 'run').click();
+    await status(page, 'greet', 'done');
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth), { timeout: 10_000 })
+      .toBeLessThanOrEqual(360);
+  });
+
   it('a step reading input gets a terminal on the page to type into', async () => {
     const { dir, page } = await open('web/input.md');
     await button(page, 'ask-name', 'run').click();
