@@ -179,11 +179,14 @@ describe('a closed output in the walkthrough (a real terminal, stdout piped)', (
 });
 
 describe('a closed output under runbook serve', () => {
-  it('before the URL is written: stops the server, exit 141, one line on stderr, nothing left', async () => {
+  it('before the URL is read: stops the server, exit 141, says so on stderr, nothing left', async () => {
     const box = sandbox();
     writeFileSync(path.join(box.dir, 's.md'), `# Served\n\n${fence('bash', 'touch ran.txt')}\n`);
     const r = await bashCli(box, 'runbook serve s.md | true; echo "${PIPESTATUS[0]}" >&2');
-    expect(r.stderr).toBe('runbook: output closed: stopping the server\n141\n');
+    // The words around the URL are on stderr already (stdout holds the URL alone).
+    expect(r.stderr).toBe(
+      'runbook: Served is served at\nrunbook: Ctrl-C stops the server and any step it runs\nrunbook: output closed: stopping the server\n141\n',
+    );
     expect(existsSync(path.join(box.dir, 'ran.txt'))).toBe(false);
     await expectNothingLeft(box);
   }, 30_000);
