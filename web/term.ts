@@ -50,7 +50,13 @@ export class CellTerminal {
     });
     this.term.loadAddon(this.fit);
     this.term.onData(onKeys);
+    // Tab and Escape leave a terminal whose step is not running (no keyboard trap): the browser moves
+    // focus on as from any field. A running step gets them, as in a terminal.
+    this.term.attachCustomKeyEventHandler((e) => this.live || (e.key !== 'Tab' && e.key !== 'Escape'));
   }
+
+  /** Whether a running step takes this terminal's keys. */
+  private live = false;
 
   /** Puts the terminal on the page (it appears with its first output otherwise). */
   show(): void {
@@ -120,6 +126,7 @@ export class CellTerminal {
 
   /** Shows or hides the cursor (only a running step's terminal takes keys). */
   cursor(show: boolean): void {
+    this.live = show;
     if (this.opened || show) this.write(show ? '\x1b[?25h' : '\x1b[?25l', false);
   }
 
