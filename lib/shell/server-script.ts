@@ -31,12 +31,11 @@ const STEP = `    # The server's helpers are not the step's; its snapshot lists 
     # The shell options earlier steps left (only option lines: the runner writes nothing else there).
     if [[ -n $__rb_opts ]]; then builtin eval "$__rb_opts" 2>/dev/null || :; fi
     builtin source "$__rb_file"
-    # The step's status is its last command's, as a script's is (errexit off, a failing last command fails it).
-    __rb_s=$?
     # An EXIT trap the step set runs as the subshell ends, after its snapshot: at the end of the step, as
     # at the end of a script (GitHub Actions runs each step as one). Ours, if still set, does nothing now.
-    { __rb_argv=("$@"); ${ENDS}; __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; } 2>/dev/null
-    builtin exit "$__rb_s"`;
+    # The step's status is its last command's, as a script's is (errexit off, a failing last command fails
+    # it). Inside the group, so that a step's set -x does not trace the runner's lines.
+    { __rb_s=$? __rb_argv=("$@"); ${ENDS}; __rb_snapshot "$__rb_list" || __rb_snapshot_failed "$__rb_list" || :; __rb_dumped=1; builtin exit "$__rb_s"; } 2>/dev/null`;
 
 /**
  * In a walkthrough at a terminal the runner opens a pseudo-terminal for the steps and passes its path in
