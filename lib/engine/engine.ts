@@ -74,7 +74,11 @@ export class Engine extends RunState {
   }
 
   /** Runs a step (with `code` if the person edited it), honouring timeout=, retries= and cwd=. */
-  async run(step: Step, code = step.code, onRetry?: (attempt: number, outcome: StepOutcome) => void) {
+  async run(
+    step: Step,
+    code = step.code,
+    onRetry?: (attempt: number, outcome: StepOutcome, why: string) => void,
+  ) {
     const result = this.result(step);
     const notes: string[] = [];
     for (const name of stopNames(step.attributes.stop)) {

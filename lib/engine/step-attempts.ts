@@ -20,7 +20,8 @@ export interface AttemptOptions {
   /** The runbook, for the places a diff names. */
   file: string;
   redact: (text: string) => string;
-  onRetry?: (attempt: number, outcome: StepOutcome) => void;
+  /** An attempt failed and another follows: `why` it failed, in words (`exit 1`, `its output did not match`). */
+  onRetry?: (attempt: number, outcome: StepOutcome, why: string) => void;
 }
 
 /** How the last attempt went, and how many there were. */
@@ -49,7 +50,13 @@ export async function attempt(once: () => Promise<StepOutcome>, opts: AttemptOpt
     }
     const failed = outcome.exitCode !== 0 || outcome.timedOut || check?.matched === false;
     if (!failed || outcome.interrupted || attempts > retries) break;
-    opts.onRetry?.(attempts, outcome);
+    const why =
+      check?.matched === false
+        ? 'its output did not match'
+        : outcome.timedOut
+          ? 'timed out'
+          : `exit ${outcome.exitCode ?? outcome.signal}`;
+    opts.onRetry?.(attempts, outcome, why);
     await pause(opts.delayMs, signal);
     if (signal.aborted) {
       outcome = { ...outcome, interrupted: true };

@@ -37,14 +37,8 @@ export async function runUnattended(engine: Engine, selection: Selection, io: Ru
     for (const step of steps) {
       if (signalled) break;
       say(header(step, total, paint) + backgroundLines(bg.running(), bg.takeNotices(), paint));
-      const onRetry = (attempt: number, outcome: StepOutcome) =>
-        say(
-          engine.lineBreak() +
-            paint(
-              'yellow',
-              `↻ ${step.name} failed (exit ${outcome.exitCode ?? outcome.signal}), retry ${attempt}\n`,
-            ),
-        );
+      const onRetry = (attempt: number, _outcome: StepOutcome, why: string) =>
+        say(engine.lineBreak() + paint('yellow', `↻ ${step.name} failed (${why}), retry ${attempt}\n`));
       const run = await engine.run(step, step.code, onRetry);
       said += engine.lineBreak();
       for (const note of run.notes) said += paint('dim', `■ ${note}\n`);

@@ -125,10 +125,9 @@ export class StepMoves {
   private async execute(step: Step): Promise<StepRun> {
     releaseInput(this.io.stdin);
     this.write(this.paint('dim', `── ${step.name} is running; Ctrl-C stops it ──\n`));
-    const run = await this.book.run(step, (attempt, outcome) => {
-      const why = outcome.exitCode ?? outcome.signal;
+    const run = await this.book.run(step, (attempt, _outcome, why) => {
       this.write(
-        `${this.engine.lineBreak()}${this.paint('yellow', `↻ ${step.name} failed (exit ${why}), retry ${attempt}\n`)}`,
+        `${this.engine.lineBreak()}${this.paint('yellow', `↻ ${step.name} failed (${why}), retry ${attempt}\n`)}`,
       );
     });
     // Output that did not end its last line: the runner's own lines start on one of their own.

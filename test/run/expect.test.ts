@@ -23,6 +23,14 @@ function testcases(dir: string): Case[] {
 }
 
 describe('output blocks', { timeout: 30_000 }, () => {
+  it('a retry after output that did not match says so, not a failure with exit 0', async () => {
+    const dir = scratch('expect/retry-match.md');
+    const r = await runCli(['--yes', 'retry-match.md'], { cwd: dir, env: { RUNBOOK_RETRY_DELAY_MS: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('settles failed (its output did not match), retry 1');
+    expect(r.stderr).not.toContain('exit 0');
+  });
+
   it('pass in every mode when the output matches, and the record says so', async () => {
     const dir = scratch('expect/match.md');
     const r = await runCli(['--yes', '--record', 'rec', 'match.md'], { cwd: dir });

@@ -134,12 +134,8 @@ export class Runs {
     this.busy = { step: step.name, run, auto };
     this.hub.begin(step.name, run);
     this.sink.begin((chunk) => this.hub.output(chunk));
-    const running = this.notebook.run(step, (attempt, outcome) => {
-      this.pages.notice(
-        'warn',
-        `${step.name} failed (exit ${outcome.exitCode}), retry ${attempt}`,
-        step.name,
-      );
+    const running = this.notebook.run(step, (attempt, _outcome, why) => {
+      this.pages.notice('warn', `${step.name} failed (${why}), retry ${attempt}`, step.name);
     });
     this.hub.broadcast({ t: 'started', step: step.name, run, auto });
     await this.pages.update();
