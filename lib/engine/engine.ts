@@ -146,8 +146,10 @@ export class Engine extends RunState {
     const why = (outcome as BackgroundOutcome).why;
     if (why && status === 'failed') result.message = why;
     if (!isBackground(step)) delete result.background;
-    // After the context update, so secrets this very step set are hidden in its own tail.
+    // After the context update, so secrets this very step set are hidden in its own tail, and in what its
+    // end says (a ready= URL that holds a token, a warning quoting a value).
     result.tail = this.redact(outcome.tail);
+    if (result.message !== undefined) result.message = this.redact(result.message);
     this.save();
     return { result, outcome, warnings, notes } satisfies StepRun;
   }

@@ -57,6 +57,17 @@ describe('background steps', { timeout: 30_000 }, () => {
     expect(steps[1].vars).toEqual({});
   });
 
+  it('hide a secret the ready= address holds, on the terminal and in the record', async () => {
+    const dir = scratch('background/ready-secret.md');
+    const r = await runCli(['--yes', '--record', 'rec', 'ready-secret.md'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not ready after 1 s');
+    expect(r.stderr + r.stdout).not.toContain('readySECRET55');
+    for (const f of ['.runbook/ready-secret.state.json', 'rec/run.json', 'rec/junit.xml']) {
+      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toContain('readySECRET55');
+    }
+  });
+
   it('say so at once when one dies, and again in the next header', async () => {
     const dir = scratch('background/dies.md');
     const r = await runCli(['--yes', '--record', 'rec', 'dies.md'], { cwd: dir });
