@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import { InputError } from '../core/errors.ts';
 import { nearestName } from '../core/near-name.ts';
+import { isSecretName } from '../core/secrets.ts';
 import type { FrontMatter, ParseWarning, Requirement } from '../core/types.ts';
 import { readInputs } from './inputs-spec.ts';
 
@@ -75,7 +76,19 @@ function readYaml(source: string): { frontMatter: FrontMatter; warnings: ParseWa
     };
     frontMatter[key] = typedValue(key, pair.value, fail, warn);
   }
+  markSecretInputs(frontMatter);
   return { frontMatter, warnings };
+}
+
+/**
+ * An input whose name looks secret (`API_KEY`) or that `secrets:` lists is a secret input, as if it said
+ * `secret: true`: its value is masked when asked for and never quoted in a message, the dry run or --list.
+ */
+function markSecretInputs(frontMatter: FrontMatter): void {
+  const listed = new Set(Array.isArray(frontMatter.secrets) ? frontMatter.secrets : []);
+  for (const [name, spec] of Object.entries(frontMatter.inputs ?? {})) {
+    if (!spec.secret && (isSecretName(name) || listed.has(name))) spec.secret = true;
+  }
 }
 
 /** yaml's message without its " at line L, column C" tail (the file's line is given instead). */

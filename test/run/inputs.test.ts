@@ -2,7 +2,7 @@
 // invalid one listed at once with its description, exit 2, nothing run; shown by --list, --json and
 // --dry-run; checked by runbook check.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli, scratch } from '../helpers/cli.ts';
@@ -35,6 +35,22 @@ describe('declared inputs under --yes', () => {
     });
     expect(secret.code, secret.stderr).toBe(2);
     expect(secret.stderr).toContain('REPLICAS  "many" does not match ^[0-9]+$');
+  });
+
+  it('never quotes the value of an input secret by its name or listed under secrets:', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = scratch('inputs/secret-names.md');
+    const set = ['--set', 'API_KEY=leakKEY123', '--set', 'LISTED=leakLIST456'];
+    const r = await runCli(['--yes', ...set, '--record', 'rec', 'secret-names.md'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/API_KEY +the key: the value given does not match \^k-/);
+    const dry = await runCli(['--dry-run', ...set, 'secret-names.md'], { cwd: dir });
+    for (const text of [r.stderr, r.stdout, dry.stdout, dry.stderr]) {
+      expect(text).not.toContain('leakKEY123');
+      expect(text).not.toContain('leakLIST456');
+    }
+    expect(readFileSync(path.join(dir, 'rec/run.json'), 'utf8')).not.toMatch(/leakKEY123|leakLIST456/);
   });
 
   it('takes the environment, then --env-file files in order, then --set; defaults fill the rest', {
