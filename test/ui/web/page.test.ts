@@ -377,6 +377,12 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     await page.keyboard.press('Enter');
     await status(page, 'ask-name', 'done');
     await shows(page, 'ask-name', 'hello, Ada Lovelace');
+    // Its step ended: Tab leaves the terminal (no keyboard trap) for the page's next control.
+    await cell(page, 'ask-name').locator('.xterm-helper-textarea').focus();
+    await page.keyboard.press('Tab');
+    expect(
+      await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea')),
+    ).toBe(false);
     await button(page, 'after-input', 'run').click();
     await status(page, 'after-input', 'done');
     expect(read(dir, 'log.txt')).toBe('NAME is Ada Lovelace\n');
