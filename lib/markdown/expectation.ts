@@ -47,24 +47,24 @@ export function readExpect(value: AttributeValue | undefined): ExpectSetting {
 }
 
 /** Innovation Engine's comment that sets the similarity of the output block after it. */
-const SIMILARITY_COMMENT = /^\s*<!--\s*expected_similarity\s*=\s*"?([0-9]*\.?[0-9]+)"?\s*-->\s*$/;
-/** A whole-line HTML comment: invisible when rendered, so it does not part a step from its output. */
-const COMMENT_LINE = /^\s*<!--.*-->\s*$/;
-/** Blank, or only block-quote markers (a blank line inside a quote). */
-const BLANK_LINE = /^[\s>]*$/;
+const SIMILARITY = /^<!--\s*expected_similarity\s*=\s*"?([0-9]*\.?[0-9]+)"?\s*-->$/;
+/** HTML comments, which may span lines: invisible when rendered, so they do not part a step from its output. */
+const COMMENT = /<!--[\s\S]*?-->/g;
 
 /**
- * Whether the lines between a step's block and an `output` block leave them adjacent (only blank lines
- * or HTML comments), and the similarity an Innovation Engine comment among them sets.
+ * Whether the lines between a step's block and an `output` block leave them adjacent (only blank lines,
+ * block-quote markers or HTML comments, one line or several), and the similarity an Innovation Engine
+ * comment among them sets. An unterminated comment hides what follows, so it parts them.
  */
 export function betweenBlocks(lines: string[]): { adjacent: boolean; similarity?: number } {
+  const text = lines.map((line) => line.replace(/^[\s>]*/, '')).join('\n');
   let similarity: number | undefined;
-  for (const line of lines) {
-    const stripped = line.replace(/^[\s>]*/, '');
-    const comment = SIMILARITY_COMMENT.exec(stripped);
-    if (comment) similarity = threshold(comment[1] as string) ?? similarity;
-    else if (!BLANK_LINE.test(line) && !COMMENT_LINE.test(stripped)) return { adjacent: false };
-  }
+  const rest = text.replace(COMMENT, (comment) => {
+    const found = SIMILARITY.exec(comment.replace(/\s+/g, ' '));
+    if (found) similarity = threshold(found[1] as string) ?? similarity;
+    return ' ';
+  });
+  if (rest.trim() !== '') return { adjacent: false };
   return similarity === undefined ? { adjacent: true } : { adjacent: true, similarity };
 }
 

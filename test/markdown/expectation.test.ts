@@ -78,4 +78,17 @@ describe('what may stand between a step and its output block', () => {
     }));
   it('no similarity out of range', () =>
     expect(betweenBlocks(['<!-- expected_similarity=3 -->'])).toEqual({ adjacent: true }));
+  it('a comment over several lines', () =>
+    expect(betweenBlocks(['<!--', '  a note', '-->'])).toEqual({ adjacent: true }));
+  it('the similarity comment over several lines', () =>
+    expect(betweenBlocks(['<!--', '  expected_similarity=0.6', '-->'])).toEqual({
+      adjacent: true,
+      similarity: 0.6,
+    }));
+  it('two comments on one line', () =>
+    expect(betweenBlocks(['<!-- a --> <!-- b -->'])).toEqual({ adjacent: true }));
+  it('not prose after a comment', () =>
+    expect(betweenBlocks(['<!-- a --> Then:'])).toEqual({ adjacent: false }));
+  it('not an unterminated comment', () =>
+    expect(betweenBlocks(['<!-- never closed', ''])).toEqual({ adjacent: false }));
 });

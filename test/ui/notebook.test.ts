@@ -107,7 +107,9 @@ describe('the walkthrough as a notebook', { timeout: 60_000 }, () => {
     await s.waitFor('Go to which step?');
     s.write('show\r');
     await s.waitFor('Step 2: run it?');
-    expect(s.after('▶ Step 2/3 · show')).toMatch(/N\s+not set \(step 1 \S+ sets it\); you will be asked before it runs/);
+    expect(s.after('▶ Step 2/3 · show')).toMatch(
+      /N\s+not set \(step 1 \S+ sets it\); you will be asked before it runs/,
+    );
     s.write('r');
     await s.waitFor('Step 2 reads N, which is not set. Value for N:');
     s.write('41\r');
