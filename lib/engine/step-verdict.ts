@@ -21,7 +21,7 @@ type Ended = Pick<StepOutcome, 'interrupted' | 'timedOut' | 'exitCode' | 'signal
 
 export function verdictOf(outcome: Ended, input: VerdictInput): Verdict {
   if (outcome.interrupted) return { status: 'interrupted', message: 'interrupted' };
-  if (outcome.timedOut) return { status: 'failed', message: `timed out after ${input.timeout} s` };
+  if (outcome.timedOut) return { status: 'failed', message: `timed out at timeout=${input.timeout}` };
   if (outcome.exitCode !== 0) {
     const message = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.exitCode}`;
     return { status: 'failed', message };

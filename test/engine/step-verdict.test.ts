@@ -17,7 +17,7 @@ describe('verdictOf', () => {
     [
       { ...ok, exitCode: null, timedOut: true },
       { timeout: 5 },
-      { status: 'failed', message: 'timed out after 5 s' },
+      { status: 'failed', message: 'timed out at timeout=5' },
     ],
     [
       { ...ok, exitCode: null, interrupted: true, timedOut: true },

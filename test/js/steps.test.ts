@@ -160,7 +160,7 @@ describe('JavaScript steps with --yes', () => {
     const r = await runCli(['--yes', 'timeout.md'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(8000);
-    expect(r.stderr).toMatch(/Step 1\/2 slow failed: timed out after 1 s/);
+    expect(r.stderr).toMatch(/Step 1\/2 slow failed: timed out at timeout=1/);
     expect(existsSync(path.join(dir, 'never.txt'))).toBe(false);
     for (const f of ['node.pid', 'sleeper.pid']) expect(alive(Number(read(dir, f))), f).toBe(false);
     expect(statuses(dir, 'timeout')).toEqual(['failed', 'pending']);

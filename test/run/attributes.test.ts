@@ -14,7 +14,7 @@ describe('step attributes', () => {
     const r = await runCli(['--yes', 'attributes.md'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(r.stderr).toMatch(/slow failed \(timed out after 1 s\)/);
+    expect(r.stderr).toMatch(/slow failed \(timed out at timeout=1\) after 1\.\d s/);
     expect(alive(Number(read(dir, 'sleeper.pid')))).toBe(false);
   });
 

@@ -95,7 +95,7 @@ describe("a step's own terminal", { timeout: 60_000 }, () => {
     await s.waitFor('Step 1: run it?');
     s.write('r');
     const failed = await s.waitFor('Step 1 failed: what now?');
-    expect(failed).toContain('Step 1/1 slow failed: timed out after 1 s');
+    expect(failed).toContain('Step 1/1 slow failed: timed out at timeout=1');
     expect(s.after('── slow is running')).not.toContain('Terminated');
     s.write('q');
     expect((await s.exit()).exitCode).toBe(1);
