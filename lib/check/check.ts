@@ -50,7 +50,7 @@ function frontMatterFindings(runbook: Runbook, runbookDir: string): CheckFinding
 }
 
 function attributeFindings(step: Step): CheckFinding[] {
-  return attributeProblems(step.attributes).map((problem) => ({
+  return attributeProblems(step.attributes, step.unreadable).map((problem) => ({
     line: step.line,
     step: step.name,
     severity: 'error',

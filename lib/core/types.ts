@@ -61,6 +61,8 @@ export interface Step {
   headings: string[];
   /** The `output` block right after the step: what it is expected to print (see markdown/expectation.ts). */
   expected?: ExpectedOutput;
+  /** What in the attribute braces could not be read: the step cannot run until it is fixed. */
+  unreadable?: string;
 }
 
 /** An `output` fence that follows a step with only blank lines (or HTML comments) between. */

@@ -39,8 +39,11 @@ export const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set<string>([
 ]);
 
 export interface AttributeProblem {
+  /** '' for attributes that could not be read at all. */
   attribute: string;
   message: string;
+  /** The run cannot start (a value it cannot use, or attributes not read); else a warning. */
+  error: boolean;
 }
 
 function suggestion(name: string): string {
@@ -102,16 +105,25 @@ function describe(value: AttributeValue): string {
   return value === true ? 'a bare flag' : JSON.stringify(value);
 }
 
-/** Unknown attributes and values the runner cannot use. */
-export function attributeProblems(attributes: Record<string, AttributeValue>): AttributeProblem[] {
+/** Unknown attributes (warned about) and values the runner cannot use or could not read (errors). */
+export function attributeProblems(
+  attributes: Record<string, AttributeValue>,
+  unreadable?: string,
+): AttributeProblem[] {
   const problems: AttributeProblem[] = [];
+  if (unreadable)
+    problems.push({ attribute: '', message: `attributes not read: ${unreadable}`, error: true });
   for (const [name, value] of Object.entries(attributes)) {
     if (!KNOWN_ATTRIBUTES.has(name)) {
-      problems.push({ attribute: name, message: `unknown attribute ${name}${suggestion(name)}` });
+      problems.push({
+        attribute: name,
+        message: `unknown attribute ${name}${suggestion(name)}`,
+        error: false,
+      });
       continue;
     }
     const message = checkValue(name, value);
-    if (message) problems.push({ attribute: name, message });
+    if (message) problems.push({ attribute: name, message, error: true });
   }
   return problems;
 }

@@ -6,9 +6,12 @@ import type { AttributeValue, Step } from '../core/types.ts';
 export interface InfoString {
   /** Lower-cased language word; '' when the fence has none. */
   lang: string;
+  /** Every attribute that could be read, even where others beside it could not. */
   attributes: Record<string, AttributeValue>;
-  /** Why the braces could not be read (their attributes are then ignored). */
+  /** What in the braces could not be read: a step with such attributes does not run (it may mean skip). */
   problem?: string;
+  /** Text after the closing brace: kept out of the attributes, worth a warning. */
+  trailing?: string;
 }
 
 const ESCAPED_PUNCTUATION = /\\([!-/:-@[-`{-~])/g;
@@ -22,17 +25,20 @@ export function parseInfo(info: string): InfoString {
   // Words after the language that are not in braces belong to other tools (titles, highlighting).
   if (!rest.startsWith('{')) return { lang, attributes: {} };
   const close = closingBrace(rest);
-  if (close === -1) return { lang, attributes: {}, problem: `no closing } in ${rest}` };
-  const inner = rest.slice(1, close);
-  const after = rest.slice(close + 1).trim();
-  try {
-    const attributes = inner.trimStart().startsWith('"') ? fromJson(inner) : fromPairs(inner);
-    if (isOn(attributes.excludeFromRunAll)) attributes.skip = true;
-    if (after) return { lang, attributes, problem: `unexpected text after the attributes: ${after}` };
-    return { lang, attributes };
-  } catch (error) {
-    return { lang, attributes: {}, problem: `${(error as Error).message} in ${rest.slice(0, close + 1)}` };
-  }
+  const inner = close === -1 ? rest.slice(1) : rest.slice(1, close);
+  const after = close === -1 ? '' : rest.slice(close + 1).trim();
+  const json = inner.trimStart().startsWith('"');
+  const { attributes, unread } = json ? fromJson(inner) : readPairs(inner);
+  if (isOn(attributes.excludeFromRunAll)) attributes.skip = true;
+  const problems = [...unread];
+  if (close === -1) problems.push(`no closing } in ${rest}`);
+  else if (unread.length) problems[problems.length - 1] += ` in ${rest.slice(0, close + 1)}`;
+  return {
+    lang,
+    attributes,
+    ...(problems.length ? { problem: problems.join(' and ') } : {}),
+    ...(after ? { trailing: after } : {}),
+  };
 }
 
 /** Whether an attribute turns a step off (`skip`, `ignore`, Runme's `excludeFromRunAll`). */
@@ -56,12 +62,18 @@ function closingBrace(text: string): number {
   return -1;
 }
 
-function fromJson(inner: string): Record<string, AttributeValue> {
+interface Read {
+  attributes: Record<string, AttributeValue>;
+  /** Why parts of the braces could not be read. */
+  unread: string[];
+}
+
+function fromJson(inner: string): Read {
   let parsed: unknown;
   try {
     parsed = JSON.parse(`{${inner}}`);
   } catch {
-    throw new Error('invalid JSON attributes');
+    return { attributes: {}, unread: ['invalid JSON attributes'] };
   }
   const attributes: Record<string, AttributeValue> = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
@@ -69,26 +81,32 @@ function fromJson(inner: string): Record<string, AttributeValue> {
     else if (value !== null)
       attributes[key] = typeof value === 'number' ? String(value) : JSON.stringify(value);
   }
-  return attributes;
+  return { attributes, unread: [] };
 }
 
 // key=value, key="quoted \" value", key='quoted', or a bare flag; separated by spaces or commas.
 const PAIR = /^([A-Za-z_][\w.:-]*)(?:\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s,"'=}]+)))?/;
 
-function fromPairs(inner: string): Record<string, AttributeValue> {
+/** Each attribute on its own: one that cannot be read is named, and those around it are still read. */
+function readPairs(inner: string): Read {
   const attributes: Record<string, AttributeValue> = {};
+  const unread: string[] = [];
   let rest = inner.trim();
   while (rest) {
     const match = PAIR.exec(rest);
-    if (!match) throw new Error(`cannot read attribute at "${rest.split(/\s/)[0]}"`);
-    const [whole, key = '', doubleQuoted, singleQuoted, bare] = match;
-    const next = rest.slice(whole.length);
-    if (next && !/^[\s,]/.test(next)) throw new Error(`cannot read attribute at "${rest.split(/\s/)[0]}"`);
+    const next = match ? rest.slice(match[0].length) : '';
+    if (!match || (next && !/^[\s,]/.test(next))) {
+      const token = /^\S+/.exec(rest)?.[0] ?? rest;
+      unread.push(`cannot read ${token}`);
+      rest = rest.slice(token.length).replace(/^[\s,]+/, '');
+      continue;
+    }
+    const [, key = '', doubleQuoted, singleQuoted, bare] = match;
     if (doubleQuoted !== undefined) attributes[key] = doubleQuoted.replace(/\\(.)/g, '$1');
     else attributes[key] = singleQuoted ?? bare ?? true;
     rest = next.replace(/^[\s,]+/, '');
   }
-  return attributes;
+  return { attributes, unread };
 }
 
 /** A bare flag, or `flag=true`; `flag=false` turns it off. */

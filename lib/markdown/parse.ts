@@ -53,7 +53,7 @@ export function parseRunbook(text: string): Runbook {
       warn(`unterminated code fence (${marker}) runs to the end of the ${container}`);
     }
     const info = parseInfo(block.fence.info);
-    if (info.problem) warn(`ignoring the attributes of this fence: ${info.problem}`);
+    if (info.trailing) warn(`text after the attributes is not read: ${info.trailing}`);
     const before = previous;
     previous = { block };
     if (info.lang === 'output') {
@@ -72,6 +72,9 @@ export function parseRunbook(text: string): Runbook {
       continue;
     }
     const kind = kindOf(info.lang);
+    // A step whose braces are not all read does not run (what was lost may be skip or timeout); a block
+    // that is no step anyway only warns.
+    if (info.problem && (!kind || isSkipped(info.attributes))) warn(`attributes not read: ${info.problem}`);
     if (!kind || isSkipped(info.attributes)) continue;
     const name = info.attributes.name;
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
@@ -88,6 +91,7 @@ export function parseRunbook(text: string): Runbook {
       headings: block.headings,
       explicit: typeof name === 'string' && name.trim() !== '' ? name : undefined,
       heading: block.heading,
+      ...(info.problem ? { unreadable: info.problem } : {}),
     };
     drafts.push(draft);
     previous.step = draft;

@@ -5,15 +5,15 @@ import type { RunIO } from '../core/options.ts';
 import type { painter } from '../core/style.ts';
 import type { Runbook } from '../core/types.ts';
 import { stepRuleProblems } from '../engine/step-rules.ts';
-import { attributeProblems, KNOWN_ATTRIBUTES } from '../markdown/attributes-known.ts';
+import { attributeProblems } from '../markdown/attributes-known.ts';
 
 /** Attribute values and step rules the runner cannot use, one line each (the run cannot start). */
 export function invalidAttributes(runbook: Runbook, file: string, warn?: (line: string) => void): string[] {
   const invalid: string[] = [];
   for (const step of runbook.steps) {
-    for (const p of attributeProblems(step.attributes)) {
+    for (const p of attributeProblems(step.attributes, step.unreadable)) {
       const where = `${file}:${step.line}: step ${step.name}`;
-      if (KNOWN_ATTRIBUTES.has(p.attribute)) invalid.push(`${where}: ${p.message}`);
+      if (p.error) invalid.push(`${where}: ${p.message}`);
       else warn?.(`${where}: ${p.message}`);
     }
   }

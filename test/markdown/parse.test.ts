@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { getDefaults, marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lib/core/errors.ts';
+import { parseInfo } from '../../lib/markdown/attributes.ts';
 import { parseRunbook } from '../../lib/markdown/parse.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/parse/${name}`, import.meta.url), 'utf8');
@@ -160,10 +161,33 @@ describe('attributes', () => {
     expect(codes('```sh {ignore}\na\n```\n```sh\nb\n```')).toEqual(['b']));
   it('does not count skipped blocks', () =>
     expect(steps('```sh {skip}\na\n```\n```sh\nb\n```')[0]?.index).toBe(1));
-  it('runs a block whose attributes cannot be read, with a warning', () =>
-    expect([runme.steps[2]?.code, runme.warnings[0]?.line]).toEqual(['echo junk attributes still run', 19]));
-  it('warns about junk in braces', () =>
-    expect(parseRunbook('```sh {=x}\ny\n```').warnings[0]?.message).toMatch(/cannot read attribute/));
+  it('marks a step whose attributes cannot all be read, keeping those it could', () =>
+    expect([runme.steps[2]?.attributes, runme.steps[2]?.unreadable]).toEqual([
+      { name: 'oops' },
+      'cannot read title="unterminated} and no closing } in {name=oops title="unterminated}',
+    ]));
+  it('reads the attributes around one it cannot read', () =>
+    expect([steps('```sh {name=a =x skip}\ny\n```').length, parseInfo('sh {name=a =x timeout=5}')]).toEqual([
+      0,
+      {
+        lang: 'sh',
+        attributes: { name: 'a', timeout: '5' },
+        problem: 'cannot read =x in {name=a =x timeout=5}',
+      },
+    ]));
+  it('names invalid JSON attributes', () =>
+    expect(steps('```sh {"name": oops}\ny\n```')[0]?.unreadable).toBe(
+      'invalid JSON attributes in {"name": oops}',
+    ));
+  it('only warns about unreadable attributes of a block that is no step', () =>
+    expect(parseRunbook('```sh {=x skip}\ny\n```').warnings[0]?.message).toBe(
+      'attributes not read: cannot read =x in {=x skip}',
+    ));
+  it('keeps attributes before text after the braces, with a warning', () =>
+    expect([
+      steps('```sh {name=a} extra\ny\n```')[0]?.name,
+      parseRunbook('```sh {name=a} extra\ny\n```').warnings[0]?.message,
+    ]).toEqual(['a', 'text after the attributes is not read: extra']));
   it('ignores words outside braces', () =>
     expect(steps('```sh title="x"\ny\n```')[0]?.attributes).toEqual({}));
   it('reads attributes right after the language', () =>

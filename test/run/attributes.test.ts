@@ -18,6 +18,20 @@ describe('step attributes', () => {
     expect(alive(Number(read(dir, 'sleeper.pid')))).toBe(false);
   });
 
+  it('a step whose attributes cannot all be read stops the run before any step, naming what', async () => {
+    const dir = scratch('attrs/unreadable.md');
+    const r = await runCli(['--yes', 'unreadable.md'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'unreadable.md:9: step drop: attributes not read: cannot read timeout==60 and no closing } in {name=drop timeout==60 retries=2',
+    );
+    expect(existsSync(path.join(dir, 'first.ran'))).toBe(false);
+    expect(existsSync(path.join(dir, 'dropped.ran'))).toBe(false);
+    const check = await runCli(['check', 'unreadable.md'], { cwd: dir });
+    expect(check.code).not.toBe(0);
+    expect(check.stdout + check.stderr).toMatch(/9.*attributes not read: cannot read timeout==60/);
+  });
+
   it('retries= re-runs a failing step before it counts as failed', async () => {
     const dir = scratch('attrs/retries.md');
     const r = await runCli(['--yes', 'retries.md'], { cwd: dir, env: { RUNBOOK_RETRY_DELAY_MS: '10' } });

@@ -9,7 +9,7 @@ import { colorEnabled, painter } from '../../core/style.ts';
 import type { Runbook } from '../../core/types.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { Notebook } from '../../engine/notebook.ts';
-import { attributeProblems, KNOWN_ATTRIBUTES } from '../../markdown/attributes-known.ts';
+import { attributeProblems } from '../../markdown/attributes-known.ts';
 import { type Stop, trapSignals } from '../../os/signals.ts';
 import { runbookTitle } from '../view.ts';
 import { Hub } from './channel.ts';
@@ -120,8 +120,8 @@ export async function serve(setup: ServeSetup): Promise<number> {
 /** A new version of the file whose attribute values the runner cannot use is not taken (as at start). */
 function validate(runbook: Runbook): string | undefined {
   for (const step of runbook.steps) {
-    for (const p of attributeProblems(step.attributes)) {
-      if (KNOWN_ATTRIBUTES.has(p.attribute)) return `step ${step.name}: ${p.message}`;
+    for (const p of attributeProblems(step.attributes, step.unreadable)) {
+      if (p.error) return `step ${step.name}: ${p.message}`;
     }
   }
   return undefined;
