@@ -12,6 +12,11 @@ import { pageHtml } from './page.ts';
 
 /** The most pages open at once: each costs an output window. */
 const MAX_PAGES = 16;
+/** The close code and reason a page past MAX_PAGES is sent, so it can say why instead of failing blind. */
+export const TOO_MANY_PAGES = {
+  code: 4001,
+  reason: `${MAX_PAGES} pages are open on this run already: close one, then reload`,
+};
 
 export interface WebServerOptions {
   host: string;
@@ -114,8 +119,9 @@ export class WebServer {
     };
     if (!verdict.ok) refuse(verdict.status === 403 ? '403 Forbidden' : '405 Method Not Allowed');
     else if (pathname !== '/live') refuse('404 Not Found');
-    else if (this.wss.clients.size >= MAX_PAGES) refuse('503 Service Unavailable');
-    else this.wss.handleUpgrade(req, socket, head, (ws) => this.opts.onPage(ws));
+    else if (this.wss.clients.size >= MAX_PAGES) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(TOO_MANY_PAGES.code, TOO_MANY_PAGES.reason));
+    } else this.wss.handleUpgrade(req, socket, head, (ws) => this.opts.onPage(ws));
   }
 
   /** Stops listening and closes every page's channel and connection. */
