@@ -30,10 +30,17 @@ class Page {
   private readonly file = el('span', { class: 'file' });
   private readonly connection = el(
     'span',
-    { class: 'connection', 'data-connection': 'connecting' },
+    { class: 'connection', 'data-connection': 'connecting', role: 'status' },
     'connecting…',
   );
-  private readonly notices = el('div', { class: 'notices', 'data-notices': '' });
+  private readonly notices = el('div', {
+    class: 'notices',
+    'data-notices': '',
+    role: 'log',
+    'aria-live': 'polite',
+  });
+  /** Read out by screen readers: a step's start and end, which a sighted user sees in its cell. */
+  private readonly announcer = el('div', { class: 'sr-only', role: 'status', 'data-announce': '' });
   private readonly outline = el('ol', {});
   private readonly main = el('main', { 'data-doc': '' });
   private readonly epilogue = el('section', { class: 'prose epilogue' });
@@ -43,6 +50,7 @@ class Page {
     root.replaceChildren(
       el('header', { class: 'top' }, this.title, this.file, this.connection),
       this.notices,
+      this.announcer,
       el(
         'div',
         { class: 'layout' },
@@ -53,8 +61,10 @@ class Page {
     this.ws = new WebSocket(`ws://${location.host}/live?token=${encodeURIComponent(pageToken())}`);
     this.ws.binaryType = 'arraybuffer';
     this.ws.addEventListener('open', () => this.setConnection('open', 'connected'));
-    this.ws.addEventListener('close', () => {
-      if (this.connection.dataset.connection !== 'closed') this.setConnection('closed', 'disconnected');
+    this.ws.addEventListener('close', (e) => {
+      const why = e.reason ? `disconnected: ${e.reason}` : 'disconnected';
+      if (this.connection.dataset.connection !== 'closed') this.setConnection('closed', why);
+      if (e.reason) this.notice('warn', why);
       for (const cell of this.cells.values()) cell.root.classList.add('offline');
     });
     this.ws.addEventListener('message', (e) => this.receive(e.data));
@@ -92,6 +102,7 @@ class Page {
         this.runs.clear();
         this.runs.set(message.run, message.step);
         this.cells.get(message.step)?.started(this.pressed === message.step);
+        this.announce(message.step, 'running');
         this.redrawAll();
         return;
       }
@@ -233,9 +244,18 @@ class Page {
   private drawCell(view: CellView): void {
     if (!this.doc) return;
     const i = this.doc.cells.findIndex((c) => c.name === view.name);
+    const before = i >= 0 ? this.doc.cells[i]?.status : undefined;
     if (i >= 0) this.doc.cells[i] = view;
+    if (before !== undefined && before !== view.status && view.status !== 'running') {
+      this.announce(view.name, view.message ? `${view.status}, ${view.message}` : view.status);
+    }
     this.cells.get(view.name)?.update(view, this.busy?.step, this.doc.cells.length);
     this.drawOutline();
+  }
+
+  private announce(step: string, what: string): void {
+    const view = this.doc?.cells.find((c) => c.name === step);
+    if (view) this.announcer.textContent = `Step ${view.index} ${view.name}: ${what}`;
   }
 
   private redrawAll(): void {

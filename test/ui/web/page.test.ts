@@ -92,6 +92,11 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     const { dir, page } = await open('web/page.md');
     await button(page, 'greet', 'run').click();
     await status(page, 'greet', 'done');
+    // A screen reader hears the step end, from a live region the page does not draw.
+    const announced = page.locator('[data-announce]');
+    expect(await announced.getAttribute('role')).toBe('status');
+    await expect.poll(() => announced.textContent()).toBe('Step 1 greet: done');
+    expect(await page.locator('[data-notices]').getAttribute('aria-live')).toBe('polite');
     await shows(page, 'greet', 'green text and plain');
     // ANSI colours drawn by the terminal, not shown as escapes.
     expect(await cell(page, 'greet').locator('[data-output] .xterm-fg-2').first().innerText()).toBe(
@@ -111,6 +116,7 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     await shows(page, 'use', 'use sees hello from greet with 12 secret chars');
     await button(page, 'later', 'skip').click();
     await status(page, 'later', 'skipped');
+    await expect.poll(() => announced.textContent()).toBe('Step 3 later: skipped');
     expect(await page.locator('[data-outline] li[data-status="done"]').count()).toBe(2);
     expect(read(dir, 'log.txt')).toBe('greet ran\nuse sees hello from greet with 12 secret chars\n');
     await waitFor(
@@ -123,6 +129,32 @@ describe.skipIf(!hasChromium)('the web notebook in Chromium', { timeout: 120_000
     );
     // The record never holds the secret.
     expect(read(dir, '.runbook/page.state.json')).not.toContain('s3cr3t-value');
+  });
+
+  it('a page past the sixteenth on one run says why it is not connected and how to go on', async () => {
+    const { s, page } = await open('web/page.md');
+    // Fifteen more live channels from the first page: sixteen in all.
+    const opened = await page.evaluate(async (url) => {
+      const token = new URL(url).searchParams.get('token') ?? '';
+      const all = Array.from(
+        { length: 15 },
+        () => new WebSocket(`ws://${location.host}/live?token=${token}`),
+      );
+      (window as unknown as { kept: WebSocket[] }).kept = all;
+      await Promise.all(all.map((ws) => new Promise((resolve) => ws.addEventListener('open', resolve))));
+      return all.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    }, s.url);
+    expect(opened).toBe(15);
+    const late = await browser.context.newPage();
+    pages.push(late);
+    await late.goto(s.url);
+    const connection = late.locator('[data-connection="closed"]');
+    await expect
+      .poll(() => connection.innerText().catch(() => ''))
+      .toBe('disconnected: 16 pages are open on this run already: close one, then reload');
+    expect(await late.locator('[data-notice="warn"]').innerText()).toContain('close one, then reload');
+    // The first page is still served.
+    expect(await page.locator('[data-connection]').getAttribute('data-connection')).toBe('open');
   });
 
   it('a failure shows exit code, output tail and Retry / Edit / Skip; Retry after the fix runs it again', async () => {
