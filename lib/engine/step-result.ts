@@ -44,6 +44,7 @@ export function enterRun(result: StepResult, ran: Ran): Verdict['status'] {
     threshold: expectation?.threshold,
     capture,
     overflowed: printed?.overflowed,
+    nul: capture !== undefined && printed !== undefined && capturedValue(printed.text).includes('\0'),
   });
   result.status = verdict.status;
   if (verdict.status !== 'done') result.message = verdict.message;

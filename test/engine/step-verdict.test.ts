@@ -36,6 +36,14 @@ describe('verdictOf', () => {
       { capture: 'OUT', overflowed: true },
       { status: 'failed', message: 'capture=OUT: the step printed more than 16 MiB' },
     ],
+    [
+      ok,
+      { capture: 'OUT', nul: true },
+      {
+        status: 'failed',
+        message: 'capture=OUT: the step printed a NUL character, which no bash variable can hold',
+      },
+    ],
     [ok, { overflowed: true }, { status: 'done' }],
     [ok, { check: { expect: 'exact', matched: true } }, { status: 'done' }],
   ])('%o with %o is %o', (outcome, input, verdict) => {

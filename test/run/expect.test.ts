@@ -241,4 +241,29 @@ describe('capture=', { timeout: 30_000 }, () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('capture=PWD: bash sets PWD itself, so it cannot be carried');
   });
+  it('fails a step whose output holds a NUL, which continue-on-error lets the run go past', async () => {
+    const dir = scratch();
+    const md = [
+      '# N',
+      '',
+      '```bash {name=bytes capture=X continue-on-error}',
+      "printf 'a\\0b'",
+      '```',
+      '',
+      '```bash {name=after}',
+      'echo "after sees ${X-unset}" > after.txt',
+      '```',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'n.md'), md);
+    const r = await runCli(['--yes', 'n.md'], { cwd: dir });
+    expect(r.stderr).toContain(
+      'bytes failed (capture=X: the step printed a NUL character, which no bash variable can hold)',
+    );
+    expect(r.stderr).not.toContain('runbook: the value of X');
+    expect(readFileSync(path.join(dir, 'after.txt'), 'utf8')).toBe('after sees unset\n');
+    expect(r.code).toBe(0);
+    const rec = JSON.parse(readFileSync(path.join(dir, '.runbook/n.state.json'), 'utf8'));
+    expect(rec.steps.map((s: { status: string }) => s.status)).toEqual(['failed', 'done']);
+  });
 });
