@@ -16,8 +16,14 @@ export function readEnvFiles(files: string[]): Record<string, string> {
       throw new UsageError(`cannot read --env-file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`);
     }
     for (const [name, value] of Object.entries(parseEnv(text))) {
-      if (!isIdentifier(name))
-        throw new UsageError(`--env-file ${file}: ${JSON.stringify(name)} is not a variable name`);
+      if (!isIdentifier(name)) {
+        // The line is named, not quoted: what stands before its = may hold a value (`TOKEN s3cr3t=1`).
+        const at = text.split(/\r?\n/).findIndex((line) => line.includes(name));
+        const where = at === -1 ? file : `${file}:${at + 1}`;
+        throw new UsageError(
+          `--env-file ${where}: what stands before = is not a variable name (letters, digits and _, not starting with a digit)`,
+        );
+      }
       values[name] = value ?? '';
     }
   }

@@ -98,12 +98,14 @@ describe('declared inputs under --yes', () => {
 
   it('a dotenv line that is not a variable name is a usage error', { timeout: 60_000 }, async () => {
     const dir = scratch('inputs/deploy.md');
-    writeFileSync(path.join(dir, 'bad.env'), 'not-a-name=1\n');
+    // A space where = was meant puts the value into the name: the error names the line, never its text.
+    writeFileSync(path.join(dir, 'bad.env'), '# deploy\nAPI_TOKEN s3cr3t-value=1\n');
     const r = await runCli(['--yes', '--env-file', 'bad.env', 'deploy.md'], { cwd: dir, env: clean });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      `runbook: --env-file ${path.join(dir, 'bad.env')}: "not-a-name" is not a variable name`,
+      `runbook: --env-file ${path.join(dir, 'bad.env')}:2: what stands before = is not a variable name (letters, digits and _, not starting with a digit)`,
     );
+    expect(r.stderr).not.toContain('s3cr3t');
   });
 
   it('--env-file values reach plain runbooks too, as environment', { timeout: 60_000 }, async () => {
