@@ -3,6 +3,7 @@
 // values --resume must make again are planned; and the front matter's `requires:` (preflight).
 import { findMissing, formatMissing, formatUncertain, type NeedsReport } from '../analysis/needs.ts';
 import { EXIT } from '../core/errors.ts';
+import { declaredSecrets } from '../core/secrets.ts';
 import type { RecoveryPlan } from './recover.ts';
 import type { Known } from './refused.ts';
 import type { RunStart } from './run-basics.ts';
@@ -60,6 +61,7 @@ export async function checkBeforeStepOne(c: Checking, start: StartingPoint): Pro
       cwd: baseDir,
       paint,
       served: !!options.serve,
+      secrets: declaredSecrets(fm),
       // Under --record, a refusal's records say why.
       refused: (reason) => {
         known.refusal = reason;

@@ -2,6 +2,7 @@
 // question at a terminal), warnings (`warn: true`) are printed and the run goes on. Each with its fix.
 import { EXIT } from '../core/errors.ts';
 import type { RunIO } from '../core/options.ts';
+import { makeSecretTest, redactorFor } from '../core/secrets.ts';
 import type { painter } from '../core/style.ts';
 import type { Requirement } from '../core/types.ts';
 import { checkRequirements, type PreflightProblem } from './preflight.ts';
@@ -34,6 +35,7 @@ export async function preflight(
     paint,
     served = false,
     refused,
+    secrets,
   }: {
     interactive: boolean;
     io: RunIO;
@@ -43,10 +45,19 @@ export async function preflight(
     served?: boolean;
     /** Told why, when the run must not go on. */
     refused?: (reason: string) => void;
+    /** Names the front matter declares secret, besides those that look it. */
+    secrets?: string[];
   },
 ): Promise<number | undefined> {
   if (!requires?.length) return undefined;
-  const found = await checkRequirements(requires, { env: io.env, cwd });
+  // A check runs with the run's environment: what it prints may hold a token, hidden as a step's output is.
+  const isSecret = makeSecretTest(secrets);
+  const hidden = Object.entries(io.env).flatMap(([name, value]) => (value && isSecret(name) ? [value] : []));
+  const redact = redactorFor(hidden);
+  const found = (await checkRequirements(requires, { env: io.env, cwd })).map((problem) => ({
+    ...problem,
+    reason: redact(problem.reason),
+  }));
   const warnings = found.filter((problem) => problem.warn);
   const unmet = found.filter((problem) => !problem.warn);
   if (warnings.length > 0) io.stderr.write(paint('yellow', formatWarnings(warnings)));

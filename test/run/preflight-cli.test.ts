@@ -26,6 +26,38 @@ describe('preflight levels, end to end', () => {
     expect(r.stdout).not.toContain('the step ran');
   });
 
+  it('a check that prints a secret of the environment is reported with the value hidden', async () => {
+    const dir = scratch();
+    const md = [
+      '---',
+      'secrets: [LOGIN]',
+      'requires:',
+      '  - { name: bash, check: \'echo "token $API_TOKEN rejected"; exit 1\' }',
+      '  - name: cat',
+      '    warn: true',
+      '    check: |',
+      '      echo "checking"',
+      '      echo "user $LOGIN is locked"; exit 1',
+      '---',
+      '# P',
+      '',
+      '```bash',
+      'echo ran',
+      '```',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'p.md'), md);
+    const env = { API_TOKEN: 's3cr3t-token-value', LOGIN: 'alice-the-admin' };
+    const r = await runCli(['--yes', 'p.md'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'bash: `echo "token $API_TOKEN rejected"; exit 1` failed (exit 1): token **** rejected',
+    );
+    expect(r.stderr).toContain('runbook: warning: cat: user **** is locked');
+    expect(r.stderr).not.toContain('s3cr3t-token-value');
+    expect(r.stderr).not.toContain('alice-the-admin');
+  });
+
   it('--yes: warnings alone let the run go on; --no-preflight says nothing', async () => {
     const dir = scratch('preflight/levels.md');
     writeFileSync(path.join(dir, 'present'), '');
