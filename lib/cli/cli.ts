@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { EarlyThread } from '../analysis/early.ts';
 import { EXIT, RunbookError } from '../core/errors.ts';
 import { readRunbook } from '../markdown/load.ts';
+import { leaveDeadTerminal } from '../os/dead-terminal.ts';
 import { stopExit, stopped, watchStops } from '../os/signals.ts';
 import { cacheFile } from '../os/state-dir.ts';
 import { parseCli, USAGE } from './arguments.ts';
@@ -34,7 +35,10 @@ export async function main(io: CliIO): Promise<number> {
   const env = io.env ?? process.env;
   // From here to the end: a signal, or a reader of the output that goes away, with nothing running that
   // must be ended first, ends the process at once, quietly (a run listens for its own; see os/signals).
-  const unwatch = watchStops([stdout, stderr], (stop) => process.exit(stopExit(stop)));
+  const unwatch = watchStops([stdout, stderr], (stop) => {
+    leaveDeadTerminal();
+    process.exit(stopExit(stop));
+  });
   try {
     const code = await command(io, stdout, stderr, env);
     // Output that was cut off is the exit code, whatever the command made of the rest. A write to a pipe
@@ -57,6 +61,7 @@ export async function main(io: CliIO): Promise<number> {
   } finally {
     unwatch();
     io.early?.thread.end();
+    leaveDeadTerminal();
   }
 }
 

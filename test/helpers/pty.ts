@@ -146,6 +146,11 @@ export class PtySession {
     return new Promise((resolve) => this.term.write('', resolve));
   }
 
+  /** Closes the terminal as closing its window does: the program's terminal hangs up. */
+  hangUp(): void {
+    (this.proc as unknown as { destroy(): void }).destroy();
+  }
+
   dispose(): void {
     if (!this.ended) this.proc.kill('SIGKILL');
     this.term.dispose();
