@@ -2,19 +2,32 @@
 // restoring them at exit succeeds, and aborts, dumping core, when it cannot (nodejs/node#51519, fixed in
 // later Node). Its check skips a descriptor that no longer refers to the file it started with, so a
 // process leaving a dead terminal first points its standard descriptors at /dev/null.
-import { closeSync, openSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
-/** The standard descriptors that were terminals when the runner started (this module loads at start). */
-const STARTED_AS_TTY = [0, 1, 2].filter((fd) => isatty(fd));
+/** Major number of /dev/null, /dev/zero and the other memory devices: character devices, never terminals. */
+const MEMORY_DEVICES = 1;
 
 /**
- * Before exiting: a descriptor that was a terminal and no longer answers as one belongs to a terminal
- * that hung up; then each of them is moved off it, so exit does not try to restore what cannot be.
+ * Whether `fd` is a terminal that hung up: still a character device, no longer answering as a terminal.
+ * node:tty (which loads node:net) is only loaded for a descriptor that may be a terminal, so a run whose
+ * output is piped does not pay for it at start or exit.
  */
+function hungUp(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice() || ((stat.rdev >> 8) & 0xfff) === MEMORY_DEVICES) return false;
+    const { isatty } = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+    return !isatty(fd);
+  } catch {
+    return false;
+  }
+}
+
+/** Before exiting: when a standard descriptor's terminal hung up, each such descriptor is moved off it. */
 export function leaveDeadTerminal(): void {
-  if (!STARTED_AS_TTY.some((fd) => !isatty(fd))) return;
-  for (const fd of STARTED_AS_TTY) {
+  for (const fd of [0, 1, 2]) {
+    if (!hungUp(fd)) continue;
     try {
       closeSync(fd);
       // The lowest free descriptor: the one just closed, so a late write reaches nothing.
