@@ -2,8 +2,10 @@
 // the variables it uses, the questions it needs answered, what a failure came to, the buttons, and its
 // output terminal. Stable selectors for automation: data-step, data-status, data-action, data-output.
 import type { AskField, CellView } from '../lib/ui/web/protocol.ts';
-import { el, formatBytes, formatDuration, highlightBlocks, highlighted, safeHtml } from './markup.ts';
-import { CellTerminal } from './term.ts';
+import { askFields, typedAnswers } from './ask-fields.ts';
+import { CellOutput } from './cell-output.ts';
+import { el, formatDuration, highlightBlocks, highlighted, safeHtml } from './markup.ts';
+import type { CellTerminal } from './term.ts';
 
 export interface CellActions {
   send(message: import('../lib/ui/web/protocol.ts').ClientMessage): void;
@@ -38,11 +40,8 @@ export class Cell {
   private readonly failure = el('div', { class: 'failure', 'data-failure': '', hidden: '' });
   private readonly notes = el('div', { class: 'cell-notes', 'data-notes': '' });
   private readonly actions = el('div', { class: 'actions' });
-  private readonly dropped = el('div', { class: 'dropped', 'data-dropped': '', hidden: '' });
-  private readonly termHost = el('div', { class: 'term', hidden: '' });
-  private readonly outputBox = el('div', { class: 'output', 'data-output': '' }, this.dropped, this.termHost);
   private readonly buttons: Record<string, HTMLButtonElement> = {};
-  terminal?: CellTerminal;
+  private readonly out: CellOutput;
   private editing = false;
   /** The file's code the edit started from. */
   private base?: string;
@@ -52,7 +51,6 @@ export class Cell {
   private busy?: string;
   private status: CellView['status'] = 'pending';
   private asking?: { fields: AskField[]; auto: boolean };
-  private droppedBytes = 0;
   private lastCode?: string;
   private lastProse?: string;
 
@@ -60,6 +58,10 @@ export class Cell {
     view: CellView,
     private readonly actions_: CellActions,
   ) {
+    this.out = new CellOutput(
+      (bytes) => this.actions_.drawn(bytes),
+      (data) => this.actions_.keys(this.view.name, data),
+    );
     this.root.append(
       this.heading,
       this.pre,
@@ -69,7 +71,7 @@ export class Cell {
       this.failure,
       this.notes,
       this.actions,
-      this.outputBox,
+      this.out.root,
     );
     const button = (action: string, label: string, onClick: () => void) => {
       const b = el('button', { type: 'button', 'data-action': action }, label);
@@ -105,9 +107,8 @@ export class Cell {
     // Run with these values carries on a run all that stopped to ask, as Enter in a field does.
     const kind = asked === 'run' && this.asking?.auto ? 'runAll' : asked;
     const values = this.asking ? this.answers() : undefined;
-    if (values === null) return;
     // The step's terminal is sized like this cell's before the step starts (`tput cols` sees it).
-    const term = this.terminalFor();
+    const term = this.out.terminal();
     term.show();
     this.actions_.send({ t: 'resize', ...term.size });
     this.actions_.send(
@@ -245,43 +246,15 @@ export class Cell {
   /** The step needs values nothing has set: fields for them, then Run with them. */
   askFor(fields: AskField[], auto: boolean): void {
     this.asking = { fields, auto };
-    const inputs = fields.map((f) =>
-      el(
-        'label',
-        {},
-        el('span', {}, f.name),
-        el('input', {
-          type: f.secret ? 'password' : 'text',
-          'data-ask-name': f.name,
-          autocomplete: 'off',
-          spellcheck: 'false',
-        }),
-      ),
-    );
-    this.ask.replaceChildren(
-      el(
-        'p',
-        {},
-        `Step ${this.view.index} reads ${fields.length === 1 ? 'a variable' : 'variables'} nothing has set:`,
-      ),
-      ...inputs,
-    );
+    this.ask.replaceChildren(...askFields(this.view.index, fields, () => this.run(auto ? 'runAll' : 'run')));
     this.ask.hidden = false;
-    for (const input of this.ask.querySelectorAll('input')) {
-      input.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter') this.run(auto ? 'runAll' : 'run');
-      });
-    }
     this.ask.querySelector('input')?.focus();
     this.buttonsFor(this.status, this.busy);
   }
 
-  /** The values typed in, or null (and a mark on the field) when one is still empty. */
-  private answers(): Record<string, string> | null {
-    const values: Record<string, string> = {};
-    for (const input of this.ask.querySelectorAll<HTMLInputElement>('input[data-ask-name]')) {
-      values[input.dataset.askName as string] = input.value;
-    }
+  /** The values typed in; the fields go. */
+  private answers(): Record<string, string> {
+    const values = typedAnswers(this.ask);
     this.asking = undefined;
     this.ask.hidden = true;
     this.ask.replaceChildren();
@@ -302,62 +275,34 @@ export class Cell {
     this.stopEdit();
   }
 
-  private terminalFor(): CellTerminal {
-    this.terminal ??= new CellTerminal(
-      this.termHost,
-      (bytes) => this.actions_.drawn(bytes),
-      (data) => this.actions_.keys(this.view.name, data),
-    );
-    return this.terminal;
+  /** The terminal of the step's output, once it has one. */
+  get terminal(): CellTerminal | undefined {
+    return this.out.current;
   }
 
-  /** A new run starts: the last output goes, and keys typed go to it. */
+  /** A new run starts: the last output and notes go, and keys typed go to it. */
   started(focus: boolean): void {
     this.clearNotes();
-    this.droppedBytes = 0;
-    this.dropped.hidden = true;
-    const term = this.terminalFor();
-    term.reset();
-    term.cursor(true);
-    if (focus) term.focus();
+    this.out.started(focus);
   }
 
-  /** The run ended: no cursor in a terminal nobody types into. */
   ended(): void {
-    this.terminal?.cursor(false);
-    this.terminal?.fitRows();
+    this.out.ended();
   }
 
   output(bytes: Uint8Array): void {
-    this.terminalFor().write(bytes);
+    this.out.write(bytes);
   }
 
-  /** What an earlier run printed last (the record's tail), with how much of it is not kept. */
   showTail(tail: string, dropped: number): void {
-    const term = this.terminalFor();
-    term.reset();
-    term.cursor(false);
-    if (dropped > 0) this.markDropped(dropped, true);
-    term.write(tail, false);
-    term.fitRows();
+    this.out.showTail(tail, dropped);
   }
 
-  /** The page fell behind the step: `bytes` were not shown; `tail` is its last output, at its end. */
   droppedOutput(bytes: number, tail?: string): void {
-    if (bytes > 0) this.markDropped(bytes, false);
-    if (tail) this.terminalFor().write(tail, false);
-  }
-
-  private markDropped(bytes: number, earlier: boolean): void {
-    this.droppedBytes += bytes;
-    this.terminalFor().note(`[… ${formatBytes(bytes)} of output not shown …]`);
-    this.dropped.hidden = false;
-    this.dropped.textContent = earlier
-      ? `Only the last of this step's output is kept: ${formatBytes(this.droppedBytes)} earlier not shown.`
-      : `${formatBytes(this.droppedBytes)} of this step's output not shown (the page keeps a tail).`;
+    this.out.droppedOutput(bytes, tail);
   }
 
   resize(): void {
-    this.terminal?.resizeToWidth();
+    this.out.resize();
   }
 }
