@@ -23,6 +23,14 @@ export interface Ran {
   capture?: string;
 }
 
+/**
+ * Whether the value capture= would make holds a NUL. The value (escapes stripped) is made again only for
+ * output that holds one, so the common case does not strip up to 16 MiB twice (contextAfter makes it).
+ */
+function holdsNul(printed: Tapped | undefined): boolean {
+  return printed !== undefined && printed.text.includes('\0') && capturedValue(printed.text).includes('\0');
+}
+
 /** Writes into `result` how the run went, up to its status (and message, when it is not done). */
 export function enterRun(result: StepResult, ran: Ran): Verdict['status'] {
   const { step, code, started, attempted, timeout, expectation, capture } = ran;
@@ -44,7 +52,7 @@ export function enterRun(result: StepResult, ran: Ran): Verdict['status'] {
     threshold: expectation?.threshold,
     capture,
     overflowed: printed?.overflowed,
-    nul: capture !== undefined && printed !== undefined && capturedValue(printed.text).includes('\0'),
+    nul: capture !== undefined && holdsNul(printed),
   });
   result.status = verdict.status;
   if (verdict.status !== 'done') result.message = verdict.message;
