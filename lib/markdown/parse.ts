@@ -72,10 +72,12 @@ export function parseRunbook(text: string): Runbook {
       continue;
     }
     const kind = kindOf(info.lang);
-    // A step whose braces are not all read does not run (what was lost may be skip or timeout); a block
-    // that is no step anyway only warns.
-    if (info.problem && (!kind || isSkipped(info.attributes))) warn(`attributes not read: ${info.problem}`);
-    if (!kind || isSkipped(info.attributes)) continue;
+    if (!kind || isSkipped(info.attributes)) {
+      // A block that is no step only warns; a step whose braces are not all read does not run (what was
+      // lost may be skip or timeout), as its `unreadable` says.
+      if (info.problem) warn(`attributes not read: ${info.problem}`);
+      continue;
+    }
     const name = info.attributes.name;
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
       warn('ignoring an empty name attribute');
