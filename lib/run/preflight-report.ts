@@ -1,8 +1,10 @@
 // What preflight found, said before step 1: unmet requirements stop the run (exit 2 under --yes, a
 // question at a terminal), warnings (`warn: true`) are printed and the run goes on. Each with its fix.
+
+import { emptyContext } from '../core/context.ts';
 import { EXIT } from '../core/errors.ts';
 import type { RunIO } from '../core/options.ts';
-import { makeSecretTest, redactorFor } from '../core/secrets.ts';
+import { makeSecretTest, redactorFor, secretValues } from '../core/secrets.ts';
 import type { painter } from '../core/style.ts';
 import type { Requirement } from '../core/types.ts';
 import { checkRequirements, type PreflightProblem } from './preflight.ts';
@@ -51,9 +53,7 @@ export async function preflight(
 ): Promise<number | undefined> {
   if (!requires?.length) return undefined;
   // A check runs with the run's environment: what it prints may hold a token, hidden as a step's output is.
-  const isSecret = makeSecretTest(secrets);
-  const hidden = Object.entries(io.env).flatMap(([name, value]) => (value && isSecret(name) ? [value] : []));
-  const redact = redactorFor(hidden);
+  const redact = redactorFor(secretValues(emptyContext(cwd), makeSecretTest(secrets), io.env));
   const found = (await checkRequirements(requires, { env: io.env, cwd })).map((problem) => ({
     ...problem,
     reason: redact(problem.reason),
