@@ -13,7 +13,7 @@ import { pageHtml } from './page.ts';
 /** The most pages open at once: each costs an output window. */
 const MAX_PAGES = 16;
 /** The close code and reason a page past MAX_PAGES is sent, so it can say why instead of failing blind. */
-export const TOO_MANY_PAGES = {
+const TOO_MANY_PAGES = {
   code: 4001,
   reason: `${MAX_PAGES} pages are open on this run already: close one, then reload`,
 };
@@ -119,9 +119,12 @@ export class WebServer {
     };
     if (!verdict.ok) refuse(verdict.status === 403 ? '403 Forbidden' : '405 Method Not Allowed');
     else if (pathname !== '/live') refuse('404 Not Found');
-    else if (this.wss.clients.size >= MAX_PAGES) {
-      this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(TOO_MANY_PAGES.code, TOO_MANY_PAGES.reason));
-    } else this.wss.handleUpgrade(req, socket, head, (ws) => this.opts.onPage(ws));
+    else {
+      const full = this.wss.clients.size >= MAX_PAGES;
+      this.wss.handleUpgrade(req, socket, head, (ws) =>
+        full ? ws.close(TOO_MANY_PAGES.code, TOO_MANY_PAGES.reason) : this.opts.onPage(ws),
+      );
+    }
   }
 
   /** Stops listening and closes every page's channel and connection. */
