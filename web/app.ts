@@ -9,6 +9,7 @@ import type {
   ServerMessage,
 } from '../lib/ui/web/protocol.ts';
 import { OUTPUT_FRAME } from '../lib/ui/web/protocol.ts';
+import { typedValues, valueInput } from './ask-fields.ts';
 import { Cell } from './cell.ts';
 import { el, highlightBlocks, safeHtml } from './markup.ts';
 import { allowTerminalStyles } from './term.ts';
@@ -208,19 +209,12 @@ class Page {
       this.inputs.replaceChildren();
       return;
     }
-    const typed = new Map<string, string>();
-    for (const input of this.inputs.querySelectorAll<HTMLInputElement>('input[data-input-name]')) {
-      typed.set(input.dataset.inputName as string, input.value);
-    }
+    const typed = typedValues(this.inputs, 'data-input-name');
     const rows = fields.map((f) => {
-      const input = el('input', {
-        type: f.secret ? 'password' : 'text',
-        'data-input-name': f.name,
-        autocomplete: 'off',
-        spellcheck: 'false',
-      });
+      const input = valueInput(f.name, f.secret, 'data-input-name');
       if (f.default !== undefined) input.placeholder = f.default;
-      input.value = typed.get(f.name) ?? '';
+      // Own keys only: an input may be named `constructor`.
+      input.value = Object.hasOwn(typed, f.name) ? (typed[f.name] as string) : '';
       const about = [f.description, f.required ? '' : 'optional', f.pattern ? `matches ${f.pattern}` : '']
         .filter(Boolean)
         .join(' · ');
@@ -233,11 +227,7 @@ class Page {
     this.inputs.replaceChildren(el('h2', {}, `This runbook takes ${count}`), ...rows, submit);
     this.inputs.onsubmit = (e) => {
       e.preventDefault();
-      const values: Record<string, string> = {};
-      for (const input of this.inputs.querySelectorAll<HTMLInputElement>('input[data-input-name]')) {
-        values[input.dataset.inputName as string] = input.value;
-      }
-      this.send({ t: 'inputs', values });
+      this.send({ t: 'inputs', values: typedValues(this.inputs, 'data-input-name') });
     };
   }
 

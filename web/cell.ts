@@ -2,7 +2,7 @@
 // the variables it uses, the questions it needs answered, what a failure came to, the buttons, and its
 // output terminal. Stable selectors for automation: data-step, data-status, data-action, data-output.
 import type { AskField, CellView } from '../lib/ui/web/protocol.ts';
-import { askFields, typedAnswers } from './ask-fields.ts';
+import { askFields, typedValues } from './ask-fields.ts';
 import { CellOutput } from './cell-output.ts';
 import { el, formatDuration, highlightBlocks, highlighted, safeHtml } from './markup.ts';
 import type { CellTerminal } from './term.ts';
@@ -254,7 +254,7 @@ export class Cell {
 
   /** The values typed in; the fields go. */
   private answers(): Record<string, string> {
-    const values = typedAnswers(this.ask);
+    const values = typedValues(this.ask, 'data-ask-name');
     this.asking = undefined;
     this.ask.hidden = true;
     this.ask.replaceChildren();
