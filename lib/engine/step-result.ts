@@ -28,7 +28,7 @@ export interface Ran {
  * output that holds one, so the common case does not strip up to 16 MiB twice (contextAfter makes it).
  */
 function holdsNul(printed: Tapped | undefined): boolean {
-  return printed !== undefined && printed.text.includes('\0') && capturedValue(printed.text).includes('\0');
+  return printed?.text.includes('\0') === true && capturedValue(printed.text).includes('\0');
 }
 
 /** Writes into `result` how the run went, up to its status (and message, when it is not done). */
